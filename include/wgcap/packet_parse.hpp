@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one parse of a network-layer packet, per SPEC section 1. The Matcher
+// and the text output both read this; the kernel and classic filters
+// reproduce the same rules.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace wgcap {
+
+inline constexpr std::uint8_t kProtoIcmp = 1;
+inline constexpr std::uint8_t kProtoTcp = 6;
+inline constexpr std::uint8_t kProtoUdp = 17;
+inline constexpr std::uint8_t kProtoIcmp6 = 58;
+inline constexpr std::uint8_t kProtoSctp = 132;
+inline constexpr int kMaxIpv6ExtensionHeaders = 8;
+
+struct ParsedPacket {
+  // 4 or 6 when the fixed IP header was captured and valid (IPv4: IHL >= 5
+  // and the header inside the captured bytes); 0 = not IP / truncated.
+  std::uint8_t family = 0;
+  bool has_protocol = false;
+  std::uint8_t protocol = 0; // upper-layer protocol (after the IPv6 walk)
+  bool has_ports = false;
+  std::uint16_t src_port = 0;
+  std::uint16_t dst_port = 0;
+  std::array<std::uint8_t, 16> src{}; // IPv4 in the first 4 bytes
+  std::array<std::uint8_t, 16> dst{};
+
+  std::uint32_t original_length = 0; // whole packet on the wire
+  std::uint32_t captured_length = 0;
+  // Offset of the upper-layer header (past IPv4 options / IPv6 extension
+  // headers); valid when has_protocol and the walk finished.
+  std::uint32_t transport_offset = 0;
+  bool walk_complete = false;  // IPv6: the extension-header chain ended in bounds
+  bool is_fragment = false;    // IPv4 MF or offset, or an IPv6 fragment header
+  std::uint16_t fragment_offset = 0; // in 8-byte units
+  std::uint8_t ttl = 0;        // TTL / hop limit
+  std::uint16_t ip_id = 0;     // IPv4 identification; 0 for IPv6
+  std::uint32_t ip_length = 0; // total length from the header (IPv6: 40 + payload length)
+};
+
+// Parses `data` (captured bytes, starting at the IP header). `original_length`
+// is the wire length; 0 means "same as data.size()".
+ParsedPacket ParsePacket(std::span<const std::uint8_t> data, std::uint32_t original_length = 0) noexcept;
+
+} // namespace wgcap

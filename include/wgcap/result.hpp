@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// Errors as values at system boundaries: every loader, socket or file call
+// returns a Result that carries what was attempted, the errno text and, where
+// one exists, a hint the user can act on.
+#pragma once
+
+#include <cerrno>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace wgcap {
+
+struct Error {
+  std::string message; // complete, user-facing: "open x.pcap: No such file or directory"
+  int errnum = 0;       // errno where one applies, else 0
+};
+
+// "op: strerror(errnum)" and, when given, "; hint".
+Error ErrnoError(std::string_view operation, int errnum, std::string_view hint = {});
+
+template <typename T> class [[nodiscard]] Result {
+public:
+  Result(T value) : v_(std::move(value)) {}
+  Result(Error error) : v_(std::move(error)) {}
+
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const T& value() const& { return std::get<0>(v_); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const Error& error() const { return std::get<1>(v_); }
+
+private:
+  std::variant<T, Error> v_;
+};
+
+template <> class [[nodiscard]] Result<void> {
+public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}
+
+  bool ok() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  const Error& error() const { return error_; }
+
+private:
+  Error error_;
+  bool ok_ = true;
+};
+
+using Status = Result<void>;
+
+} // namespace wgcap

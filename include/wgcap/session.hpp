@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// A capture session: sources Offer packets, a bounded queue of preallocated
+// slots holds them, one writer thread hands them to the sinks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/matcher.hpp"
+#include "wgcap/packet_record.hpp"
+#include "wgcap/packet_sink.hpp"
+#include "wgcap/result.hpp"
+#include "wgcap/stats.hpp"
+
+namespace wgcap {
+
+struct Options {
+  // Receives pcap (global header written lazily). Not owned; may be null.
+  ByteWriter* output = nullptr;
+  // Receives one text line per packet. Not owned; may be null.
+  ByteWriter* text_output = nullptr;
+  // Further sinks (pcapng, a pcap writer whose header was already written).
+  // Not owned.
+  std::vector<PacketSink*> sinks;
+  // Selects packets; null captures all.
+  std::shared_ptr<const Matcher> matcher;
+  bool verbose = false; // text: seq/ack, ttl, window, total length
+  bool ascii = false;   // text: payload as printable ASCII
+  std::uint32_t snaplen = 0;   // bytes kept per packet; 0 = 65535
+  std::size_t buf_size = 0;    // queue slots; 0 = 256
+  bool flush_every_packet = false; // -U
+  std::int64_t packet_limit = 0;   // -c: stop after this many written; 0 = none
+};
+
+class Session {
+public:
+  // At least one of output, text_output, sinks must be set.
+  static Result<std::unique_ptr<Session>> Create(Options options);
+  ~Session(); // Stop()s
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Never blocks and never allocates. The packet is timestamped now. Returns
+  // true when queued; a full queue counts a drop. After Stop, or once the
+  // packet limit is reached, packets are ignored (not counted as drops).
+  bool Offer(std::span<const std::uint8_t> data, bool outbound) noexcept;
+  // Same, keeping the source's timestamp, direction and original length.
+  bool Offer(const PacketRecord& packet) noexcept;
+  // For replaying files: waits for a free slot instead of dropping. Returns
+  // false when the session stopped (Stop, packet limit, or a sink error).
+  bool OfferWait(const PacketRecord& packet);
+
+  // Stops accepting packets, drains everything queued to the sinks, calls
+  // Finish and Flush on them and joins the writer. Idempotent, thread-safe.
+  void Stop();
+  // True once the writer thread has exited (after Stop, after the packet
+  // limit was reached and drained, or after a sink failed).
+  bool Done() const noexcept;
+  void WaitDone() const;
+  bool WaitDoneFor(std::chrono::milliseconds timeout) const;
+
+  Stats GetStats() const noexcept;
+  // Backends publish kernel counters here; they are merged into GetStats.
+  void SetKernelCounters(std::int64_t seen, std::int64_t matched, std::int64_t ring_drops,
+                         std::int64_t drops, std::int64_t filter_fallback) noexcept;
+  // The first sink failure, if any (ok() otherwise).
+  Status error() const;
+
+  struct Impl;
+
+private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace wgcap

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian package that wgcap's build, tests, demo and benchmarks
+# need. Idempotent: packages already present are skipped without touching apt.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  clang llvm clang-format
+  libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpcap-dev tcpdump tshark
+  wireguard-go wireguard-tools iproute2 iputils-ping
+  libcap2-bin procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer once, non-interactively.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
