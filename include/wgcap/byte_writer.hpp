@@ -53,6 +53,9 @@ public:
 protected:
   int fd() const noexcept { return fd_; }
   const std::string& name() const noexcept { return name_; }
+  // Drops buffered bytes and makes every later call return `error`; for a
+  // subclass that closes the fd itself, so nothing is written to it after.
+  void Fail(Error error);
 
 private:
   Status WriteAll(const std::uint8_t* p, std::size_t n);
@@ -83,6 +86,7 @@ private:
   std::string path_;
   std::string temp_path_;
   bool committed_ = false;
+  bool closed_ = false;
 };
 
 } // namespace wgcap

@@ -34,7 +34,9 @@ struct IpPrefix {
   // "ADDR/LEN" or a bare address (full length). Returns nullopt on a bad
   // address; a bad length is reported through `length_error`.
   static std::optional<IpPrefix> Parse(std::string_view text, std::string* error = nullptr);
-  static IpPrefix Host(const IpAddress& a) { return IpPrefix{a, static_cast<std::uint8_t>(a.size() * 8)}; }
+  static IpPrefix Host(const IpAddress& a) {
+    return IpPrefix{a, static_cast<std::uint8_t>(a.size() * 8)};
+  }
 
   // True when `addr` (of `family`, bytes in network order) lies inside.
   bool Contains(std::uint8_t family, const std::uint8_t* addr) const noexcept;

@@ -34,16 +34,17 @@ struct ParsedPacket {
   // Offset of the upper-layer header (past IPv4 options / IPv6 extension
   // headers); valid when has_protocol and the walk finished.
   std::uint32_t transport_offset = 0;
-  bool walk_complete = false;  // IPv6: the extension-header chain ended in bounds
-  bool is_fragment = false;    // IPv4 MF or offset, or an IPv6 fragment header
+  bool walk_complete = false;        // IPv6: the extension-header chain ended in bounds
+  bool is_fragment = false;          // IPv4 MF or offset, or an IPv6 fragment header
   std::uint16_t fragment_offset = 0; // in 8-byte units
-  std::uint8_t ttl = 0;        // TTL / hop limit
-  std::uint16_t ip_id = 0;     // IPv4 identification; 0 for IPv6
-  std::uint32_t ip_length = 0; // total length from the header (IPv6: 40 + payload length)
+  std::uint8_t ttl = 0;              // TTL / hop limit
+  std::uint16_t ip_id = 0;           // IPv4 identification; 0 for IPv6
+  std::uint32_t ip_length = 0;       // total length from the header (IPv6: 40 + payload length)
 };
 
 // Parses `data` (captured bytes, starting at the IP header). `original_length`
 // is the wire length; 0 means "same as data.size()".
-ParsedPacket ParsePacket(std::span<const std::uint8_t> data, std::uint32_t original_length = 0) noexcept;
+ParsedPacket ParsePacket(std::span<const std::uint8_t> data,
+                         std::uint32_t original_length = 0) noexcept;
 
 } // namespace wgcap

@@ -50,9 +50,9 @@ private:
 
 struct FileRecord {
   std::int64_t timestamp_ns = 0;
-  std::uint32_t captured_length = 0; // as stored
-  std::uint32_t original_length = 0; // as stored
-  std::uint64_t file_offset = 0;     // of the record header
+  std::uint32_t captured_length = 0;   // as stored
+  std::uint32_t original_length = 0;   // as stored
+  std::uint64_t file_offset = 0;       // of the record header
   std::span<const std::uint8_t> bytes; // as stored, link header included; valid until the next Next
 };
 

@@ -14,7 +14,7 @@ namespace wgcap {
 
 struct Error {
   std::string message; // complete, user-facing: "open x.pcap: No such file or directory"
-  int errnum = 0;       // errno where one applies, else 0
+  int errnum = 0;      // errno where one applies, else 0
 };
 
 // "op: strerror(errnum)" and, when given, "; hint".

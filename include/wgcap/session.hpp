@@ -29,10 +29,10 @@ struct Options {
   std::vector<PacketSink*> sinks;
   // Selects packets; null captures all.
   std::shared_ptr<const Matcher> matcher;
-  bool verbose = false; // text: seq/ack, ttl, window, total length
-  bool ascii = false;   // text: payload as printable ASCII
-  std::uint32_t snaplen = 0;   // bytes kept per packet; 0 = 65535
-  std::size_t buf_size = 0;    // queue slots; 0 = 256
+  bool verbose = false;            // text: seq/ack, ttl, window, total length
+  bool ascii = false;              // text: payload as printable ASCII
+  std::uint32_t snaplen = 0;       // bytes kept per packet; 0 = 65535
+  std::size_t buf_size = 0;        // queue slots; 0 = 256
   bool flush_every_packet = false; // -U
   std::int64_t packet_limit = 0;   // -c: stop after this many written; 0 = none
 };

@@ -268,7 +268,8 @@ std::vector<std::uint8_t> PacketBuilder::Build() const {
       ext.resize(at + len, 0);
       ext[at] = next;
       if (e.type == 44) {
-        Put16(ext, at + 2, static_cast<std::uint16_t>((e.frag_offset << 3) | (e.frag_more ? 1 : 0)));
+        Put16(ext, at + 2,
+              static_cast<std::uint16_t>((e.frag_offset << 3) | (e.frag_more ? 1 : 0)));
         Put32(ext, at + 4, 0xabcd);
       } else {
         ext[at + 1] = e.length_units;
@@ -291,8 +292,20 @@ std::vector<std::uint8_t> PacketBuilder::Build() const {
   return p;
 }
 
-std::vector<std::uint8_t> WithEthernet(const std::vector<std::uint8_t>& ip, std::uint16_t ethertype) {
-  std::vector<std::uint8_t> f = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2,
+std::vector<std::uint8_t> WithEthernet(const std::vector<std::uint8_t>& ip,
+                                       std::uint16_t ethertype) {
+  std::vector<std::uint8_t> f = {0x02,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 1,
+                                 0x02,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 2,
                                  static_cast<std::uint8_t>(ethertype >> 8),
                                  static_cast<std::uint8_t>(ethertype)};
   f.insert(f.end(), ip.begin(), ip.end());

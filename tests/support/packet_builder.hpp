@@ -18,8 +18,10 @@ public:
   PacketBuilder& Tcp(std::uint16_t sport, std::uint16_t dport, std::uint8_t flags = 0x02,
                      std::uint32_t seq = 1000, std::uint32_t ack = 0, std::uint16_t window = 64240);
   PacketBuilder& Udp(std::uint16_t sport, std::uint16_t dport);
-  PacketBuilder& Icmp(std::uint8_t type, std::uint8_t code, std::uint16_t id = 0, std::uint16_t seq = 0);
-  PacketBuilder& Icmp6(std::uint8_t type, std::uint8_t code, std::uint16_t id = 0, std::uint16_t seq = 0);
+  PacketBuilder& Icmp(std::uint8_t type, std::uint8_t code, std::uint16_t id = 0,
+                      std::uint16_t seq = 0);
+  PacketBuilder& Icmp6(std::uint8_t type, std::uint8_t code, std::uint16_t id = 0,
+                       std::uint16_t seq = 0);
   // Any protocol number; `header` bytes are the start of its payload.
   PacketBuilder& Protocol(std::uint8_t proto, std::vector<std::uint8_t> header = {});
   PacketBuilder& TcpOptions(std::vector<std::uint8_t> options); // padded to 4
@@ -74,6 +76,7 @@ private:
 };
 
 // Wraps a network-layer packet in an Ethernet header (for link-type tests).
-std::vector<std::uint8_t> WithEthernet(const std::vector<std::uint8_t>& ip, std::uint16_t ethertype);
+std::vector<std::uint8_t> WithEthernet(const std::vector<std::uint8_t>& ip,
+                                       std::uint16_t ethertype);
 
 } // namespace wgcap::test

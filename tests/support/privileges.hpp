@@ -14,13 +14,13 @@ bool PrivilegedRequired(); // WGCAP_REQUIRE_PRIVILEGED=1
 
 // Skips a privileged test with the reason, or fails it when CI requires
 // privileged tests to run.
-#define WGCAP_REQUIRE_PRIVILEGES()                                                               \
-  do {                                                                                           \
-    const std::string wgcap_missing = ::wgcap::test::MissingPrivileges();                       \
-    if (!wgcap_missing.empty()) {                                                                \
-      if (::wgcap::test::PrivilegedRequired()) {                                                 \
-        FAIL() << "WGCAP_REQUIRE_PRIVILEGED=1 but " << wgcap_missing;                            \
-      }                                                                                          \
-      GTEST_SKIP() << wgcap_missing;                                                             \
-    }                                                                                            \
+#define WGCAP_REQUIRE_PRIVILEGES()                                                                 \
+  do {                                                                                             \
+    const std::string wgcap_missing = ::wgcap::test::MissingPrivileges();                          \
+    if (!wgcap_missing.empty()) {                                                                  \
+      if (::wgcap::test::PrivilegedRequired()) {                                                   \
+        FAIL() << "WGCAP_REQUIRE_PRIVILEGED=1 but " << wgcap_missing;                              \
+      }                                                                                            \
+      GTEST_SKIP() << wgcap_missing;                                                               \
+    }                                                                                              \
   } while (0)

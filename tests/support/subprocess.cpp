@@ -64,8 +64,7 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin
   std::array<char, 65536> buf;
   while (out_open || err_open || in_fd >= 0) {
     std::array<pollfd, 3> fds{pollfd{out_open ? out[0] : -1, POLLIN, 0},
-                              pollfd{err_open ? err[0] : -1, POLLIN, 0},
-                              pollfd{in_fd, POLLOUT, 0}};
+                              pollfd{err_open ? err[0] : -1, POLLIN, 0}, pollfd{in_fd, POLLOUT, 0}};
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) {
         continue;
@@ -105,6 +104,8 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin
   return result;
 }
 
-std::string WgcapBinary() { return WGCAP_BINARY; }
+std::string WgcapBinary() {
+  return WGCAP_BINARY;
+}
 
 } // namespace wgcap::test

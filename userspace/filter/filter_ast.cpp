@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wgcap/filter_ast.hpp"
+
+namespace wgcap {
+namespace {
+
+std::string EndpointPrefix(Endpoint e) {
+  switch (e) {
+  case Endpoint::Src:
+    return "src ";
+  case Endpoint::Dst:
+    return "dst ";
+  case Endpoint::Either:
+    break;
+  }
+  return "";
+}
+
+std::string NodeToString(const FilterExpression& expr, int index) {
+  const FilterNode& n = expr.node(index);
+  switch (n.kind) {
+  case FilterNode::Kind::And:
+    return "(" + NodeToString(expr, n.left) + " and " + NodeToString(expr, n.right) + ")";
+  case FilterNode::Kind::Or:
+    return "(" + NodeToString(expr, n.left) + " or " + NodeToString(expr, n.right) + ")";
+  case FilterNode::Kind::Not:
+    return "(not " + NodeToString(expr, n.left) + ")";
+  case FilterNode::Kind::Term:
+    break;
+  }
+  return ToString(n.term);
+}
+
+} // namespace
+
+std::string ToString(const Term& t) {
+  switch (t.kind) {
+  case TermKind::Host:
+    return EndpointPrefix(t.endpoint) + "host " + t.prefix.address.ToString();
+  case TermKind::Net:
+    return EndpointPrefix(t.endpoint) + "net " + t.prefix.ToString();
+  case TermKind::Port:
+    return EndpointPrefix(t.endpoint) + "port " + std::to_string(t.port_low);
+  case TermKind::PortRange:
+    return EndpointPrefix(t.endpoint) + "portrange " + std::to_string(t.port_low) + "-" +
+           std::to_string(t.port_high);
+  case TermKind::Protocol:
+    switch (t.protocol) {
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "icmp6";
+    default:
+      return "proto " + std::to_string(t.protocol);
+    }
+  case TermKind::Family:
+    return t.family == 4 ? "ip" : "ip6";
+  case TermKind::Less:
+    return "less " + std::to_string(t.length);
+  case TermKind::Greater:
+    return "greater " + std::to_string(t.length);
+  }
+  return "?";
+}
+
+std::string ToString(const FilterExpression& expr) {
+  return expr.empty() ? std::string() : NodeToString(expr, expr.root);
+}
+
+} // namespace wgcap
