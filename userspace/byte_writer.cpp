@@ -1,1 +1,183 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "wgcap/byte_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+namespace wgcap {
+namespace {
+
+std::string_view WriteHint(int errnum) {
+  switch (errnum) {
+  case EPIPE:
+    return "the reader closed the pipe";
+  case ENOSPC:
+  case EDQUOT:
+    return "free space on the output device or write elsewhere";
+  default:
+    return {};
+  }
+}
+
+// umask() can only be read by setting it, which races with other threads
+// creating files; the kernel reports it in /proc/self/status since 4.7.
+mode_t CurrentUmask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Umask:", 0) == 0) {
+      return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+    }
+  }
+  const mode_t mask = umask(022);
+  umask(mask);
+  return mask;
+}
+
+} // namespace
+
+Status MemoryWriter::Write(std::span<const std::uint8_t> bytes) {
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  return {};
+}
+
+FdWriter::FdWriter(int fd, std::string name, std::size_t buffer_size)
+    : fd_(fd), name_(std::move(name)), buffer_(buffer_size) {}
+
+FdWriter::~FdWriter() {
+  if (!failed_ && used_ > 0) {
+    (void)WriteAll(buffer_.data(), used_);
+  }
+}
+
+Status FdWriter::Write(std::span<const std::uint8_t> bytes) {
+  if (failed_) {
+    return failure_;
+  }
+  if (bytes.size() <= buffer_.size() - used_) {
+    if (!bytes.empty()) {
+      std::memcpy(buffer_.data() + used_, bytes.data(), bytes.size());
+      used_ += bytes.size();
+    }
+    return {};
+  }
+  if (auto flushed = Flush(); !flushed) {
+    return flushed;
+  }
+  // A write as large as the buffer gains nothing from a copy.
+  if (bytes.size() >= buffer_.size()) {
+    return WriteAll(bytes.data(), bytes.size());
+  }
+  std::memcpy(buffer_.data(), bytes.data(), bytes.size());
+  used_ = bytes.size();
+  return {};
+}
+
+Status FdWriter::Flush() {
+  if (failed_) {
+    return failure_;
+  }
+  const std::size_t n = used_;
+  used_ = 0;
+  return WriteAll(buffer_.data(), n);
+}
+
+void FdWriter::Fail(Error error) {
+  failed_ = true;
+  failure_ = std::move(error);
+  used_ = 0;
+}
+
+Status FdWriter::WriteAll(const std::uint8_t* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t written = ::write(fd_, p, n);
+    if (written < 0 && errno == EINTR) {
+      continue;
+    }
+    if (written <= 0) {
+      // write() returning 0 for a non-empty buffer would loop forever.
+      const int errnum = written < 0 ? errno : EIO;
+      Fail(ErrnoError("write " + name_, errnum, WriteHint(errnum)));
+      return failure_;
+    }
+    p += written;
+    n -= static_cast<std::size_t>(written);
+  }
+  return {};
+}
+
+Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::size_t base = slash == std::string::npos ? 0 : slash + 1;
+  if (base == path.size()) {
+    return ErrnoError("create " + path, EISDIR);
+  }
+  // Hidden and beside the target, so the rename stays within one filesystem.
+  std::string temp = path.substr(0, base) + "." + path.substr(base) + ".XXXXXX";
+  const int fd = mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoError("create " + path, errno);
+  }
+  // mkostemp creates 0600; a capture file gets the mode a plain create would.
+  if (fchmod(fd, 0666 & ~CurrentUmask()) != 0) {
+    const int errnum = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return ErrnoError("chmod " + temp, errnum);
+  }
+  return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::move(temp)));
+}
+
+AtomicFileWriter::AtomicFileWriter(int fd, std::string path, std::string temp_path)
+    : FdWriter(fd, path), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (closed_) {
+    return;
+  }
+  // Buffered bytes would only go to a file about to be removed.
+  Fail(Error{});
+  ::close(fd());
+  ::unlink(temp_path_.c_str());
+}
+
+Status AtomicFileWriter::Commit() {
+  if (committed_) {
+    return {};
+  }
+  if (closed_) {
+    return Flush(); // the error that stopped the first Commit
+  }
+  if (auto flushed = Flush(); !flushed) {
+    return flushed; // the destructor removes the temporary file
+  }
+  // No fsync, for speed: readers never see a partial file, but after a power
+  // loss the renamed file may be empty or short.
+  closed_ = true;
+  Status result;
+  if (::close(fd()) != 0) {
+    const int errnum = errno;
+    result = ErrnoError("write " + path_, errnum, WriteHint(errnum));
+  } else if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    const int errnum = errno;
+    result = ErrnoError("rename " + temp_path_ + " to " + path_, errnum);
+  }
+  if (!result) {
+    ::unlink(temp_path_.c_str());
+    Fail(result.error());
+    return result;
+  }
+  committed_ = true;
+  // The fd number may be reused by now; later writes must not reach it.
+  Fail(Error{"write " + path_ + ": file already committed", EBADF});
+  return {};
+}
+
+} // namespace wgcap
