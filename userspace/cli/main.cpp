@@ -1,1 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
+// wgcap: capture decrypted WireGuard traffic as pcap or text.
+#include <csignal>
+#include <cstdio>
+
+#include "cli/arguments.hpp"
+#include "cli/offline_capture.hpp"
+#include "wgcap/filter_parser.hpp"
+#include "wgcap_version.hpp"
+
+int main(int argc, char** argv) {
+  // A closed stdout pipe must surface as a write error (EPIPE), not kill us
+  // before the output is finished and the counts are printed.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto args = wgcap::cli::ParseArguments(argc, argv);
+  if (!args) {
+    std::fprintf(stderr, "wgcap: %s\nTry 'wgcap --help' for more information.\n",
+                 args.error().message.c_str());
+    return 2;
+  }
+  if (args->help) {
+    std::fputs(wgcap::cli::HelpText().c_str(), stdout);
+    return 0;
+  }
+  if (args->version) {
+    std::printf("wgcap %s\n", WGCAP_VERSION);
+    return 0;
+  }
+  auto matcher = wgcap::ParseFilter(args->expression);
+  if (!matcher) {
+    std::fprintf(stderr, "wgcap: filter: %s\n", matcher.error().message.c_str());
+    // Point at the column the message names.
+    int column = 0;
+    if (std::sscanf(matcher.error().message.c_str(), "column %d", &column) == 1 && column > 0) {
+      std::fprintf(stderr, "  %s\n  %*s^\n", args->expression.c_str(), column - 1, "");
+    }
+    return 2;
+  }
+  return wgcap::cli::RunOfflineCapture(*args, std::move(matcher).value());
+}

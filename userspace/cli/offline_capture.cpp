@@ -1,1 +1,155 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "cli/offline_capture.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/pcap_reader.hpp"
+#include "wgcap/pcap_writer.hpp"
+#include "wgcap/session.hpp"
+#include "wgcap/text_writer.hpp"
+
+namespace wgcap::cli {
+namespace {
+
+const char* LinkTypeName(std::uint32_t link_type) {
+  switch (link_type) {
+  case kLinkTypeNull:
+    return "NULL (BSD loopback)";
+  case kLinkTypeEthernet:
+    return "EN10MB (Ethernet)";
+  case kLinkTypeLinuxSll:
+    return "LINUX_SLL (Linux cooked v1)";
+  case kLinkTypeLinuxSll2:
+    return "LINUX_SLL2 (Linux cooked v2)";
+  case kLinkTypeIpv4:
+    return "IPV4 (Raw IPv4)";
+  case kLinkTypeIpv6:
+    return "IPV6 (Raw IPv6)";
+  default:
+    return "RAW (Raw IP)";
+  }
+}
+
+int Fail(const Error& error) {
+  std::fprintf(stderr, "wgcap: %s\n", error.message.c_str());
+  return 1;
+}
+
+// Where pcap bytes go: an atomically renamed file or stdout.
+struct PcapOutput {
+  std::unique_ptr<AtomicFileWriter> file;
+  std::unique_ptr<FdWriter> stdout_writer;
+  ByteWriter* writer = nullptr;
+
+  Status Commit() { return file ? file->Commit() : writer->Flush(); }
+};
+
+Result<PcapOutput> OpenPcapOutput(const std::string& path) {
+  PcapOutput out;
+  if (path == "-") {
+    out.stdout_writer = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
+    out.writer = out.stdout_writer.get();
+    return out;
+  }
+  auto file = AtomicFileWriter::Create(path);
+  if (!file) {
+    return file.error();
+  }
+  out.file = std::move(file).value();
+  out.writer = out.file.get();
+  return out;
+}
+
+} // namespace
+
+int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
+  auto input = ByteReader::OpenFile(args.read_file);
+  if (!input) {
+    return Fail(input.error());
+  }
+  auto reader = PcapReader::Open(std::move(input).value());
+  if (!reader) {
+    return Fail(reader.error());
+  }
+  const std::uint32_t link_type = (*reader)->link_type();
+  if (!IsSupportedLinkType(link_type)) {
+    return Fail(Error{args.read_file + ": link-type " + std::to_string(link_type) +
+                          " is not supported (wgcap reads raw IP, Ethernet, Linux cooked and "
+                          "loopback captures)",
+                      0});
+  }
+  std::fprintf(stderr, "reading from file %s, link-type %s, snapshot length %u\n",
+               args.read_file == "-" ? "-" : args.read_file.c_str(), LinkTypeName(link_type),
+               (*reader)->snaplen());
+
+  std::optional<PcapOutput> pcap;
+  std::unique_ptr<PcapWriter> pcap_writer;
+  FdWriter text_stdout(STDOUT_FILENO, "stdout");
+  Options options;
+  options.matcher = std::move(matcher);
+  options.snaplen = args.snaplen;
+  options.packet_limit = args.count;
+  options.flush_every_packet = args.unbuffered;
+  if (!args.write_file.empty()) {
+    auto opened = OpenPcapOutput(args.write_file);
+    if (!opened) {
+      return Fail(opened.error());
+    }
+    pcap = std::move(opened).value();
+    // Written at open, so a capture of zero packets is still a valid file.
+    pcap_writer = std::make_unique<PcapWriter>(*pcap->writer, args.snaplen);
+    if (auto s = pcap_writer->WriteHeader(); !s) {
+      return Fail(s.error());
+    }
+    options.sinks.push_back(pcap_writer.get());
+  }
+  if (args.write_file.empty() || args.print) {
+    options.text_output = &text_stdout;
+  }
+  auto session = Session::Create(std::move(options));
+  if (!session) {
+    return Fail(session.error());
+  }
+
+  FileRecord record;
+  std::optional<Error> read_error;
+  std::int64_t read = 0;
+  for (;;) {
+    auto more = (*reader)->Next(record);
+    if (!more) {
+      read_error = more.error();
+      break;
+    }
+    if (!*more) {
+      break;
+    }
+    ++read;
+    if (!(*session)->OfferWait(ToNetworkLayer(link_type, record))) {
+      break; // packet limit reached or a sink failed
+    }
+  }
+  (*session)->Stop();
+  const Stats stats = (*session)->GetStats();
+  if (auto s = (*session)->error(); !s) {
+    return Fail(s.error());
+  }
+  // Packets before a truncated record were processed; the file holds them.
+  if (pcap) {
+    if (auto s = pcap->Commit(); !s) {
+      return Fail(s.error());
+    }
+  }
+  std::fprintf(stderr, "%lld packets read, %lld matched, %lld written\n",
+               static_cast<long long>(read), static_cast<long long>(stats.matched),
+               static_cast<long long>(stats.packets));
+  if (read_error) {
+    return Fail(*read_error);
+  }
+  return 0;
+}
+
+} // namespace wgcap::cli
