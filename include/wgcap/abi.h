@@ -13,20 +13,20 @@
 
 /* Per-CPU counters, indices into the wgcap_counters map. */
 enum wgcap_counter {
-	WGCAP_COUNTER_SEEN = 0,
-	WGCAP_COUNTER_MATCHED = 1,
-	WGCAP_COUNTER_RING_FULL = 2,
-	WGCAP_COUNTER_MAX = 3,
+  WGCAP_COUNTER_SEEN = 0,
+  WGCAP_COUNTER_MATCHED = 1,
+  WGCAP_COUNTER_RING_FULL = 2,
+  WGCAP_COUNTER_MAX = 3,
 };
 
 /* Header of one ring-buffer sample; captured_length bytes follow. */
 struct wgcap_sample_header {
-	__u64 timestamp_ns; /* wall clock, ns since the Unix epoch */
-	__u32 ifindex;
-	__u32 original_length; /* network-layer packet length */
-	__u32 captured_length; /* bytes that follow this header */
-	__u8 direction;	       /* WGCAP_DIR_IN / WGCAP_DIR_OUT */
-	__u8 reserved[3];
+  __u64 timestamp_ns; /* wall clock, ns since the Unix epoch */
+  __u32 ifindex;
+  __u32 original_length; /* network-layer packet length */
+  __u32 captured_length; /* bytes that follow this header */
+  __u8 direction;        /* WGCAP_DIR_IN / WGCAP_DIR_OUT */
+  __u8 reserved[3];
 };
 
 #endif /* WGCAP_ABI_H */

@@ -43,13 +43,15 @@ TEST(BpfToolchain, SkeletonLoadsAndRunsWithContinueVerdict) {
   ASSERT_TRUE(skel) << "wgcap_tc__open_and_load failed: " << std::strerror(errno);
 
   // BPF_PROG_TEST_RUN on sched_cls wants at least an Ethernet header's worth.
-  auto packet = test::PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Udp(1, 2).PayloadSize(32).Build();
+  auto packet =
+      test::PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Udp(1, 2).PayloadSize(32).Build();
   const int prog_fd = bpf_program__fd(skel->progs.wgcap_ingress);
   constexpr int kRuns = 5;
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(),
               .data_size_in = static_cast<std::uint32_t>(packet.size()), .repeat = kRuns);
   ASSERT_EQ(bpf_prog_test_run_opts(prog_fd, &opts), 0) << std::strerror(errno);
-  EXPECT_EQ(static_cast<int>(opts.retval), TC_ACT_UNSPEC) << "the program must never change a packet's fate";
+  EXPECT_EQ(static_cast<int>(opts.retval), TC_ACT_UNSPEC)
+      << "the program must never change a packet's fate";
 
   const int counters = bpf_map__fd(skel->maps.wgcap_counters);
   EXPECT_EQ(SumPerCpu(counters, WGCAP_COUNTER_SEEN), static_cast<std::uint64_t>(kRuns));
