@@ -5,9 +5,9 @@
  * bpftool skeleton, loading, BPF_PROG_TEST_RUN) is exercised from day one.
  * The filter and the ring-buffer samples arrive with the TC backend.
  */
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
 
 #include "wgcap/abi.h"
 
