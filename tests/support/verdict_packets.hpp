@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wgcap::test {
@@ -20,5 +22,10 @@ struct NamedPacket {
 };
 
 const std::vector<NamedPacket>& VerdictPackets();
+
+// Expression → the names of the packets it must match ("*" = all), covering
+// every term, operator, precedence rule and absent-field rule of SPEC 1.
+const std::vector<std::pair<std::string, std::string>>& VerdictRows();
+std::set<std::string> MatchingNames(const std::string& list);
 
 } // namespace wgcap::test

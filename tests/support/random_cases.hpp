@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Random packets and random expressions over the WHOLE language (IPv6
+// extension headers, fragments, truncation, SCTP, non-IP), for comparing
+// wgcap's own evaluators (Matcher, classic filter, kernel program) with each
+// other. The libpcap differential test has its own generator, restricted to
+// the subset both languages share.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace wgcap::test {
+
+class RandomCases {
+public:
+  explicit RandomCases(std::uint32_t seed) : rng_(seed) {}
+
+  // A whole packet; may be malformed (bad IHL, cut extension headers).
+  std::vector<std::uint8_t> Packet();
+  // A parseable expression of up to `depth` levels.
+  std::string Expression(int depth = 4);
+
+private:
+  std::string Term();
+  std::string Address(int family);
+  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  std::uint16_t Port();
+
+  std::mt19937 rng_;
+};
+
+} // namespace wgcap::test

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+// AST → classic BPF. A prologue parses the packet once into scratch memory
+// (family, protocol, ports), reproducing packet_parse.cpp rule for rule with
+// explicit bounds checks (a classic load past the end would reject the whole
+// packet, which is not what "a term whose field is absent is false" means);
+// the expression then compiles to jumps between true and false labels.
+#include <string>
+
+#include "filter/classic_assembler.hpp"
+#include "wgcap/classic_filter.hpp"
+#include "wgcap/packet_parse.hpp"
+
+namespace wgcap {
+namespace {
+
+using classic::Assembler;
+using classic::Label;
+
+// Scratch memory slots.
+enum Slot : std::uint32_t { kFamily, kProto, kHasPorts, kSport, kDport, kOffset, kNext };
+constexpr std::uint32_t kNoProtocol = 256; // never equals a protocol number
+
+constexpr std::uint16_t Code(int c) {
+  return static_cast<std::uint16_t>(c);
+}
+
+class ClassicCompiler {
+public:
+  ClassicCompiler(const FilterExpression& expr, std::uint32_t snaplen)
+      : expr_(expr), snaplen_(snaplen) {}
+
+  ClassicProgram Compile() {
+    ClassicProgram program;
+    if (expr_.empty()) {
+      program.instructions.push_back(sock_filter{Code(BPF_RET | BPF_K), 0, 0, snaplen_});
+      return program;
+    }
+    const Label eval = a_.NewLabel();
+    const Label accept = a_.NewLabel();
+    const Label reject = a_.NewLabel();
+    Prologue(eval, NeedsTransport(expr_.root));
+    a_.Bind(eval);
+    Node(expr_.root, accept, reject);
+    a_.Bind(accept);
+    a_.Emit(Code(BPF_RET | BPF_K), snaplen_);
+    a_.Bind(reject);
+    a_.Emit(Code(BPF_RET | BPF_K), 0);
+    if (!a_.Finish(program.instructions, kClassicMaxInstructions)) {
+      program.exact = false;
+      program.note = "the expression needs more than " + std::to_string(kClassicMaxInstructions) +
+                     " classic BPF instructions: the socket filter passes every packet and the "
+                     "userspace Matcher decides";
+      program.instructions = {sock_filter{Code(BPF_RET | BPF_K), 0, 0, snaplen_}};
+    }
+    return program;
+  }
+
+private:
+  bool NeedsTransport(int index) const {
+    const FilterNode& n = expr_.node(index);
+    if (n.kind == FilterNode::Kind::Term) {
+      const TermKind k = n.term.kind;
+      return k == TermKind::Protocol || k == TermKind::Port || k == TermKind::PortRange;
+    }
+    return NeedsTransport(n.left) || (n.right >= 0 && NeedsTransport(n.right));
+  }
+
+  // --- small emitters -------------------------------------------------------
+  void LoadImm(std::uint32_t k) { a_.Emit(Code(BPF_LD | BPF_IMM), k); }
+  void LoadLen() { a_.Emit(Code(BPF_LD | BPF_W | BPF_LEN), 0); }
+  void LoadMem(Slot s) { a_.Emit(Code(BPF_LD | BPF_MEM), s); }
+  void LoadXMem(Slot s) { a_.Emit(Code(BPF_LDX | BPF_MEM), s); }
+  void Store(Slot s) { a_.Emit(Code(BPF_ST), s); }
+  void LoadAbs(int size, std::uint32_t k) { a_.Emit(Code(BPF_LD | size | BPF_ABS), k); }
+  void LoadInd(int size, std::uint32_t k) { a_.Emit(Code(BPF_LD | size | BPF_IND), k); }
+  void Alu(int op, std::uint32_t k) { a_.Emit(Code(BPF_ALU | op | BPF_K), k); }
+  void Tax() { a_.Emit(Code(BPF_MISC | BPF_TAX), 0); }
+  void Txa() { a_.Emit(Code(BPF_MISC | BPF_TXA), 0); }
+  void Jeq(std::uint32_t k, Label t, Label f) { a_.Jump(Code(BPF_JMP | BPF_JEQ | BPF_K), k, t, f); }
+  void Jge(std::uint32_t k, Label t, Label f) { a_.Jump(Code(BPF_JMP | BPF_JGE | BPF_K), k, t, f); }
+  void Jgt(std::uint32_t k, Label t, Label f) { a_.Jump(Code(BPF_JMP | BPF_JGT | BPF_K), k, t, f); }
+  void JgeX(Label t, Label f) { a_.Jump(Code(BPF_JMP | BPF_JGE | BPF_X), 0, t, f); }
+  void Jset(std::uint32_t k, Label t, Label f) {
+    a_.Jump(Code(BPF_JMP | BPF_JSET | BPF_K), k, t, f);
+  }
+  // Continues when offset slot + `bytes` <= packet length, else goes to `short_packet`.
+  void RequireFromOffset(std::uint32_t bytes, Label short_packet) {
+    LoadMem(kOffset);
+    Alu(BPF_ADD, bytes);
+    Tax();
+    LoadLen();
+    const Label ok = a_.NewLabel();
+    JgeX(ok, short_packet);
+    a_.Bind(ok);
+  }
+
+  // Jumps to `yes` when A holds TCP, UDP or SCTP, else to `no`.
+  void IfPortProtocol(Label yes, Label no) {
+    const Label n1 = a_.NewLabel();
+    const Label n2 = a_.NewLabel();
+    Jeq(kProtoTcp, yes, n1);
+    a_.Bind(n1);
+    Jeq(kProtoUdp, yes, n2);
+    a_.Bind(n2);
+    Jeq(kProtoSctp, yes, no);
+  }
+
+  // --- the parse ----------------------------------------------------------
+  void Prologue(Label done, bool transport) {
+    // Every slot is written before any path can read it, as the kernel's
+    // classic checker demands.
+    LoadImm(0);
+    for (Slot s : {kFamily, kHasPorts, kSport, kDport, kOffset, kNext}) {
+      Store(s);
+    }
+    LoadImm(kNoProtocol);
+    Store(kProto);
+    LoadLen();
+    const Label nonempty = a_.NewLabel();
+    Jeq(0, done, nonempty);
+    a_.Bind(nonempty);
+    LoadAbs(BPF_B, 0);
+    Alu(BPF_RSH, 4);
+    const Label v4 = a_.NewLabel();
+    const Label not4 = a_.NewLabel();
+    const Label v6 = a_.NewLabel();
+    Jeq(4, v4, not4);
+    a_.Bind(not4);
+    Jeq(6, v6, done);
+    a_.Bind(v4);
+    Ipv4(done, transport);
+    a_.Bind(v6);
+    Ipv6(done, transport);
+  }
+
+  void Ipv4(Label done, bool transport) {
+    LoadLen();
+    Jge(20, a_.AfterNext(), done);
+    a_.Emit(Code(BPF_LDX | BPF_B | BPF_MSH), 0); // X = IHL * 4
+    Txa();
+    Jge(20, a_.AfterNext(), done);
+    LoadLen();
+    JgeX(a_.AfterNext(), done);
+    LoadImm(4);
+    Store(kFamily);
+    if (!transport) {
+      a_.Goto(done);
+      return;
+    }
+    LoadAbs(BPF_B, 9);
+    Store(kProto);
+    const Label ports = a_.NewLabel();
+    IfPortProtocol(ports, done);
+    a_.Bind(ports);
+    LoadAbs(BPF_H, 6);
+    Jset(0x1fff, done, a_.AfterNext()); // a later fragment has no ports
+    Txa();                              // X still holds IHL * 4
+    Store(kOffset);
+    RequireFromOffset(4, done);
+    LoadXMem(kOffset);
+    ReadPorts(done);
+  }
+
+  void ReadPorts(Label done) {
+    LoadInd(BPF_H, 0);
+    Store(kSport);
+    LoadInd(BPF_H, 2);
+    Store(kDport);
+    LoadImm(1);
+    Store(kHasPorts);
+    a_.Goto(done);
+  }
+
+  void Ipv6(Label done, bool transport) {
+    LoadLen();
+    Jge(40, a_.AfterNext(), done);
+    LoadImm(6);
+    Store(kFamily);
+    if (!transport) {
+      a_.Goto(done);
+      return;
+    }
+    LoadAbs(BPF_B, 6);
+    Store(kNext);
+    LoadImm(40);
+    Store(kOffset);
+    const Label truncated = a_.NewLabel(); // protocol = last Next Header, no ports
+    const Label later_fragment = a_.NewLabel();
+    const Label finished = a_.NewLabel();
+    for (int i = 0; i < kMaxIpv6ExtensionHeaders; ++i) {
+      WalkStep(finished, truncated, later_fragment);
+    }
+    // Still an extension header after the limit: the walk cannot finish.
+    LoadMem(kNext);
+    IfExtension(truncated, finished);
+
+    a_.Bind(later_fragment);
+    LoadXMem(kOffset);
+    LoadInd(BPF_B, 0);
+    Store(kProto);
+    a_.Goto(done);
+
+    a_.Bind(truncated);
+    LoadMem(kNext);
+    Store(kProto);
+    a_.Goto(done);
+
+    a_.Bind(finished);
+    LoadMem(kNext);
+    Store(kProto);
+    const Label ports = a_.NewLabel();
+    IfPortProtocol(ports, done);
+    a_.Bind(ports);
+    RequireFromOffset(4, done);
+    LoadXMem(kOffset);
+    ReadPorts(done);
+  }
+
+  // Jumps to `yes` when A holds an extension header type, else to `no`.
+  void IfExtension(Label yes, Label no) {
+    for (std::uint32_t type : {0u, 43u, 60u, 44u}) {
+      const Label next = a_.NewLabel();
+      Jeq(type, yes, next);
+      a_.Bind(next);
+    }
+    Jeq(51, yes, no);
+  }
+
+  // One extension header: advance the offset and read its Next Header.
+  void WalkStep(Label finished, Label truncated, Label later_fragment) {
+    const Label generic = a_.NewLabel();
+    const Label fragment = a_.NewLabel();
+    const Label ah = a_.NewLabel();
+    const Label step_done = a_.NewLabel();
+    LoadMem(kNext);
+    const Label n1 = a_.NewLabel(), n2 = a_.NewLabel(), n3 = a_.NewLabel(), n4 = a_.NewLabel();
+    Jeq(0, generic, n1);
+    a_.Bind(n1);
+    Jeq(43, generic, n2);
+    a_.Bind(n2);
+    Jeq(60, generic, n3);
+    a_.Bind(n3);
+    Jeq(44, fragment, n4);
+    a_.Bind(n4);
+    Jeq(51, ah, finished);
+
+    // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
+    a_.Bind(generic);
+    Advance(truncated, 1, 3);
+    a_.Goto(step_done);
+    // AH: (len + 2) * 4 bytes.
+    a_.Bind(ah);
+    Advance(truncated, 2, 2);
+    a_.Goto(step_done);
+    // Fragment: 8 bytes; a non-zero offset ends the walk without ports.
+    a_.Bind(fragment);
+    RequireFromOffset(8, truncated);
+    LoadXMem(kOffset);
+    LoadInd(BPF_H, 2);
+    Alu(BPF_AND, 0xfff8);
+    Jeq(0, a_.AfterNext(), later_fragment);
+    LoadMem(kOffset);
+    Alu(BPF_ADD, 8);
+    Store(kOffset);
+    LoadInd(BPF_B, 0);
+    Store(kNext);
+    a_.Bind(step_done);
+  }
+
+  // offset += (hdr[1] + add) << shift; next = hdr[0]; after checking the two
+  // bytes read are inside the packet.
+  void Advance(Label truncated, std::uint32_t add, std::uint32_t shift) {
+    RequireFromOffset(2, truncated);
+    LoadXMem(kOffset);
+    LoadInd(BPF_B, 1);
+    Alu(BPF_ADD, add);
+    Alu(BPF_LSH, shift);
+    a_.Emit(Code(BPF_ALU | BPF_ADD | BPF_X), 0);
+    Store(kOffset);
+    LoadInd(BPF_B, 0);
+    Store(kNext);
+  }
+
+  // --- the expression -------------------------------------------------------
+  void Node(int index, Label t, Label f) {
+    const FilterNode& n = expr_.node(index);
+    switch (n.kind) {
+    case FilterNode::Kind::And: {
+      const Label right = a_.NewLabel();
+      Node(n.left, right, f);
+      a_.Bind(right);
+      Node(n.right, t, f);
+      return;
+    }
+    case FilterNode::Kind::Or: {
+      const Label right = a_.NewLabel();
+      Node(n.left, t, right);
+      a_.Bind(right);
+      Node(n.right, t, f);
+      return;
+    }
+    case FilterNode::Kind::Not:
+      Node(n.left, f, t);
+      return;
+    case FilterNode::Kind::Term:
+      TermCode(n.term, t, f);
+      return;
+    }
+  }
+
+  void TermCode(const Term& term, Label t, Label f) {
+    switch (term.kind) {
+    case TermKind::Family:
+      LoadMem(kFamily);
+      Jeq(term.family, t, f);
+      return;
+    case TermKind::Protocol:
+      LoadMem(kProto);
+      Jeq(term.protocol, t, f);
+      return;
+    case TermKind::Less:
+      LoadLen();
+      Jgt(term.length, f, t);
+      return;
+    case TermKind::Greater:
+      LoadLen();
+      Jge(term.length, t, f);
+      return;
+    case TermKind::Port:
+    case TermKind::PortRange:
+      PortCode(term, t, f);
+      return;
+    case TermKind::Host:
+    case TermKind::Net:
+      AddressCode(term, t, f);
+      return;
+    }
+  }
+
+  void PortCode(const Term& term, Label t, Label f) {
+    LoadMem(kHasPorts);
+    Jeq(0, f, a_.AfterNext());
+    if (term.endpoint == Endpoint::Either) {
+      const Label try_dst = a_.NewLabel();
+      PortIn(kSport, term, t, try_dst);
+      a_.Bind(try_dst);
+      PortIn(kDport, term, t, f);
+      return;
+    }
+    PortIn(term.endpoint == Endpoint::Src ? kSport : kDport, term, t, f);
+  }
+
+  void PortIn(Slot slot, const Term& term, Label t, Label f) {
+    LoadMem(slot);
+    if (term.port_low == term.port_high) {
+      Jeq(term.port_low, t, f);
+      return;
+    }
+    Jge(term.port_low, a_.AfterNext(), f);
+    Jgt(term.port_high, f, t);
+  }
+
+  void AddressCode(const Term& term, Label t, Label f) {
+    const IpPrefix& p = term.prefix;
+    LoadMem(kFamily);
+    Jeq(p.address.family, a_.AfterNext(), f);
+    const std::uint32_t src = p.address.family == 4 ? 12 : 8;
+    const std::uint32_t dst = p.address.family == 4 ? 16 : 24;
+    if (term.endpoint == Endpoint::Either) {
+      const Label try_dst = a_.NewLabel();
+      PrefixAt(src, p, t, try_dst);
+      a_.Bind(try_dst);
+      PrefixAt(dst, p, t, f);
+      return;
+    }
+    PrefixAt(term.endpoint == Endpoint::Src ? src : dst, p, t, f);
+  }
+
+  // Compares the address at `offset` with the prefix, a 32-bit word at a time.
+  void PrefixAt(std::uint32_t offset, const IpPrefix& p, Label t, Label f) {
+    const int words = (p.length + 31) / 32;
+    if (words == 0) {
+      a_.Goto(t); // /0 holds for every address of the family
+      return;
+    }
+    for (int w = 0; w < words; ++w) {
+      const auto* b = &p.address.bytes[static_cast<std::size_t>(w) * 4];
+      const std::uint32_t value = static_cast<std::uint32_t>(b[0]) << 24 |
+                                  static_cast<std::uint32_t>(b[1]) << 16 |
+                                  static_cast<std::uint32_t>(b[2]) << 8 | b[3];
+      const int bits = std::min(32, p.length - w * 32);
+      LoadAbs(BPF_W, offset + static_cast<std::uint32_t>(w) * 4);
+      if (bits < 32) {
+        Alu(BPF_AND, ~0u << (32 - bits));
+      }
+      Jeq(value, w + 1 == words ? t : a_.AfterNext(), f);
+    }
+  }
+
+  const FilterExpression& expr_;
+  std::uint32_t snaplen_;
+  Assembler a_;
+};
+
+} // namespace
+
+ClassicProgram CompileClassicFilter(const FilterExpression& expression, std::uint32_t snaplen) {
+  return ClassicCompiler(expression, snaplen == 0 ? 65535 : snaplen).Compile();
+}
+
+} // namespace wgcap
