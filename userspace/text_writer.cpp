@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one-line-per-packet text format (SPEC section 5): time, direction and
-// protocol tag, endpoints, and a short description of the transport.
+// protocol tag, endpoints, then the body each protocol's file in text/
+// writes, the -v IP suffix and the -A payload.
 #include "wgcap/text_writer.hpp"
-
-#include <arpa/inet.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 
+#include "text/flow_table.hpp"
+#include "text/packet_text.hpp"
+#include "text/text_append.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {
 namespace {
+
+using text::Appendf;
+using text::Bytes;
 
 void AppendTime(std::string& line, std::int64_t ns) {
   std::int64_t sec = ns / 1000000000;
@@ -24,10 +29,7 @@ void AppendTime(std::string& line, std::int64_t ns) {
   const std::time_t t = static_cast<std::time_t>(sec);
   std::tm tm{};
   localtime_r(&t, &tm);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%06" PRId64, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                rem / 1000);
-  line += buf;
+  Appendf(line, "%02d:%02d:%02d.%06" PRId64, tm.tm_hour, tm.tm_min, tm.tm_sec, rem / 1000);
 }
 
 void AppendTag(std::string& line, Direction dir, const ParsedPacket& p) {
@@ -43,76 +45,94 @@ void AppendTag(std::string& line, Direction dir, const ParsedPacket& p) {
   } else {
     std::snprintf(proto, sizeof proto, "P%u", p.protocol);
   }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, " [%-3s %4s] ", ToString(dir), proto);
-  line += buf;
+  Appendf(line, " [%-3s %4s] ", ToString(dir), proto);
 }
 
 void AppendEndpoint(std::string& line, const ParsedPacket& p,
-                    const std::array<std::uint8_t, 16>& addr, bool with_port, std::uint16_t port) {
-  char text[INET6_ADDRSTRLEN];
-  inet_ntop(p.family == 4 ? AF_INET : AF_INET6, addr.data(), text, sizeof text);
-  if (!with_port) {
-    line += text;
-    return;
+                    const std::array<std::uint8_t, 16>& address, std::uint16_t port) {
+  if (p.family == 6 && p.has_ports) {
+    line += '[';
   }
-  char buf[INET6_ADDRSTRLEN + 10];
-  std::snprintf(buf, sizeof buf, p.family == 6 ? "[%s]:%u" : "%s:%u", text, port);
-  line += buf;
+  text::AppendAddress(line, p.family, address.data());
+  if (p.has_ports) {
+    Appendf(line, p.family == 6 ? "]:%u" : ":%u", port);
+  }
 }
 
-std::string TcpFlags(std::uint8_t flags) {
-  std::string out;
-  static constexpr struct {
-    std::uint8_t bit;
-    char name;
-  } kOrder[] = {{0x02, 'S'}, {0x01, 'F'}, {0x04, 'R'}, {0x08, 'P'}, {0x10, '.'}, {0x20, 'U'}};
-  for (const auto& f : kOrder) {
-    if (flags & f.bit) {
-      out += f.name;
-    }
+// The body after the endpoints; returns the transport payload (for -A).
+Bytes AppendBody(std::string& line, const text::PacketView& v, text::FlowTable* flows,
+                 bool verbose) {
+  const ParsedPacket& p = v.parsed;
+  if (!p.walk_complete) {
+    line += " [|ip6]"; // the extension-header chain was cut short or too long
+    return {};
   }
-  return out.empty() ? "none" : out;
+  if (p.fragment_offset != 0) {
+    // A later fragment: payload without a transport header.
+    Appendf(line, " length %u (frag offset %u)", v.ip_end - v.l4(), p.fragment_offset * 8u);
+    return v.Captured(v.l4());
+  }
+  switch (p.protocol) {
+  case kProtoTcp:
+    return text::AppendTcp(line, v, flows, verbose);
+  case kProtoUdp:
+    return text::AppendUdp(line, v);
+  case kProtoIcmp:
+    return text::AppendIcmp(line, v);
+  case kProtoIcmp6:
+    return text::AppendIcmp6(line, v);
+  default:
+    Appendf(line, " length %u", v.ip_end - v.l4());
+    return v.Captured(v.l4());
+  }
 }
 
 } // namespace
 
+namespace text {
+
+std::uint32_t IpEnd(const ParsedPacket& p) noexcept {
+  // A header length shorter than the headers, or longer than the packet on
+  // the wire, is not believed.
+  if (p.ip_length >= p.transport_offset && p.ip_length <= p.original_length) {
+    return p.ip_length;
+  }
+  return p.original_length > p.transport_offset ? p.original_length : p.transport_offset;
+}
+
+} // namespace text
+
 TextWriter::TextWriter(ByteWriter& out, bool verbose, bool ascii)
-    : out_(out), verbose_(verbose), ascii_(ascii) {}
+    : out_(out), verbose_(verbose), ascii_(ascii),
+      flows_(verbose ? std::make_unique<text::FlowTable>() : nullptr) {}
+
+TextWriter::~TextWriter() = default;
 
 Status TextWriter::WritePacket(const PacketRecord& packet) {
   const ParsedPacket p = ParsePacket(packet.data, packet.original_length);
   line_.clear();
   AppendTime(line_, packet.timestamp_ns);
   AppendTag(line_, packet.direction, p);
+  const Bytes bytes(packet.data);
   if (p.family == 0) {
-    line_ += "??? len=" + std::to_string(p.original_length) + "\n";
+    Appendf(line_, "??? len=%u\n", p.original_length);
+    if (ascii_) {
+      text::AppendAsciiPayload(line_, bytes);
+    }
     return out_.Write(line_);
   }
-  const std::uint8_t* d = packet.data.data();
-  const std::uint32_t l4 = p.transport_offset;
-  const std::uint32_t ip_end = std::max(p.original_length, l4);
-  AppendEndpoint(line_, p, p.src, p.has_ports, p.src_port);
+  AppendEndpoint(line_, p, p.src, p.src_port);
   line_ += " > ";
-  AppendEndpoint(line_, p, p.dst, p.has_ports, p.dst_port);
-  char buf[96];
-  const bool full_l4 = p.walk_complete && p.fragment_offset == 0;
-  if (p.protocol == kProtoTcp && full_l4 && l4 + 20 <= p.captured_length) {
-    const std::uint32_t header = (d[l4 + 12] >> 4) * 4u;
-    const std::uint32_t payload = ip_end > l4 + header ? ip_end - l4 - header : 0;
-    std::snprintf(buf, sizeof buf, " [%s] length %u", TcpFlags(d[l4 + 13]).c_str(), payload);
-  } else if (p.protocol == kProtoUdp && full_l4 && p.has_ports) {
-    std::snprintf(buf, sizeof buf, " length %u", ip_end > l4 + 8 ? ip_end - l4 - 8 : 0);
-  } else if ((p.protocol == kProtoIcmp || p.protocol == kProtoIcmp6) && full_l4 &&
-             l4 + 2 <= p.captured_length) {
-    std::snprintf(buf, sizeof buf, " type %u, code %u, length %u", d[l4], d[l4 + 1], ip_end - l4);
-  } else {
-    std::snprintf(buf, sizeof buf, " length %u", p.walk_complete ? ip_end - l4 : 0u);
+  AppendEndpoint(line_, p, p.dst, p.dst_port);
+  const text::PacketView view{p, bytes, text::IpEnd(p)};
+  const Bytes payload = AppendBody(line_, view, flows_.get(), verbose_);
+  if (verbose_) {
+    Appendf(line_, ", ttl %u, id %u, iplen %u", p.ttl, p.ip_id, p.ip_length);
   }
-  line_ += buf;
   line_ += '\n';
-  (void)verbose_;
-  (void)ascii_;
+  if (ascii_) {
+    text::AppendAsciiPayload(line_, payload);
+  }
   return out_.Write(line_);
 }
 

@@ -184,10 +184,14 @@ TEST_F(CliOffline, TextLinesWithoutW) {
       r.out,
       "22:13:20.000000 [?    TCP] 198.51.100.1:40000 > 198.51.100.2:443 [S] length 0\n"
       "22:13:20.000001 [?    TCP] 198.51.100.2:443 > 198.51.100.1:40000 [S.] length 0\n"
-      "22:13:20.000002 [?    UDP] 198.51.100.1:5000 > 198.51.100.2:53 length 30\n"
-      "22:13:20.000003 [?    TCP] [2001:db8:100::1]:50000 > [2001:db8:100::2]:80 [P.] length 16\n"
-      "22:13:20.000004 [?   ICMP] 198.51.100.1 > 198.51.100.2 type 8, code 0, length 64\n"
-      "22:13:20.000005 [?    UDP] [2001:db8:100::2]:53 > [2001:db8:100::1]:5000 length 200\n");
+      // Port 53 carrying 'x' bytes: read as DNS, whose first name is malformed.
+      "22:13:20.000002 [?    UDP] 198.51.100.1:5000 > 198.51.100.2:53 7878 op15 [|domain]\n"
+      "22:13:20.000003 [?    TCP] [2001:db8:100::1]:50000 > [2001:db8:100::2]:80 [P.] length 16: "
+      "GET / HTTP/1.1\n"
+      "22:13:20.000004 [?   ICMP] 198.51.100.1 > 198.51.100.2 echo request, id 7, seq 1, length "
+      "64\n"
+      "22:13:20.000005 [?    UDP] [2001:db8:100::2]:53 > [2001:db8:100::1]:5000 7878 op15 "
+      "[|domain]\n");
 }
 
 TEST_F(CliOffline, PrintAddsTextToAFileCapture) {
@@ -282,7 +286,7 @@ struct UsageCase {
 
 TEST(CliUsage, ErrorsExitTwoAndNameTheOption) {
   const std::vector<UsageCase> cases = {
-      {{}, "nothing to read"},
+      {{}, "nothing to capture: give -i IFACE or -r FILE"},
       {{"-x"}, "unknown option -x"},
       {{"--bogus", "-r", "f"}, "unknown option --bogus"},
       {{"-r"}, "option -r needs a value"},
