@@ -11,12 +11,14 @@
 namespace wgcap::cli {
 namespace {
 
-enum LongOnly { kPrint = 256, kVersion };
+enum LongOnly { kPrint = 256, kVersion, kMode, kDuration };
 
 constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
     {"print", no_argument, nullptr, kPrint},
     {"version", no_argument, nullptr, kVersion},
+    {"mode", required_argument, nullptr, kMode},
+    {"duration", required_argument, nullptr, kDuration},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -29,6 +31,33 @@ Error Usage(std::string message) {
   return Error{std::move(message), 0};
 }
 
+// "30s", "5m", "1h", "250ms"; a bare number is seconds.
+bool ParseDuration(std::string_view text, std::int64_t& ms) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  std::int64_t n = 0;
+  if (digits == 0 || digits > 9 || !ParseInteger(text.substr(0, digits), n)) {
+    return false;
+  }
+  const std::string_view unit = text.substr(digits);
+  std::int64_t scale;
+  if (unit.empty() || unit == "s") {
+    scale = 1000;
+  } else if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "m") {
+    scale = 60 * 1000;
+  } else if (unit == "h") {
+    scale = 3600 * 1000;
+  } else {
+    return false;
+  }
+  ms = n * scale;
+  return ms > 0;
+}
+
 } // namespace
 
 Result<Arguments> ParseArguments(int argc, char** argv) {
@@ -36,11 +65,44 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   opterr = 0; // our own messages name the option
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, ":r:w:c:s:Uh", kLongOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:UvAdh", kLongOptions, nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
     switch (opt) {
+    case 'i':
+      args.interface = value;
+      break;
     case 'r':
       args.read_file = value;
+      break;
+    case 'B': {
+      std::int64_t mib = 0;
+      if (!ParseInteger(value, mib) || mib < 1 || mib > 4096) {
+        return Usage("-B: invalid buffer size \"" + std::string(value) +
+                     "\" (expected 1-4096 MiB)");
+      }
+      args.buffer_mib = static_cast<std::uint32_t>(mib);
+      break;
+    }
+    case 'd':
+      args.dump = true;
+      break;
+    case kMode:
+      if (value == "auto") {
+        args.mode = Mode::Auto;
+      } else if (value == "bpf") {
+        args.mode = Mode::Bpf;
+      } else if (value == "afpacket") {
+        args.mode = Mode::AFPacket;
+      } else {
+        return Usage("--mode: unknown mode \"" + std::string(value) +
+                     "\" (expected auto, bpf or afpacket)");
+      }
+      break;
+    case kDuration:
+      if (!ParseDuration(value, args.duration_ms)) {
+        return Usage("--duration: invalid duration \"" + std::string(value) +
+                     "\" (expected a positive number with s, m, h or ms, e.g. 30s)");
+      }
       break;
     case 'w':
       args.write_file = value;
@@ -62,6 +124,12 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     }
     case 'U':
       args.unbuffered = true;
+      break;
+    case 'v':
+      args.verbose = true;
+      break;
+    case 'A':
+      args.ascii = true;
       break;
     case 'h':
       args.help = true;
@@ -90,9 +158,17 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (args.help || args.version) {
     return args;
   }
-  if (args.read_file.empty()) {
-    return Usage(
-        "nothing to read: give -r FILE (live capture with -i arrives with the capture backends)");
+  if (!args.interface.empty() && !args.read_file.empty()) {
+    return Usage("-i and -r exclude each other: capture live or read a file");
+  }
+  if (args.dump) {
+    return args; // -d prints the compiled filter; no capture source needed
+  }
+  if (args.interface.empty() && args.read_file.empty()) {
+    return Usage("nothing to capture: give -i IFACE or -r FILE");
+  }
+  if (!args.read_file.empty() && args.duration_ms > 0) {
+    return Usage("--duration applies to live capture (-i), not to -r");
   }
   if (args.write_file == "-" && args.print) {
     return Usage("--print and -w - both want stdout; write the capture to a file or drop --print");
@@ -101,20 +177,31 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
 }
 
 std::string HelpText() {
-  return R"(usage: wgcap -r FILE [options] [expression ...]
+  return R"(usage: wgcap [-i IFACE | -r FILE] [options] [expression ...]
 
-Reads captured packets, keeps those the filter expression selects and writes
-them as pcap or as one line of text per packet.
+Captures the packets on an interface (a WireGuard interface shows the
+decrypted traffic inside the tunnel), or reads a capture file, keeps those the
+filter expression selects and writes them as pcap or as one line of text per
+packet.
 
 options:
+  -i IFACE     capture live on IFACE (needs CAP_NET_RAW for afpacket)
   -r FILE      read a pcap file ("-" = stdin); Ethernet and Linux cooked
                captures are reduced to their IP packets
+  --mode M     capture backend: auto (default), afpacket; bpf arrives with
+               the eBPF TC backend
+  --duration D stop after D (30s, 5m, 1h, 250ms)
+  -B MIB       kernel ring buffer size (default 4)
+  -d           print the compiled socket filter and exit
   -w FILE      write pcap to FILE ("-" = stdout); FILE appears only when
                complete. Without -w, text goes to stdout
   --print      print text to stdout even with -w FILE
   -c N         stop after N packets written
   -s N         snap length: bytes kept per packet (0 = 65535, at most 262144)
   -U           flush the output after every packet
+  -v           verbose text: TCP seq/ack relative to each flow's first, window
+               and options; ttl, IP id and IP length on every line
+  -A           text: after each line, the payload as ASCII (other bytes as .)
   -h, --help   this text
   --version    print the version
 
@@ -124,9 +211,14 @@ expression (tcpdump-like; "and" binds tighter than "or"):
   not / !, and / &&, or / ||, parentheses; juxtaposition means "and"
 
 examples:
+  wgcap -i wg0 'tcp and (port 443 or port 80)'
+  wgcap -i wg0 -w wg0.pcap -c 100 icmp or icmp6
   wgcap -r in.pcap 'tcp and (port 443 or port 80)'
   wgcap -r in.pcap -w dns.pcap udp port 53
   wgcap -r in.pcap -c 10 'src net 198.51.100.0/24 and not icmp'
+
+signals: SIGINT/SIGTERM stop, finish the output and print the counts;
+SIGUSR1 prints the counts and goes on.
 
 exit status: 0 done, 1 runtime failure, 2 usage or filter error
 )";

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/arguments.hpp"
+#include "cli/live_capture.hpp"
 #include "cli/offline_capture.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wgcap_version.hpp"
@@ -36,6 +37,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "  %s\n  %*s^\n", args->expression.c_str(), column - 1, "");
     }
     return 2;
+  }
+  if (args->dump) {
+    return wgcap::cli::DumpFilters(*args, **matcher);
+  }
+  if (!args->interface.empty()) {
+    return wgcap::cli::RunLiveCapture(*args, std::move(matcher).value());
   }
   return wgcap::cli::RunOfflineCapture(*args, std::move(matcher).value());
 }

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/offline_capture.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <optional>
 
-#include "wgcap/byte_writer.hpp"
+#include "cli/capture_output.hpp"
 #include "wgcap/pcap_reader.hpp"
-#include "wgcap/pcap_writer.hpp"
 #include "wgcap/session.hpp"
-#include "wgcap/text_writer.hpp"
 
 namespace wgcap::cli {
 namespace {
@@ -32,36 +28,6 @@ const char* LinkTypeName(std::uint32_t link_type) {
   default:
     return "RAW (Raw IP)";
   }
-}
-
-int Fail(const Error& error) {
-  std::fprintf(stderr, "wgcap: %s\n", error.message.c_str());
-  return 1;
-}
-
-// Where pcap bytes go: an atomically renamed file or stdout.
-struct PcapOutput {
-  std::unique_ptr<AtomicFileWriter> file;
-  std::unique_ptr<FdWriter> stdout_writer;
-  ByteWriter* writer = nullptr;
-
-  Status Commit() { return file ? file->Commit() : writer->Flush(); }
-};
-
-Result<PcapOutput> OpenPcapOutput(const std::string& path) {
-  PcapOutput out;
-  if (path == "-") {
-    out.stdout_writer = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
-    out.writer = out.stdout_writer.get();
-    return out;
-  }
-  auto file = AtomicFileWriter::Create(path);
-  if (!file) {
-    return file.error();
-  }
-  out.file = std::move(file).value();
-  out.writer = out.file.get();
-  return out;
 }
 
 } // namespace
@@ -86,29 +52,16 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
                args.read_file == "-" ? "-" : args.read_file.c_str(), LinkTypeName(link_type),
                (*reader)->snaplen());
 
-  std::optional<PcapOutput> pcap;
-  std::unique_ptr<PcapWriter> pcap_writer;
-  FdWriter text_stdout(STDOUT_FILENO, "stdout");
+  CaptureOutput output;
   Options options;
   options.matcher = std::move(matcher);
   options.snaplen = args.snaplen;
   options.packet_limit = args.count;
   options.flush_every_packet = args.unbuffered;
-  if (!args.write_file.empty()) {
-    auto opened = OpenPcapOutput(args.write_file);
-    if (!opened) {
-      return Fail(opened.error());
-    }
-    pcap = std::move(opened).value();
-    // Written at open, so a capture of zero packets is still a valid file.
-    pcap_writer = std::make_unique<PcapWriter>(*pcap->writer, args.snaplen);
-    if (auto s = pcap_writer->WriteHeader(); !s) {
-      return Fail(s.error());
-    }
-    options.sinks.push_back(pcap_writer.get());
-  }
-  if (args.write_file.empty() || args.print) {
-    options.text_output = &text_stdout;
+  options.verbose = args.verbose;
+  options.ascii = args.ascii;
+  if (auto opened = output.Open(args, options); !opened) {
+    return Fail(opened.error());
   }
   auto session = Session::Create(std::move(options));
   if (!session) {
@@ -138,10 +91,8 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
     return Fail(s.error());
   }
   // Packets before a truncated record were processed; the file holds them.
-  if (pcap) {
-    if (auto s = pcap->Commit(); !s) {
-      return Fail(s.error());
-    }
+  if (auto s = output.Commit(); !s) {
+    return Fail(s.error());
   }
   std::fprintf(stderr, "%lld packets read, %lld matched, %lld written\n",
                static_cast<long long>(read), static_cast<long long>(stats.matched),

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// The WireGuard test network (scripts/testbed.sh) for one test binary, with
+// names of its own so test binaries can run side by side. Down on
+// destruction, also when the test failed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "support/subprocess.hpp"
+
+namespace wgcap::test {
+
+class Testbed {
+public:
+  // `tag`: 1-3 characters distinguishing this user's names.
+  explicit Testbed(const std::string& tag);
+  ~Testbed();
+  Testbed(const Testbed&) = delete;
+  Testbed& operator=(const Testbed&) = delete;
+
+  bool up() const noexcept { return up_; }
+  const std::string& up_output() const noexcept { return up_output_; }
+
+  std::string ns_a, ns_b, if_a, if_b;
+  std::string addr_a = "198.51.100.1", addr_b = "198.51.100.2";
+  std::string addr6_a = "2001:db8:100::1", addr6_b = "2001:db8:100::2";
+
+  // argv run inside namespace A or B.
+  std::vector<std::string> InA(std::vector<std::string> argv) const;
+  std::vector<std::string> InB(std::vector<std::string> argv) const;
+
+private:
+  ProcessResult Script(const std::string& verb) const;
+  bool up_ = false;
+  std::string up_output_;
+};
+
+} // namespace wgcap::test

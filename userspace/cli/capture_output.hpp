@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where a capture's packets go, for both -r and -i: a pcap file (written
+// atomically) or stdout, and text on stdout.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "cli/arguments.hpp"
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
+#include "wgcap/session.hpp"
+
+namespace wgcap::cli {
+
+class CaptureOutput {
+public:
+  // Opens the outputs the arguments ask for and adds them to `options`.
+  Status Open(const Arguments& args, Options& options);
+  // Renames the pcap file into place (or flushes stdout).
+  Status Commit();
+
+private:
+  std::unique_ptr<AtomicFileWriter> file_;
+  std::unique_ptr<FdWriter> pcap_stdout_;
+  std::unique_ptr<PcapWriter> pcap_;
+  std::unique_ptr<FdWriter> text_stdout_;
+};
+
+// Prints an error as "wgcap: MESSAGE" and returns exit code 1.
+int Fail(const Error& error);
+
+} // namespace wgcap::cli
