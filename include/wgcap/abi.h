@@ -21,12 +21,62 @@ enum wgcap_counter {
 
 /* Header of one ring-buffer sample; captured_length bytes follow. */
 struct wgcap_sample_header {
-  __u64 timestamp_ns; /* wall clock, ns since the Unix epoch */
+  __u64 timestamp_ns; /* CLOCK_BOOTTIME; userspace converts to wall clock */
   __u32 ifindex;
   __u32 original_length; /* network-layer packet length */
   __u32 captured_length; /* bytes that follow this header */
   __u8 direction;        /* WGCAP_DIR_IN / WGCAP_DIR_OUT */
   __u8 reserved[3];
 };
+
+/*
+ * The filter expression as a decision graph: node i tests one term and goes
+ * to node jt or jf (always a later node) or ends at ACCEPT / REJECT. It lives
+ * in the program's read-only data, so the verifier knows every node at load
+ * time and keeps only the code each node needs (see bpf/DESIGN.md).
+ */
+#define WGCAP_FILTER_MAX_NODES 48
+#define WGCAP_TARGET_ACCEPT 0xfffe
+#define WGCAP_TARGET_REJECT 0xffff
+
+enum wgcap_node_kind {
+  WGCAP_NODE_FAMILY = 1,   /* family == family */
+  WGCAP_NODE_PROTOCOL = 2, /* upper-layer protocol == protocol */
+  WGCAP_NODE_PORT = 3,     /* a port in [port_low, port_high] */
+  WGCAP_NODE_ADDRESS = 4,  /* an address of `family` inside addr/mask */
+  WGCAP_NODE_LESS = 5,     /* original length <= length */
+  WGCAP_NODE_GREATER = 6,  /* original length >= length */
+};
+
+enum wgcap_endpoint {
+  WGCAP_ENDPOINT_EITHER = 0,
+  WGCAP_ENDPOINT_SRC = 1,
+  WGCAP_ENDPOINT_DST = 2,
+};
+
+struct wgcap_filter_node {
+  __u8 kind;     /* enum wgcap_node_kind */
+  __u8 endpoint; /* enum wgcap_endpoint: PORT, ADDRESS */
+  __u8 family;   /* FAMILY, ADDRESS: 4 or 6 */
+  __u8 protocol; /* PROTOCOL */
+  __u16 jt;      /* next node when the term holds */
+  __u16 jf;      /* next node when it does not */
+  __u16 port_low;
+  __u16 port_high;
+  __u32 length;  /* LESS, GREATER */
+  __u32 addr[4]; /* network byte order; IPv4 in addr[0] */
+  __u32 mask[4];
+};
+
+/* How a sample reaches the ring (chosen by userspace at load). */
+enum wgcap_sample_mode {
+  /* bpf_ringbuf_reserve of a size class, packet bytes loaded straight in
+   * (variable-length loads into ring memory need kernel 6.8+) */
+  WGCAP_SAMPLE_RESERVE = 0,
+  /* copy into a per-CPU scratch buffer, then bpf_ringbuf_output */
+  WGCAP_SAMPLE_OUTPUT = 1,
+};
+
+#define WGCAP_MAX_SNAPLEN 262144
 
 #endif /* WGCAP_ABI_H */

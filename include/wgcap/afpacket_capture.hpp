@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "wgcap/capture.hpp"
 #include "wgcap/filter_ast.hpp"
 #include "wgcap/result.hpp"
 #include "wgcap/session.hpp"
@@ -24,30 +25,31 @@ struct AFPacketOptions {
   FilterExpression expression;
 };
 
-class AFPacketCapture {
+class AFPacketCapture final : public Capture {
 public:
   // The session receives packets via Offer. Not started until Start.
   AFPacketCapture(std::string interface, Session& session, AFPacketOptions options = {});
-  ~AFPacketCapture(); // Stop()s
+  ~AFPacketCapture() override; // Stop()s
   AFPacketCapture(const AFPacketCapture&) = delete;
   AFPacketCapture& operator=(const AFPacketCapture&) = delete;
 
   // Opens the socket, attaches the filter, maps the ring and starts the read
   // loop; returns at once. Errors name the interface or the missing
   // capability (CAP_NET_RAW). Starting twice, or after Stop, is an error.
-  Status Start();
+  Status Start() override;
   // Closes the socket and waits for the read loop to exit. Idempotent.
-  void Stop();
+  void Stop() override;
 
   // Unused: the capture drives its own read loop. Present so the type can
   // stand where the reference package's PacketCapture is expected.
   void Offer(std::span<const std::uint8_t> /*data*/, bool /*outbound*/) noexcept {}
 
   // The read loop ended on its own: the interface went away or went down.
-  bool Failed() const noexcept;
-  Status error() const;
+  bool Failed() const noexcept override;
+  Status error() const override;
+  std::string backend_name() const override { return "afpacket"; }
   // Why the socket filter is not exact ("" when it is).
-  const std::string& filter_note() const noexcept;
+  const std::string& filter_note() const noexcept override;
   int ifindex() const noexcept;
 
   struct Impl;

@@ -35,6 +35,21 @@ Status CaptureOutput::Open(const Arguments& args, Options& options) {
   return {};
 }
 
+Result<std::unique_ptr<Session>>
+CaptureOutput::OpenSession(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
+  Options options;
+  options.matcher = std::move(matcher);
+  options.snaplen = args.snaplen;
+  options.packet_limit = args.count;
+  options.flush_every_packet = args.unbuffered;
+  options.verbose = args.verbose;
+  options.ascii = args.ascii;
+  if (auto opened = Open(args, options); !opened) {
+    return opened.error();
+  }
+  return Session::Create(std::move(options));
+}
+
 Status CaptureOutput::Commit() {
   if (file_) {
     return file_->Commit();

@@ -15,12 +15,16 @@ namespace wgcap::cli {
 
 class CaptureOutput {
 public:
-  // Opens the outputs the arguments ask for and adds them to `options`.
-  Status Open(const Arguments& args, Options& options);
+  // Opens the outputs the arguments ask for and a Session writing to them
+  // with the arguments' matcher, snap length, count and text options.
+  Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
+                                               std::shared_ptr<const Matcher> matcher);
   // Renames the pcap file into place (or flushes stdout).
   Status Commit();
 
 private:
+  Status Open(const Arguments& args, Options& options);
+
   std::unique_ptr<AtomicFileWriter> file_;
   std::unique_ptr<FdWriter> pcap_stdout_;
   std::unique_ptr<PcapWriter> pcap_;

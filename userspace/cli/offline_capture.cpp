@@ -53,17 +53,7 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
                (*reader)->snaplen());
 
   CaptureOutput output;
-  Options options;
-  options.matcher = std::move(matcher);
-  options.snaplen = args.snaplen;
-  options.packet_limit = args.count;
-  options.flush_every_packet = args.unbuffered;
-  options.verbose = args.verbose;
-  options.ascii = args.ascii;
-  if (auto opened = output.Open(args, options); !opened) {
-    return Fail(opened.error());
-  }
-  auto session = Session::Create(std::move(options));
+  auto session = output.OpenSession(args, std::move(matcher));
   if (!session) {
     return Fail(session.error());
   }

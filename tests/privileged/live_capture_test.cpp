@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// `wgcap -i --mode afpacket` on the WireGuard testbed: real decrypted
-// traffic on a wireguard-go interface, checked against tcpdump and tshark.
+// `wgcap -i` on the WireGuard testbed, with each backend (afpacket, bpf on
+// tcx, bpf on clsact): real decrypted traffic on a wireguard-go interface,
+// checked against tcpdump and tshark; hooks gone after every kind of exit.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bpf/bpf.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 
 #include <csignal>
@@ -44,31 +47,88 @@ int TcpdumpCount(const std::string& file) {
   return CountLines(r.out, "\n");
 }
 
-class AFPacketLive : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    if (!test::MissingPrivileges().empty()) {
-      return;
+// Runs `body` on a thread that has entered network namespace `ns`, so the
+// sockets it opens live there.
+void InNamespace(const std::string& ns, const std::function<void()>& body) {
+  std::thread t([&] {
+    const int fd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << ns;
+    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
+    close(fd);
+    body();
+  });
+  t.join();
+}
+
+// Programs attached on the tcx hooks of `interface` in namespace `ns`.
+int TcxPrograms(const std::string& ns, const std::string& interface) {
+  int total = 0;
+  InNamespace(ns, [&] {
+    const unsigned ifindex = if_nametoindex(interface.c_str());
+    ASSERT_NE(ifindex, 0u) << interface;
+    for (int type : {46, 47}) { // BPF_TCX_INGRESS, BPF_TCX_EGRESS
+      __u32 ids[64] = {};
+      __u32 count = 64;
+      ASSERT_EQ(bpf_prog_query(static_cast<int>(ifindex), static_cast<bpf_attach_type>(type), 0,
+                               nullptr, ids, &count),
+                0)
+          << std::strerror(errno);
+      total += static_cast<int>(count);
     }
-    testbed_ = new test::Testbed("af");
+  });
+  return total;
+}
+
+// One testbed per test process (ctest runs each test in its own).
+class TestbedEnvironment : public ::testing::Environment {
+public:
+  void SetUp() override {
+    if (test::MissingPrivileges().empty()) {
+      testbed = std::make_unique<test::Testbed>("lc");
+    }
   }
-  static void TearDownTestSuite() {
-    delete testbed_;
-    testbed_ = nullptr;
-  }
+  void TearDown() override { testbed.reset(); }
+  static inline std::unique_ptr<test::Testbed> testbed;
+};
+[[maybe_unused]] const auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new TestbedEnvironment);
+
+struct Backend {
+  const char* name;
+  std::vector<std::string> env;  // e.g. WGCAP_TC_ATTACH=clsact
+  std::vector<std::string> args; // --mode ...
+  const char* listening;         // what the listening line names
+};
+
+const Backend kAFPacket{"afpacket", {}, {"--mode", "afpacket"}, "afpacket"};
+const Backend kBpfTcx{"bpf_tcx", {}, {}, "bpf/tcx"};
+const Backend kBpfClsact{"bpf_clsact", {"WGCAP_TC_ATTACH=clsact"}, {"--mode", "bpf"}, "bpf/tc"};
+
+class Live : public ::testing::Test {
+protected:
   void SetUp() override {
     WGCAP_REQUIRE_PRIVILEGES();
+    testbed_ = TestbedEnvironment::testbed.get();
     ASSERT_TRUE(testbed_ && testbed_->up()) << (testbed_ ? testbed_->up_output() : "");
   }
 
-  // wgcap in namespace A on the WireGuard interface, started and listening.
-  std::unique_ptr<BackgroundProcess> StartWgcap(std::vector<std::string> args,
-                                                const std::string& name = "wgcap") {
-    std::vector<std::string> argv = {test::WgcapBinary(), "-i", testbed_->if_a, "--mode",
-                                     "afpacket"};
+  std::vector<std::string> WgcapArgv(const Backend& b, const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"env"};
+    argv.insert(argv.end(), b.env.begin(), b.env.end());
+    argv.push_back(test::WgcapBinary());
+    argv.push_back("-i");
+    argv.push_back(testbed_->if_a);
+    argv.insert(argv.end(), b.args.begin(), b.args.end());
     argv.insert(argv.end(), args.begin(), args.end());
-    auto p = std::make_unique<BackgroundProcess>(testbed_->InA(argv), dir_.path(), name);
-    EXPECT_TRUE(p->WaitForStderr("listening on " + testbed_->if_a + " (afpacket)", 5s))
+    return testbed_->InA(argv);
+  }
+
+  // wgcap in namespace A on the WireGuard interface, started and listening.
+  std::unique_ptr<BackgroundProcess> StartWgcap(const Backend& b,
+                                                const std::vector<std::string>& args,
+                                                const std::string& name = "wgcap") {
+    auto p = std::make_unique<BackgroundProcess>(WgcapArgv(b, args), dir_.path(), name);
+    EXPECT_TRUE(p->WaitForStderr("listening on " + testbed_->if_a + " (" + b.listening + ")", 10s))
         << p->Stderr();
     return p;
   }
@@ -79,15 +139,28 @@ protected:
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
-  static test::Testbed* testbed_;
+  // What is attached to the WireGuard interface: tc filters on both hooks
+  // and tcx links (bpftool names the device in the namespace it runs in).
+  std::string Hooks() const {
+    std::string out;
+    for (const char* hook : {"ingress", "egress"}) {
+      out += test::Run(testbed_->InA({"tc", "filter", "show", "dev", testbed_->if_a, hook})).out;
+    }
+    if (const int tcx = TcxPrograms(testbed_->ns_a, testbed_->if_a); tcx != 0) {
+      out += std::to_string(tcx) + " tcx programs\n";
+    }
+    return out;
+  }
+
+  test::Testbed* testbed_ = nullptr;
   test::TempDir dir_;
 };
 
-test::Testbed* AFPacketLive::testbed_ = nullptr;
+class LiveBackend : public Live, public ::testing::WithParamInterface<Backend> {};
 
-TEST_F(AFPacketLive, PingWritesTwentyIcmpPacketsInBothDirections) {
+TEST_P(LiveBackend, PingWritesTwentyIcmpPacketsInBothDirections) {
   const std::string out = dir_.File("icmp.pcap");
-  auto wgcap = StartWgcap({"-w", out, "--print", "-c", "20", "icmp"});
+  auto wgcap = StartWgcap(GetParam(), {"-w", out, "--print", "-c", "20", "icmp"});
   Ping(testbed_->addr_b, 10);
   const auto code = wgcap->Wait(10s);
   ASSERT_EQ(code, std::optional<int>(0)) << wgcap->Stderr();
@@ -97,6 +170,7 @@ TEST_F(AFPacketLive, PingWritesTwentyIcmpPacketsInBothDirections) {
   EXPECT_EQ(CountLines(text, "[IN  ICMP] " + testbed_->addr_b + " > " + testbed_->addr_a), 10)
       << text;
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("20 packets captured"));
+  EXPECT_EQ(Hooks(), "") << "nothing stays attached after -c ends the capture";
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("0 packets dropped by kernel"));
 
   // The file, read by both independent readers.
@@ -107,8 +181,8 @@ TEST_F(AFPacketLive, PingWritesTwentyIcmpPacketsInBothDirections) {
   EXPECT_EQ(CountLines(tshark.out, "0\n"), 10);
 }
 
-TEST_F(AFPacketLive, Ipv6PingIsCapturedWithIp6Filter) {
-  auto wgcap = StartWgcap({"-c", "6", "ip6 and icmp6"});
+TEST_P(LiveBackend, Ipv6PingIsCapturedWithIp6Filter) {
+  auto wgcap = StartWgcap(GetParam(), {"-c", "6", "ip6 and icmp6"});
   Ping(testbed_->addr6_b, 3);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   const std::string text = wgcap->Stdout();
@@ -118,11 +192,11 @@ TEST_F(AFPacketLive, Ipv6PingIsCapturedWithIp6Filter) {
       << text;
 }
 
-TEST_F(AFPacketLive, SameCountAsTcpdumpForUdpAndTcp) {
+TEST_P(LiveBackend, SameCountAsTcpdumpForUdpAndTcp) {
   const std::string ours = dir_.File("ours.pcap");
   const std::string theirs = dir_.File("theirs.pcap");
   const std::string expression = "udp or tcp";
-  auto wgcap = StartWgcap({"-w", ours, expression});
+  auto wgcap = StartWgcap(GetParam(), {"-w", ours, expression});
   BackgroundProcess tcpdump(testbed_->InA({"tcpdump", "-Z", "root", "-B", "8192", "-c", "240", "-i",
                                            testbed_->if_a, "-w", theirs, expression}),
                             dir_.path(), "tcpdump");
@@ -151,9 +225,9 @@ TEST_F(AFPacketLive, SameCountAsTcpdumpForUdpAndTcp) {
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("240 packets received by filter"));
 }
 
-TEST_F(AFPacketLive, SigtermFinishesTheFileAndPrintsCounts) {
+TEST_P(LiveBackend, SigtermFinishesTheFileAndPrintsCounts) {
   const std::string out = dir_.File("term.pcap");
-  auto wgcap = StartWgcap({"-w", out});
+  auto wgcap = StartWgcap(GetParam(), {"-w", out});
   Ping(testbed_->addr_b, 4);
   std::this_thread::sleep_for(200ms);
   wgcap->Signal(SIGUSR1);
@@ -161,44 +235,98 @@ TEST_F(AFPacketLive, SigtermFinishesTheFileAndPrintsCounts) {
   wgcap->Signal(SIGTERM);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   EXPECT_EQ(CountLines(wgcap->Stderr(), "packets captured"), 2) << "SIGUSR1 and exit";
+  EXPECT_EQ(Hooks(), "") << "nothing stays attached after SIGTERM";
   EXPECT_GE(TcpdumpCount(out), 8);
 }
 
-TEST_F(AFPacketLive, DurationStopsTheCapture) {
+TEST_P(LiveBackend, DurationStopsTheCapture) {
   const auto start = std::chrono::steady_clock::now();
-  auto wgcap = StartWgcap({"--duration", "1s", "-w", dir_.File("d.pcap")});
+  auto wgcap = StartWgcap(GetParam(), {"--duration", "1s", "-w", dir_.File("d.pcap")});
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("0 packets captured"));
   EXPECT_EQ(TcpdumpCount(dir_.File("d.pcap")), 0);
 }
 
-TEST_F(AFPacketLive, MissingInterfaceIsAClearError) {
+INSTANTIATE_TEST_SUITE_P(Backends, LiveBackend, ::testing::Values(kAFPacket, kBpfTcx, kBpfClsact),
+                         [](const ::testing::TestParamInfo<Backend>& b) { return b.param.name; });
+
+TEST_F(Live, DefaultModeIsBpfOnTcx) {
+  auto wgcap = StartWgcap(kBpfTcx, {"-c", "2", "icmp"});
+  Ping(testbed_->addr_b, 1);
+  ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+  EXPECT_THAT(wgcap->Stderr(), HasSubstr("listening on " + testbed_->if_a + " (bpf/tcx)"));
+  EXPECT_THAT(wgcap->Stderr(), ::testing::Not(HasSubstr("unavailable")));
+}
+
+TEST_F(Live, SigkillOnTcxLeavesNothingAttached) {
+  auto wgcap = StartWgcap(kBpfTcx, {"-w", dir_.File("k.pcap")});
+  EXPECT_NE(Hooks(), "") << "attached while running";
+  wgcap->Signal(SIGKILL);
+  ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(-1));
+  EXPECT_EQ(Hooks(), "") << "the kernel detaches tcx links when the process dies";
+}
+
+TEST_F(Live, ClsactLeftoverOfAKilledRunIsRemovedByTheNextStart) {
+  auto killed = StartWgcap(kBpfClsact, {"-w", dir_.File("k.pcap")}, "killed");
+  killed->Signal(SIGKILL);
+  ASSERT_EQ(killed->Wait(10s), std::optional<int>(-1));
+  EXPECT_THAT(Hooks(), HasSubstr("pref 49374 bpf")) << "a killed clsact run leaves its filters";
+  auto next = StartWgcap(kBpfClsact, {"--duration", "300ms"}, "next");
+  ASSERT_EQ(next->Wait(10s), std::optional<int>(0)) << next->Stderr();
+  EXPECT_EQ(Hooks(), "") << "the next start removed the leftovers, its exit its own filters";
+}
+
+TEST_F(Live, TwoInstancesOnOneInterfaceEachSeeEverything) {
+  auto first = StartWgcap(kBpfTcx, {"-c", "8", "icmp"}, "first");
+  auto second = StartWgcap(kBpfClsact, {"-c", "8", "icmp"}, "second");
+  Ping(testbed_->addr_b, 4);
+  ASSERT_EQ(first->Wait(10s), std::optional<int>(0)) << first->Stderr();
+  ASSERT_EQ(second->Wait(10s), std::optional<int>(0)) << second->Stderr();
+  EXPECT_THAT(first->Stderr(), HasSubstr("8 packets captured"));
+  EXPECT_THAT(second->Stderr(), HasSubstr("8 packets captured"));
+  EXPECT_EQ(Hooks(), "");
+}
+
+TEST_F(Live, WithoutCapBpfAutoFallsBackToAFPacket) {
+  auto wgcap = std::make_unique<BackgroundProcess>(
+      testbed_->InA({"capsh", "--drop=cap_bpf,cap_sys_admin,cap_perfmon", "--", "-c",
+                     test::WgcapBinary() + " -i " + testbed_->if_a + " -c 4 icmp"}),
+      dir_.path(), "fallback");
+  ASSERT_TRUE(wgcap->WaitForStderr("listening on " + testbed_->if_a + " (afpacket)", 10s))
+      << wgcap->Stderr();
+  Ping(testbed_->addr_b, 2);
+  ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+  const std::string err = wgcap->Stderr();
+  EXPECT_EQ(CountLines(err, "bpf backend unavailable"), 1) << err;
+  EXPECT_THAT(err, HasSubstr("needs CAP_BPF"));
+  EXPECT_THAT(err, HasSubstr("using afpacket"));
+  EXPECT_THAT(err, HasSubstr("4 packets captured"));
+  EXPECT_EQ(CountLines(wgcap->Stdout(), " ICMP] "), 4);
+}
+
+TEST_F(Live, ModeBpfWithoutCapBpfFailsWithTheReason) {
+  const auto r =
+      test::Run(testbed_->InA({"capsh", "--drop=cap_bpf,cap_sys_admin,cap_perfmon", "--", "-c",
+                               test::WgcapBinary() + " -i " + testbed_->if_a + " --mode bpf"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("needs CAP_BPF"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("listening")));
+}
+
+TEST_F(Live, MissingInterfaceIsAClearError) {
   const auto r =
       test::Run(testbed_->InA({test::WgcapBinary(), "-i", "nosuch0", "--mode", "afpacket"}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("interface nosuch0: No such device"));
 }
 
-TEST_F(AFPacketLive, WithoutCapNetRawTheMessageNamesIt) {
+TEST_F(Live, WithoutCapNetRawTheMessageNamesIt) {
   const auto r = test::Run(
       testbed_->InA({"capsh", "--drop=cap_net_raw", "--", "-c",
                      test::WgcapBinary() + " -i " + testbed_->if_a + " --mode afpacket -c 1"}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("CAP_NET_RAW"));
-}
-
-// Runs `body` on a thread that has entered network namespace `ns`, so the
-// sockets it opens live there.
-void InNamespace(const std::string& ns, const std::function<void()>& body) {
-  std::thread t([&] {
-    const int fd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0) << ns;
-    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
-    close(fd);
-    body();
-  });
-  t.join();
 }
 
 class RecordingSink final : public PacketSink {
@@ -213,7 +341,7 @@ public:
   std::vector<std::pair<std::vector<std::uint8_t>, Direction>> packets;
 };
 
-TEST_F(AFPacketLive, StartStopLifecycle) {
+TEST_F(Live, StartStopLifecycle) {
   InNamespace(testbed_->ns_a, [&] {
     RecordingSink sink;
     Options options;
@@ -241,7 +369,7 @@ TEST_F(AFPacketLive, StartStopLifecycle) {
 
 // On an Ethernet device (the veth underlay) the link header is stripped:
 // what reaches the session starts at the IP header, both directions.
-TEST_F(AFPacketLive, EthernetHeadersAreStripped) {
+TEST_F(Live, EthernetHeadersAreStripped) {
   InNamespace(testbed_->ns_a, [&] {
     RecordingSink sink;
     Options options;

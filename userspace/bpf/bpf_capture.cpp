@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wgcap/bpf_capture.hpp"
+
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "bpf/ring_source.hpp"
+#include "tc_attachment.hpp"
+#include "unique_fd.hpp"
+#include "wgcap/kernel_filter.hpp"
+
+namespace wgcap {
+namespace {
+
+// Not in glibc's <net/if_arp.h> (and <linux/if_arp.h> clashes with <net/if.h>).
+constexpr int kArphrdIp6Gre = 823;
+
+// Bytes before the IP header in what a TC program sees on this device.
+Result<std::uint32_t> LinkHeaderLength(const std::string& interface) {
+  UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) {
+    return ErrnoError("socket", errno);
+  }
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, interface.c_str(), IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFHWADDR, &ifr) != 0) {
+    return ErrnoError("interface " + interface, errno);
+  }
+  switch (ifr.ifr_hwaddr.sa_family) {
+  case ARPHRD_ETHER:
+  case ARPHRD_LOOPBACK:
+    return 14u;
+  case ARPHRD_NONE: // WireGuard, TUN
+  case ARPHRD_RAWIP:
+  case ARPHRD_PPP:
+  case ARPHRD_TUNNEL:
+  case ARPHRD_TUNNEL6:
+  case ARPHRD_SIT:
+  case ARPHRD_IPGRE:
+  case kArphrdIp6Gre:
+    return 0u;
+  default:
+    return Error{"interface " + interface + ": link type " +
+                     std::to_string(ifr.ifr_hwaddr.sa_family) +
+                     " is not supported by the bpf backend (Ethernet and L3 devices are)",
+                 EOPNOTSUPP};
+  }
+}
+
+AttachMode ToAttachMode(TcAttachKind k) {
+  switch (k) {
+  case TcAttachKind::Tcx:
+    return AttachMode::Tcx;
+  case TcAttachKind::Clsact:
+    return AttachMode::Clsact;
+  case TcAttachKind::Auto:
+    break;
+  }
+  return AttachMode::Auto;
+}
+
+} // namespace
+
+struct BpfCapture::Impl {
+  std::string interface;
+  Session& session;
+  BpfCaptureOptions options;
+
+  int ifindex = 0;
+  KernelFilterProgram filter;
+  std::unique_ptr<BpfProgram> program;
+  std::unique_ptr<TcAttachment> attachment;
+  std::unique_ptr<RingSource> ring;
+  std::string backend = "bpf";
+
+  std::mutex lifecycle;
+  bool started = false;
+  bool stopped = false;
+  std::atomic<bool> failed{false};
+  mutable std::mutex error_mutex;
+  Error failure;
+
+  Impl(std::string i, Session& s, BpfCaptureOptions o)
+      : interface(std::move(i)), session(s), options(std::move(o)) {}
+
+  void PublishCounters() {
+    const KernelCounters c = program->ReadCounters();
+    session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0, filter.exact ? 0 : c.matched);
+  }
+
+  // On the reader thread: counters, and whether the interface still exists
+  // (a removed interface takes its TC programs with it, silently).
+  void Tick() {
+    PublishCounters();
+    char name[IF_NAMESIZE];
+    if (if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr && errno == ENXIO) {
+      std::lock_guard lock(error_mutex);
+      failure = Error{"capture on " + interface + ": the interface was removed", ENODEV};
+      failed.store(true, std::memory_order_release);
+    }
+  }
+
+  Status Open() {
+    ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
+    if (ifindex == 0) {
+      return ErrnoError("interface " + interface, errno == 0 ? ENODEV : errno);
+    }
+    auto link_header = LinkHeaderLength(interface);
+    if (!link_header) {
+      return link_header.error();
+    }
+    filter = CompileKernelFilter(options.expression);
+    BpfProgramOptions load;
+    load.filter = filter;
+    load.snaplen = options.snaplen;
+    load.link_header = *link_header;
+    load.ring_bytes = options.ring_bytes;
+    load.sample_mode = options.sample_mode;
+    auto loaded = BpfProgram::Load(load);
+    if (!loaded) {
+      return loaded.error();
+    }
+    program = std::move(loaded).value();
+    if (auto removed = TcAttachment::RemoveLeftovers(ifindex); !removed) {
+      return removed.error();
+    }
+    ring = std::make_unique<RingSource>(program->ring_fd(), session, [this] { Tick(); });
+    // The ring is drained before the programs run, so nothing waits unread.
+    if (auto started_ring = ring->Start(); !started_ring) {
+      return started_ring;
+    }
+    auto attached = TcAttachment::Attach(ifindex, program->ingress_fd(), program->egress_fd(),
+                                         ToAttachMode(options.attach));
+    if (!attached) {
+      ring->StopThread();
+      return attached.error();
+    }
+    attachment = std::move(attached).value();
+    backend = std::string("bpf/") + attachment->kind();
+    return {};
+  }
+};
+
+BpfCapture::BpfCapture(std::string interface, Session& session, BpfCaptureOptions options)
+    : impl_(std::make_unique<Impl>(std::move(interface), session, std::move(options))) {}
+
+BpfCapture::~BpfCapture() {
+  Stop();
+}
+
+Status BpfCapture::Start() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->stopped) {
+    return Error{"BpfCapture on " + impl_->interface + ": cannot start after Stop", 0};
+  }
+  if (impl_->started) {
+    return Error{"BpfCapture on " + impl_->interface + ": already started", 0};
+  }
+  if (auto opened = impl_->Open(); !opened) {
+    impl_->ring.reset();
+    impl_->program.reset();
+    return opened;
+  }
+  impl_->started = true;
+  return {};
+}
+
+void BpfCapture::Stop() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->stopped) {
+    return;
+  }
+  impl_->stopped = true;
+  if (!impl_->started) {
+    return;
+  }
+  // Detach first: after it no new sample arrives, so draining the ring once
+  // more hands over every packet the kernel matched.
+  impl_->ring->StopThread();
+  impl_->attachment->Detach();
+  impl_->ring->Drain();
+  impl_->PublishCounters();
+}
+
+bool BpfCapture::Failed() const noexcept {
+  return impl_->failed.load(std::memory_order_acquire);
+}
+
+Status BpfCapture::error() const {
+  if (!Failed()) {
+    return {};
+  }
+  std::lock_guard lock(impl_->error_mutex);
+  return impl_->failure;
+}
+
+std::string BpfCapture::backend_name() const {
+  return impl_->backend;
+}
+
+const std::string& BpfCapture::filter_note() const noexcept {
+  return impl_->filter.note;
+}
+
+const char* BpfCapture::sample_mode_name() const noexcept {
+  return impl_->program ? impl_->program->sample_mode_name() : "";
+}
+
+} // namespace wgcap
