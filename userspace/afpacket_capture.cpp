@@ -15,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-#include "unique_fd.hpp"
+#include "wgcap/unique_fd.hpp"
 #include "wgcap/classic_filter.hpp"
 
 namespace wgcap {

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "tc_netlink.hpp"
-#include "unique_fd.hpp"
+#include "wgcap/unique_fd.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "unique_fd.hpp"
+#include "wgcap/unique_fd.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap::tc {

@@ -24,43 +24,12 @@ bool ValidWithLibpcap(const std::vector<sock_filter>& program) {
                       static_cast<int>(program.size())) != 0;
 }
 
-KernelClassicRunner::KernelClassicRunner(const std::vector<sock_filter>& program) {
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
-  }
-  sender_ = fds[0];
-  receiver_ = fds[1];
-  sock_fprog prog{static_cast<unsigned short>(program.size()),
-                  const_cast<sock_filter*>(program.data())};
-  if (setsockopt(receiver_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
-    error_ = std::string("SO_ATTACH_FILTER: ") + std::strerror(errno);
-  }
-  // Large packets must fit in the receive queue one at a time.
-  const int size = 1 << 20;
-  setsockopt(receiver_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  setsockopt(sender_, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-}
-
-KernelClassicRunner::~KernelClassicRunner() {
-  close(sender_);
-  close(receiver_);
-}
-
 std::optional<std::size_t> KernelClassicRunner::Run(std::span<const std::uint8_t> data) {
-  // A zero-length datagram is delivered as such; the filter still runs.
-  if (send(sender_, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size())) {
-    throw std::runtime_error(std::string("send: ") + std::strerror(errno));
+  auto r = runner_.Run(data);
+  if (!r) {
+    throw std::runtime_error(r.error().message);
   }
-  static std::vector<std::uint8_t> buffer(1 << 18);
-  const ssize_t n = recv(receiver_, buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return std::nullopt;
-    }
-    throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
-  }
-  return static_cast<std::size_t>(n);
+  return *r;
 }
 
 } // namespace wgcap::test

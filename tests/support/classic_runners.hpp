@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "wgcap/classic_socket_runner.hpp"
+
 namespace wgcap::test {
 
 // libpcap's bpf_filter: the return value (bytes to keep, 0 = drop).
@@ -21,23 +23,17 @@ unsigned RunWithLibpcap(const std::vector<sock_filter>& program, std::span<const
 // libpcap's bpf_validate.
 bool ValidWithLibpcap(const std::vector<sock_filter>& program);
 
+// The kernel's classic interpreter (library class), with the interface the
+// tests were written against.
 class KernelClassicRunner {
 public:
-  // Attaches the program; `error` is set when the kernel refuses it.
-  explicit KernelClassicRunner(const std::vector<sock_filter>& program);
-  ~KernelClassicRunner();
-  KernelClassicRunner(const KernelClassicRunner&) = delete;
-  KernelClassicRunner& operator=(const KernelClassicRunner&) = delete;
-
-  const std::string& error() const noexcept { return error_; }
-  // Sends `data` as one datagram; the received length, or nullopt when the
-  // filter dropped it.
+  explicit KernelClassicRunner(const std::vector<sock_filter>& program) : runner_(program) {}
+  const std::string& error() const noexcept { return runner_.error(); }
+  // The received length, or nullopt when the filter dropped the packet.
   std::optional<std::size_t> Run(std::span<const std::uint8_t> data);
 
 private:
-  int sender_ = -1;
-  int receiver_ = -1;
-  std::string error_;
+  ClassicSocketRunner runner_;
 };
 
 } // namespace wgcap::test

@@ -13,7 +13,7 @@
 
 #include "bpf/ring_source.hpp"
 #include "tc_attachment.hpp"
-#include "unique_fd.hpp"
+#include "wgcap/unique_fd.hpp"
 #include "wgcap/kernel_filter.hpp"
 
 namespace wgcap {

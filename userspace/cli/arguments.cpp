@@ -11,7 +11,7 @@
 namespace wgcap::cli {
 namespace {
 
-enum LongOnly { kPrint = 256, kVersion, kMode, kDuration };
+enum LongOnly { kPrint = 256, kVersion, kMode, kDuration, kParityCheck };
 
 constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
@@ -19,6 +19,7 @@ constexpr option kLongOptions[] = {
     {"version", no_argument, nullptr, kVersion},
     {"mode", required_argument, nullptr, kMode},
     {"duration", required_argument, nullptr, kDuration},
+    {"parity-check", no_argument, nullptr, kParityCheck},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -98,6 +99,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
                      "\" (expected auto, bpf or afpacket)");
       }
       break;
+    case kParityCheck:
+      args.parity_check = true;
+      break;
     case kDuration:
       if (!ParseDuration(value, args.duration_ms)) {
         return Usage("--duration: invalid duration \"" + std::string(value) +
@@ -164,6 +168,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (args.dump) {
     return args; // -d prints the compiled filter; no capture source needed
   }
+  if (args.parity_check && args.read_file.empty()) {
+    return Usage("--parity-check needs -r FILE (it runs the file's packets through every evaluator)");
+  }
   if (args.interface.empty() && args.read_file.empty()) {
     return Usage("nothing to capture: give -i IFACE or -r FILE");
   }
@@ -192,7 +199,11 @@ options:
                the eBPF TC backend
   --duration D stop after D (30s, 5m, 1h, 250ms)
   -B MIB       kernel ring buffer size (default 4)
-  -d           print the compiled socket filter and exit
+  -d           print the compiled filters (classic and kernel forms) and exit
+  --parity-check
+               with -r: run every packet through the Matcher, the classic
+               socket filter and the kernel program; print disagreements
+               (exit 3 if any)
   -w FILE      write pcap to FILE ("-" = stdout); FILE appears only when
                complete. Without -w, text goes to stdout
   --print      print text to stdout even with -w FILE

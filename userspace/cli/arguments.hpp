@@ -24,6 +24,7 @@ struct Arguments {
   std::int64_t duration_ms = 0;  // --duration (0 = until stopped)
   std::uint32_t buffer_mib = 4;  // -B
   bool dump = false;             // -d
+  bool parity_check = false;     // --parity-check
   bool help = false;
   bool version = false;
   std::string expression; // the remaining arguments joined by spaces

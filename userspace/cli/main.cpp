@@ -5,6 +5,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/live_capture.hpp"
+#include "cli/parity_check.hpp"
 #include "cli/offline_capture.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wgcap_version.hpp"
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   }
   if (args->dump) {
     return wgcap::cli::DumpFilters(*args, **matcher);
+  }
+  if (args->parity_check) {
+    return wgcap::cli::RunParityCheck(*args, **matcher);
   }
   if (!args->interface.empty()) {
     return wgcap::cli::RunLiveCapture(*args, std::move(matcher).value());

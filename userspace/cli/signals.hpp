@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "unique_fd.hpp"
+#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::cli {
 
