@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "wgcap/capture_file_prefix.hpp"
+
 namespace wgcap {
 namespace {
 
@@ -176,6 +178,35 @@ Status AtomicFileWriter::Commit() {
   }
   committed_ = true;
   // The fd number may be reused by now; later writes must not reach it.
+  Fail(Error{"write " + path_ + ": file already committed", EBADF});
+  return {};
+}
+
+Status AtomicFileWriter::CommitCompleteRecords() {
+  if (committed_ || closed_) {
+    return Commit();
+  }
+  // What the buffer still holds cannot be written (the writer failed), so
+  // only the bytes already in the file count.
+  auto prefix = CompleteRecordsPrefix(fd());
+  if (!prefix) {
+    return prefix.error();
+  }
+  if (::ftruncate(fd(), static_cast<off_t>(*prefix)) != 0) {
+    return ErrnoError("truncate " + temp_path_, errno);
+  }
+  closed_ = true;
+  Status result;
+  if (::close(fd()) != 0 && errno != EINTR) {
+    result = ErrnoError("close " + temp_path_, errno);
+  } else if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    result = ErrnoError("rename " + temp_path_ + " to " + path_, errno);
+  }
+  if (!result) {
+    ::unlink(temp_path_.c_str());
+    return result;
+  }
+  committed_ = true;
   Fail(Error{"write " + path_ + ": file already committed", EBADF});
   return {};
 }

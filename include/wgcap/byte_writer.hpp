@@ -78,6 +78,10 @@ public:
 
   // Flushes, closes and renames into place.
   Status Commit();
+  // After a failed write: cuts the temporary file back to its last complete
+  // pcap record or pcapng block and renames that into place, so what was
+  // written before the failure stays a valid capture.
+  Status CommitCompleteRecords();
   const std::string& temp_path() const noexcept { return temp_path_; }
 
 private:

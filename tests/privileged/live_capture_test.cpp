@@ -248,6 +248,70 @@ TEST_P(LiveBackend, DurationStopsTheCapture) {
   EXPECT_EQ(TcpdumpCount(dir_.File("d.pcap")), 0);
 }
 
+// A tmpfs too small for the capture: the write fails mid-way.
+class SmallDisk {
+public:
+  explicit SmallDisk(const std::string& path) : path_(path) {
+    const auto r = test::Run({"mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", path_});
+    mounted_ = r.exit_code == 0;
+    EXPECT_TRUE(mounted_) << r.err;
+  }
+  ~SmallDisk() {
+    if (mounted_) {
+      test::Run({"umount", path_});
+    }
+  }
+
+private:
+  std::string path_;
+  bool mounted_ = false;
+};
+
+TEST_P(LiveBackend, FullDiskStopsWithExitOneKeepingCompleteRecords) {
+  const std::string mnt = dir_.File("small");
+  ASSERT_EQ(test::Run({"mkdir", mnt}).exit_code, 0);
+  SmallDisk disk(mnt);
+  const std::string out = mnt + "/full.pcap";
+  auto wgcap = StartWgcap(GetParam(), {"-w", out, "icmp"});
+  // 40 pings of 1400 bytes each way: far more than 32 KiB.
+  test::Run(testbed_->InA({"ping", "-c", "40", "-i", "0.01", "-s", "1400", "-W", "1", testbed_->addr_b}));
+  const auto code = wgcap->Wait(10s);
+  ASSERT_TRUE(code.has_value()) << "still running after the disk filled: " << wgcap->Stderr();
+  EXPECT_EQ(*code, 1) << wgcap->Stderr();
+  EXPECT_THAT(wgcap->Stderr(), HasSubstr("No space left on device"));
+  EXPECT_EQ(Hooks(), "") << "detached after the failure";
+  const auto read = test::Run({"tcpdump", "-nn", "-r", out});
+  EXPECT_EQ(read.exit_code, 0) << "the records written before the failure stay a valid file: " << read.err;
+  EXPECT_GE(CountLines(read.out, "ICMP echo"), 5);
+}
+
+TEST_P(LiveBackend, ClosedPipeStopsWithExitOneAndDetaches) {
+  std::string argv;
+  for (const auto& a : WgcapArgv(GetParam(), {"-w", "-"})) {
+    argv += "'" + a + "' ";
+  }
+  BackgroundProcess pipeline({"bash", "-c", "set -o pipefail; " + argv + " | head -c 100 >/dev/null"},
+                             dir_.path(), "pipeline");
+  ASSERT_TRUE(pipeline.WaitForStderr("listening on", 10s)) << pipeline.Stderr();
+  Ping(testbed_->addr_b, 5);
+  const auto code = pipeline.Wait(10s);
+  ASSERT_TRUE(code.has_value()) << pipeline.Stderr();
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(pipeline.Stderr(), HasSubstr("Broken pipe"));
+  EXPECT_EQ(Hooks(), "");
+}
+
+TEST_P(LiveBackend, StatsAndSmallBufferAndSnaplen) {
+  auto wgcap = StartWgcap(GetParam(), {"-B", "1", "-s", "60", "-c", "4", "--stats", "-w", dir_.File("s.pcap"), "icmp"});
+  Ping(testbed_->addr_b, 2);
+  ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+  EXPECT_THAT(wgcap->Stderr(), HasSubstr(std::string("{\"backend\":\"") + GetParam().listening + "\""));
+  EXPECT_THAT(wgcap->Stderr(), HasSubstr("\"packets\":4,"));
+  const auto read = test::Run({"tcpdump", "-nn", "-r", dir_.File("s.pcap")});
+  EXPECT_THAT(read.err, HasSubstr("snapshot length 60"));
+  EXPECT_EQ(CountLines(read.out, "ICMP echo"), 4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LiveBackend, ::testing::Values(kAFPacket, kBpfTcx, kBpfClsact),
                          [](const ::testing::TestParamInfo<Backend>& b) { return b.param.name; });
 

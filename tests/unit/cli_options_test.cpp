@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CLI options that need no privileges: -U, --stats, -d, -B, --duration
+// and --mode validation, and a closed output pipe.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/packet_builder.hpp"
+#include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
+
+namespace wgcap {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string WriteInput(const test::TempDir& dir, int packets) {
+  MemoryWriter out;
+  PcapWriter pcap(out, 65535);
+  EXPECT_TRUE(pcap.WriteHeader().ok());
+  for (int i = 0; i < packets; ++i) {
+    const auto p = test::PacketBuilder::Ipv4("198.51.100.1", "198.51.100.2")
+                       .Udp(static_cast<std::uint16_t>(1000 + i % 50), 53)
+                       .PayloadSize(100)
+                       .Build();
+    EXPECT_TRUE(pcap.WritePacket(1700000000LL * 1000000000 + i, p).ok());
+  }
+  const std::string path = dir.File("in.pcap");
+  test::WriteFileBytes(path, out.bytes());
+  return path;
+}
+
+test::ProcessResult Wgcap(std::vector<std::string> args) {
+  args.insert(args.begin(), test::WgcapBinary());
+  return test::Run(args);
+}
+
+TEST(CliOptions, StatsPrintsOneJsonObject) {
+  test::TempDir dir;
+  const std::string in = WriteInput(dir, 10);
+  const auto r = Wgcap({"-r", in, "-w", dir.File("o.pcap"), "--stats", "udp port 1001 or udp port 1002"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("{\"backend\":\"file\",\"received\":10,\"matched\":2,\"packets\":2,"
+                               "\"bytes\":256,\"dropped\":0,\"kernel_seen\":0,\"kernel_matched\":0,"
+                               "\"kernel_ring_drops\":0,\"kernel_drops\":0,\"kernel_filter_fallback\":0}\n"));
+}
+
+TEST(CliOptions, UnbufferedWritesEveryPacketAsItComes) {
+  // -U: each packet is flushed on its own; the output is identical.
+  test::TempDir dir;
+  const std::string in = WriteInput(dir, 50);
+  const auto buffered = Wgcap({"-r", in, "-w", "-"});
+  const auto unbuffered = Wgcap({"-r", in, "-w", "-", "-U"});
+  ASSERT_EQ(unbuffered.exit_code, 0) << unbuffered.err;
+  EXPECT_EQ(buffered.out, unbuffered.out);
+  EXPECT_EQ(unbuffered.out.size(), 24u + 50u * (16u + 128u));
+}
+
+TEST(CliOptions, DumpPrintsBothCompiledForms) {
+  const auto r = Wgcap({"-d", "tcp and port 443"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("expression: (tcp and port 443)"));
+  EXPECT_THAT(r.out, HasSubstr("classic BPF socket filter (afpacket)"));
+  EXPECT_THAT(r.out, HasSubstr("ret      #65535"));
+  EXPECT_THAT(r.out, HasSubstr("kernel filter (bpf), 2 nodes:"));
+  EXPECT_THAT(r.out, HasSubstr("(00) protocol == 6"));
+  EXPECT_THAT(r.out, HasSubstr("(01) port in 443-443"));
+  const auto all = Wgcap({"-d"});
+  EXPECT_THAT(all.out, HasSubstr("expression: (all packets)"));
+  EXPECT_THAT(all.out, HasSubstr("(all) accept"));
+}
+
+TEST(CliOptions, DumpHonoursTheSnapLength) {
+  const auto r = Wgcap({"-d", "-s", "96", "udp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ret      #96"));
+}
+
+TEST(CliOptions, LiveOptionValuesAreChecked) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {{"-i", "wg0", "-B", "0"}, "-B: invalid buffer size \"0\" (expected 1-4096 MiB)"},
+      {{"-i", "wg0", "-B", "x"}, "-B: invalid buffer size \"x\""},
+      {{"-i", "wg0", "--duration", "5 minutes"}, "--duration: invalid duration \"5 minutes\""},
+      {{"-i", "wg0", "--duration", "0s"}, "--duration: invalid duration \"0s\""},
+      {{"-i", "wg0", "--mode", "xdp"}, "--mode: unknown mode \"xdp\" (expected auto, bpf or afpacket)"},
+      {{"-i", "wg0", "-r", "x.pcap"}, "-i and -r exclude each other"},
+      {{"-r", "x.pcap", "--duration", "1s"}, "--duration applies to live capture"},
+  };
+  for (const auto& c : cases) {
+    const auto r = Wgcap(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.message;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+}
+
+TEST(CliOptions, ClosedPipeStopsWithExitOneAndAClearMessage) {
+  test::TempDir dir;
+  const std::string in = WriteInput(dir, 20000);
+  const auto r = test::Run({"bash", "-c",
+                            "set -o pipefail; '" + test::WgcapBinary() + "' -r '" + in +
+                                "' -w - 2>'" + dir.File("err") + "' | head -c 100 >/dev/null"});
+  EXPECT_EQ(r.exit_code, 1);
+  const auto err_bytes = test::ReadFileBytes(dir.File("err"));
+  const std::string err(err_bytes.begin(), err_bytes.end());
+  EXPECT_THAT(err, HasSubstr("write stdout: Broken pipe"));
+  EXPECT_THAT(err, HasSubstr("the reader closed the pipe"));
+}
+
+} // namespace
+} // namespace wgcap
