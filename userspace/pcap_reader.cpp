@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "wgcap/pcap_writer.hpp"
+#include "wgcap/pcapng_reader.hpp"
 
 namespace wgcap {
 namespace {
@@ -121,6 +122,60 @@ Result<std::size_t> ByteReader::Read(std::uint8_t* out, std::size_t n) {
   return done;
 }
 
+Result<std::size_t> ByteReader::Peek(std::uint8_t* out, std::size_t n) {
+  n = std::min<std::size_t>(n, 16);
+  if (end_ - begin_ < n && begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  while (end_ - begin_ < n) {
+    const ssize_t got = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      return ErrnoError("read " + name_, errno);
+    }
+    if (got == 0) {
+      break;
+    }
+    end_ += static_cast<std::size_t>(got);
+  }
+  const std::size_t take = std::min(n, end_ - begin_);
+  std::memcpy(out, buffer_.data() + begin_, take);
+  return take;
+}
+
+Result<std::unique_ptr<CaptureFileReader>> OpenCaptureFile(std::unique_ptr<ByteReader> in) {
+  std::array<std::uint8_t, 4> m{};
+  auto got = in->Peek(m.data(), m.size());
+  if (!got) {
+    return got.error();
+  }
+  const std::uint32_t magic = Be32(m.data());
+  if (*got == m.size() && magic == kMagicPcapng) {
+    auto reader = PcapngReader::Open(std::move(in));
+    if (!reader) {
+      return reader.error();
+    }
+    return std::unique_ptr<CaptureFileReader>(std::move(reader).value());
+  }
+  const std::uint32_t le = Swap32(magic);
+  if (*got == m.size() && magic != kMagicMicro && magic != kMagicNano && le != kMagicMicro &&
+      le != kMagicNano) {
+    char hex[11];
+    std::snprintf(hex, sizeof hex, "0x%08x", magic);
+    return FileError(in->name(),
+                     std::string("not a pcap or pcapng file (magic ") + hex + " at byte offset 0)");
+  }
+  auto reader = PcapReader::Open(std::move(in));
+  if (!reader) {
+    return reader.error();
+  }
+  return std::unique_ptr<CaptureFileReader>(std::move(reader).value());
+}
+
 Result<std::unique_ptr<PcapReader>> PcapReader::Open(std::unique_ptr<ByteReader> in) {
   std::array<std::uint8_t, kGlobalHeaderSize> h{};
   auto got = in->Read(h.data(), h.size());
@@ -132,7 +187,7 @@ Result<std::unique_ptr<PcapReader>> PcapReader::Open(std::unique_ptr<ByteReader>
   const std::uint32_t magic = Be32(h.data());
   if (*got >= 4) {
     if (magic == kMagicPcapng) {
-      return FileError(name, "pcapng is not supported yet (section header at byte offset 0)");
+      return FileError(name, "a pcapng file, not pcap (section header at byte offset 0)");
     }
     const std::uint32_t le = Swap32(magic);
     if (magic != kMagicMicro && magic != kMagicNano && le != kMagicMicro && le != kMagicNano) {
@@ -205,6 +260,9 @@ Result<bool> PcapReader::Next(FileRecord& record) {
   record.original_length = field.U32(&h[12]);
   record.file_offset = start;
   record.bytes = std::span<const std::uint8_t>(data_.data(), captured);
+  record.link_type = link_type_;
+  record.direction = Direction::Unknown;
+  record.interface_id = 0;
   return true;
 }
 
@@ -323,6 +381,14 @@ PacketRecord ToNetworkLayer(std::uint32_t link_type, const FileRecord& record) n
   // A stored original length below the captured one is a writer bug; the
   // captured bytes are the better witness.
   out.original_length = std::max(original, static_cast<std::uint32_t>(out.data.size()));
+  return out;
+}
+
+PacketRecord ToNetworkLayer(const FileRecord& record) noexcept {
+  PacketRecord out = ToNetworkLayer(record.link_type, record);
+  if (out.direction == Direction::Unknown) {
+    out.direction = record.direction;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading capture files: pcap in both byte orders, µs and ns resolution.
-// Link-layer headers (Ethernet, Linux cooked v1/v2, BSD loopback) are
-// stripped so consumers always see the network-layer packet.
+// Reading capture files: pcap in both byte orders, µs and ns resolution, and
+// pcapng (PcapngReader); OpenCaptureFile picks by the magic. Link-layer
+// headers (Ethernet, Linux cooked v1/v2, BSD loopback) are stripped so
+// consumers always see the network-layer packet.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,9 @@ public:
 
   // Reads up to n bytes into out; returns how many (fewer only at EOF).
   Result<std::size_t> Read(std::uint8_t* out, std::size_t n);
+  // Copies up to n (at most 16) bytes without consuming them, so a format
+  // can be chosen by its magic even on a pipe; returns how many.
+  Result<std::size_t> Peek(std::uint8_t* out, std::size_t n);
   std::uint64_t offset() const noexcept { return offset_; }
   const std::string& name() const noexcept { return name_; }
 
@@ -54,19 +58,36 @@ struct FileRecord {
   std::uint32_t original_length = 0;   // as stored
   std::uint64_t file_offset = 0;       // of the record header
   std::span<const std::uint8_t> bytes; // as stored, link header included; valid until the next Next
+  std::uint32_t link_type = 0;         // of the record's interface
+  Direction direction = Direction::Unknown; // where the file records one (pcapng flags)
+  std::uint32_t interface_id = 0;           // pcapng: within its section; pcap: 0
 };
 
-class PcapReader {
+// A pcap or pcapng file read record by record.
+class CaptureFileReader {
+public:
+  virtual ~CaptureFileReader() = default;
+  // Returns false at a clean end of file; an error names the byte offset
+  // where a truncated record or a bad header was found.
+  virtual Result<bool> Next(FileRecord& record) = 0;
+  // Of the first interface (pcapng: the first interface description; a
+  // file without one says raw IP): what a banner reports.
+  virtual std::uint32_t link_type() const noexcept = 0;
+  virtual std::uint32_t snaplen() const noexcept = 0;
+};
+
+// Reads the magic and opens the file as pcap or pcapng.
+Result<std::unique_ptr<CaptureFileReader>> OpenCaptureFile(std::unique_ptr<ByteReader> in);
+
+class PcapReader final : public CaptureFileReader {
 public:
   // Reads and checks the global header.
   static Result<std::unique_ptr<PcapReader>> Open(std::unique_ptr<ByteReader> in);
 
-  // Returns false at a clean end of file; an error names the byte offset
-  // where a truncated record or a bad header was found.
-  Result<bool> Next(FileRecord& record);
+  Result<bool> Next(FileRecord& record) override;
 
-  std::uint32_t link_type() const noexcept { return link_type_; }
-  std::uint32_t snaplen() const noexcept { return snaplen_; }
+  std::uint32_t link_type() const noexcept override { return link_type_; }
+  std::uint32_t snaplen() const noexcept override { return snaplen_; }
   bool nanosecond() const noexcept { return nanosecond_; }
   bool swapped() const noexcept { return swapped_; }
 
@@ -89,5 +110,8 @@ bool IsSupportedLinkType(std::uint32_t link_type) noexcept;
 // cooked captures). A frame that is not IPv4/IPv6 yields empty data with
 // original_length = its payload length, so filters see "not IP".
 PacketRecord ToNetworkLayer(std::uint32_t link_type, const FileRecord& record) noexcept;
+// Same, with the record's own link type; a direction the link header does not
+// record comes from the record (pcapng flags).
+PacketRecord ToNetworkLayer(const FileRecord& record) noexcept;
 
 } // namespace wgcap

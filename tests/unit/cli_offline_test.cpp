@@ -325,7 +325,7 @@ TEST(CliRuntime, MissingInputsExitOne) {
   test::WriteFileBytes(dir.File("junk"), std::vector<std::uint8_t>(100, 0x42));
   auto junk = Wgcap({"-r", dir.File("junk")});
   EXPECT_EQ(junk.exit_code, 1);
-  EXPECT_THAT(junk.err, HasSubstr("not a pcap file"));
+  EXPECT_THAT(junk.err, HasSubstr("not a pcap or pcapng file"));
 }
 
 TEST(CliRuntime, UnwritableOutputExitsOneNamingThePath) {

@@ -254,7 +254,8 @@ TEST(PcapReader, GlobalHeaderErrors) {
   Bytes pcapng = {0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0};
   pcapng.resize(28);
   test::WriteFileBytes(path, pcapng);
-  EXPECT_THAT(OpenError(path), HasSubstr(path + ": pcapng is not supported yet"));
+  // OpenCaptureFile sends pcapng to PcapngReader; PcapReader itself names it.
+  EXPECT_THAT(OpenError(path), HasSubstr(path + ": a pcapng file, not pcap"));
   test::WriteFileBytes(path, FileBuilder(false, 0xa1b2c3d4, 65535, kLinkTypeRaw, 3).bytes);
   EXPECT_THAT(OpenError(path), HasSubstr(path + ": unsupported pcap version 3.4"));
 }

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/capture_output.hpp"
+#include "cli/stats_json.hpp"
 #include "wgcap/pcap_reader.hpp"
 #include "wgcap/session.hpp"
 
@@ -37,7 +38,7 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
   if (!input) {
     return Fail(input.error());
   }
-  auto reader = PcapReader::Open(std::move(input).value());
+  auto reader = OpenCaptureFile(std::move(input).value());
   if (!reader) {
     return Fail(reader.error());
   }
@@ -71,13 +72,18 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
       break;
     }
     ++read;
-    if (!(*session)->OfferWait(ToNetworkLayer(link_type, record))) {
+    // pcapng interfaces each have a link type, and record a direction.
+    if (!(*session)->OfferWait(ToNetworkLayer(record))) {
       break; // packet limit reached or a sink failed
     }
   }
   (*session)->Stop();
   const Stats stats = (*session)->GetStats();
+  if (args.stats) {
+    std::fprintf(stderr, "%s\n", StatsJson(stats, "file").c_str());
+  }
   if (auto s = (*session)->error(); !s) {
+    (void)output.Commit(/*write_failed=*/true); // keep the records written before it
     return Fail(s.error());
   }
   // Packets before a truncated record were processed; the file holds them.

@@ -36,7 +36,7 @@ int RunParityCheck(const Arguments& args, const ExpressionMatcher& matcher) {
   if (!input) {
     return Fail(input.error());
   }
-  auto reader = PcapReader::Open(std::move(input).value());
+  auto reader = OpenCaptureFile(std::move(input).value());
   if (!reader) {
     return Fail(reader.error());
   }
@@ -68,7 +68,7 @@ int RunParityCheck(const Arguments& args, const ExpressionMatcher& matcher) {
     }
     // Each evaluator sees the bytes as captured; a kernel hook would see the
     // whole packet, so the record's captured length stands for its length.
-    PacketRecord packet = ToNetworkLayer((*reader)->link_type(), record);
+    PacketRecord packet = ToNetworkLayer(record);
     packet.original_length = static_cast<std::uint32_t>(packet.data.size());
     const bool want = matcher.Match(packet.data, packet.original_length);
     auto by_classic = classic_runner.Run(packet.data);
@@ -93,8 +93,9 @@ int RunParityCheck(const Arguments& args, const ExpressionMatcher& matcher) {
     if (classic_says != want || kernel_says != want || !sample_ok) {
       ++disagreements;
       std::printf("packet %lld (byte offset %llu): matcher %d, classic %d, kernel %d%s\n  %s\n",
-                  static_cast<long long>(checked), static_cast<unsigned long long>(record.file_offset),
-                  want, classic_says, kernel_says, sample_ok ? "" : ", kernel sample bytes differ",
+                  static_cast<long long>(checked),
+                  static_cast<unsigned long long>(record.file_offset), want, classic_says,
+                  kernel_says, sample_ok ? "" : ", kernel sample bytes differ",
                   Describe(packet).c_str());
     }
   }
