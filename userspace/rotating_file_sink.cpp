@@ -17,13 +17,25 @@ std::int64_t RealtimeNs() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Bytes a record adds to the file, near enough for the size limit: the
-// packet plus a generous per-record header (pcap 16, pcapng EPB 32 + flags).
-std::uint64_t RecordBytes(const PacketRecord& p) {
-  return p.data.size() + 48;
-}
-
 } // namespace
+
+// Counts what the format writer hands to the file, so -C compares the real
+// size (as tcpdump does: a file is closed once it has reached the limit).
+class RotatingFileSink::CountingWriter final : public ByteWriter {
+public:
+  explicit CountingWriter(ByteWriter& out) : out_(out) {}
+  Status Write(std::span<const std::uint8_t> bytes) override {
+    count_ += bytes.size();
+    return out_.Write(bytes);
+  }
+  Status Flush() override { return out_.Flush(); }
+  using ByteWriter::Write;
+  std::uint64_t count() const noexcept { return count_; }
+
+private:
+  ByteWriter& out_;
+  std::uint64_t count_ = 0;
+};
 
 RotatingFileSink::RotatingFileSink(RotationOptions options, WriterFactory factory, Clock clock)
     : options_(std::move(options)), factory_(std::move(factory)),
@@ -55,15 +67,16 @@ Status RotatingFileSink::Open() {
   if (!file) {
     return file.error();
   }
-  auto writer = factory_(**file);
+  auto counter = std::make_unique<CountingWriter>(**file);
+  auto writer = factory_(*counter);
   if (!writer) {
     return writer.error();
   }
   ++sequence_;
   file_ = std::move(file).value();
+  counter_ = std::move(counter);
   writer_ = std::move(writer).value();
   opened_ns_ = clock_();
-  bytes_ = 0;
   packets_ = 0;
   files_.push_back(name);
   return {};
@@ -78,6 +91,7 @@ Status RotatingFileSink::Rotate(const Stats* final_stats) {
     finished = writer_->Flush();
   }
   writer_.reset();
+  counter_.reset();
   if (!finished) {
     (void)file_->CommitCompleteRecords();
     file_.reset();
@@ -99,7 +113,7 @@ Status RotatingFileSink::Rotate(const Stats* final_stats) {
 Status RotatingFileSink::WritePacket(const PacketRecord& packet) {
   const std::int64_t now = clock_();
   const bool too_big =
-      options_.max_bytes > 0 && packets_ > 0 && bytes_ + RecordBytes(packet) > options_.max_bytes;
+      options_.max_bytes > 0 && packets_ > 0 && counter_->count() >= options_.max_bytes;
   const bool too_old = options_.max_seconds > 0 && writer_ &&
                        now - opened_ns_ >= options_.max_seconds * 1'000'000'000;
   if (writer_ && (too_big || too_old)) {
@@ -115,7 +129,6 @@ Status RotatingFileSink::WritePacket(const PacketRecord& packet) {
   if (auto written = writer_->WritePacket(packet); !written) {
     return written;
   }
-  bytes_ += RecordBytes(packet);
   ++packets_;
   return {};
 }

@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -45,38 +46,6 @@ int TcpdumpCount(const std::string& file) {
   const auto r = test::Run({"tcpdump", "-nn", "-r", file});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return CountLines(r.out, "\n");
-}
-
-// Runs `body` on a thread that has entered network namespace `ns`, so the
-// sockets it opens live there.
-void InNamespace(const std::string& ns, const std::function<void()>& body) {
-  std::thread t([&] {
-    const int fd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0) << ns;
-    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
-    close(fd);
-    body();
-  });
-  t.join();
-}
-
-// Programs attached on the tcx hooks of `interface` in namespace `ns`.
-int TcxPrograms(const std::string& ns, const std::string& interface) {
-  int total = 0;
-  InNamespace(ns, [&] {
-    const unsigned ifindex = if_nametoindex(interface.c_str());
-    ASSERT_NE(ifindex, 0u) << interface;
-    for (int type : {46, 47}) { // BPF_TCX_INGRESS, BPF_TCX_EGRESS
-      __u32 ids[64] = {};
-      __u32 count = 64;
-      ASSERT_EQ(bpf_prog_query(static_cast<int>(ifindex), static_cast<bpf_attach_type>(type), 0,
-                               nullptr, ids, &count),
-                0)
-          << std::strerror(errno);
-      total += static_cast<int>(count);
-    }
-  });
-  return total;
 }
 
 // One testbed per test process (ctest runs each test in its own).
@@ -139,18 +108,7 @@ protected:
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
-  // What is attached to the WireGuard interface: tc filters on both hooks
-  // and tcx links (bpftool names the device in the namespace it runs in).
-  std::string Hooks() const {
-    std::string out;
-    for (const char* hook : {"ingress", "egress"}) {
-      out += test::Run(testbed_->InA({"tc", "filter", "show", "dev", testbed_->if_a, hook})).out;
-    }
-    if (const int tcx = TcxPrograms(testbed_->ns_a, testbed_->if_a); tcx != 0) {
-      out += std::to_string(tcx) + " tcx programs\n";
-    }
-    return out;
-  }
+  std::string Hooks() const { return testbed_->HooksOnA(); }
 
   test::Testbed* testbed_ = nullptr;
   test::TempDir dir_;
@@ -274,14 +232,16 @@ TEST_P(LiveBackend, FullDiskStopsWithExitOneKeepingCompleteRecords) {
   const std::string out = mnt + "/full.pcap";
   auto wgcap = StartWgcap(GetParam(), {"-w", out, "icmp"});
   // 40 pings of 1400 bytes each way: far more than 32 KiB.
-  test::Run(testbed_->InA({"ping", "-c", "40", "-i", "0.01", "-s", "1400", "-W", "1", testbed_->addr_b}));
+  test::Run(
+      testbed_->InA({"ping", "-c", "40", "-i", "0.01", "-s", "1400", "-W", "1", testbed_->addr_b}));
   const auto code = wgcap->Wait(10s);
   ASSERT_TRUE(code.has_value()) << "still running after the disk filled: " << wgcap->Stderr();
   EXPECT_EQ(*code, 1) << wgcap->Stderr();
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("No space left on device"));
   EXPECT_EQ(Hooks(), "") << "detached after the failure";
   const auto read = test::Run({"tcpdump", "-nn", "-r", out});
-  EXPECT_EQ(read.exit_code, 0) << "the records written before the failure stay a valid file: " << read.err;
+  EXPECT_EQ(read.exit_code, 0) << "the records written before the failure stay a valid file: "
+                               << read.err;
   EXPECT_GE(CountLines(read.out, "ICMP echo"), 5);
 }
 
@@ -290,8 +250,9 @@ TEST_P(LiveBackend, ClosedPipeStopsWithExitOneAndDetaches) {
   for (const auto& a : WgcapArgv(GetParam(), {"-w", "-"})) {
     argv += "'" + a + "' ";
   }
-  BackgroundProcess pipeline({"bash", "-c", "set -o pipefail; " + argv + " | head -c 100 >/dev/null"},
-                             dir_.path(), "pipeline");
+  BackgroundProcess pipeline(
+      {"bash", "-c", "set -o pipefail; " + argv + " | head -c 100 >/dev/null"}, dir_.path(),
+      "pipeline");
   ASSERT_TRUE(pipeline.WaitForStderr("listening on", 10s)) << pipeline.Stderr();
   Ping(testbed_->addr_b, 5);
   const auto code = pipeline.Wait(10s);
@@ -302,14 +263,53 @@ TEST_P(LiveBackend, ClosedPipeStopsWithExitOneAndDetaches) {
 }
 
 TEST_P(LiveBackend, StatsAndSmallBufferAndSnaplen) {
-  auto wgcap = StartWgcap(GetParam(), {"-B", "1", "-s", "60", "-c", "4", "--stats", "-w", dir_.File("s.pcap"), "icmp"});
+  auto wgcap = StartWgcap(
+      GetParam(), {"-B", "1", "-s", "60", "-c", "4", "--stats", "-w", dir_.File("s.pcap"), "icmp"});
   Ping(testbed_->addr_b, 2);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
-  EXPECT_THAT(wgcap->Stderr(), HasSubstr(std::string("{\"backend\":\"") + GetParam().listening + "\""));
+  EXPECT_THAT(wgcap->Stderr(),
+              HasSubstr(std::string("{\"backend\":\"") + GetParam().listening + "\""));
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("\"packets\":4,"));
   const auto read = test::Run({"tcpdump", "-nn", "-r", dir_.File("s.pcap")});
   EXPECT_THAT(read.err, HasSubstr("snapshot length 60"));
   EXPECT_EQ(CountLines(read.out, "ICMP echo"), 4);
+}
+
+// pcapng (SPEC 4): the direction in each packet's flags, the interface and
+// filter in its description, the final kernel counts in the statistics block
+// (SIGINT: the backend publishes them before the session finishes the file).
+TEST_P(LiveBackend, PcapngRecordsDirectionInterfaceAndCounts) {
+  const std::string out = dir_.File("icmp.pcapng");
+  auto wgcap = StartWgcap(GetParam(), {"-w", out, "icmp"});
+  Ping(testbed_->addr_b, 5);
+  std::this_thread::sleep_for(200ms);
+  wgcap->Signal(SIGINT);
+  ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+  const auto fields = test::Run({"tshark", "-r", out, "-T", "fields", "-e", "frame.interface_name",
+                                 "-e", "frame.packet_flags_direction", "-e", "icmp.type"});
+  ASSERT_EQ(fields.exit_code, 0) << fields.err;
+  EXPECT_EQ(CountLines(fields.out, testbed_->if_a + "\t0x00000002\t8\n"), 5) << fields.out;
+  EXPECT_EQ(CountLines(fields.out, testbed_->if_a + "\t0x00000001\t0\n"), 5) << fields.out;
+  const auto capinfos = test::Run({"capinfos", out});
+  EXPECT_THAT(capinfos.out, HasSubstr("Filter string = icmp"));
+  // received, kernel drops, accepted by the filter, userspace drops, written.
+  const auto stats = test::Run({"tshark", "-r", out, "-X", "read_format:MIME Files Format", "-T",
+                                "fields", "-e", "pcapng.options.option.data.interface.received",
+                                "-e", "pcapng.options.option.data.interface.dropped", "-e",
+                                "pcapng.options.option.data.interface.accepted_by_filter", "-e",
+                                "pcapng.options.option.data.interface.dropped_by_os", "-e",
+                                "pcapng.options.option.data.interface.delivered_to_user"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  long received = -1, dropped = -1, accepted = -1, os_dropped = -1, delivered = -1;
+  ASSERT_EQ(std::sscanf(stats.out.c_str(), "%ld\t%ld\t%ld\t%ld\t%ld", &received, &dropped,
+                        &accepted, &os_dropped, &delivered),
+            5)
+      << stats.out;
+  EXPECT_GE(received, accepted) << stats.out;
+  EXPECT_GE(accepted, 10) << stats.out;
+  EXPECT_EQ(dropped, 0) << stats.out;
+  EXPECT_EQ(os_dropped, 0) << stats.out;
+  EXPECT_EQ(delivered, 10) << stats.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveBackend, ::testing::Values(kAFPacket, kBpfTcx, kBpfClsact),
@@ -406,7 +406,7 @@ public:
 };
 
 TEST_F(Live, StartStopLifecycle) {
-  InNamespace(testbed_->ns_a, [&] {
+  test::InNamespace(testbed_->ns_a, [&] {
     RecordingSink sink;
     Options options;
     options.sinks.push_back(&sink);
@@ -434,7 +434,7 @@ TEST_F(Live, StartStopLifecycle) {
 // On an Ethernet device (the veth underlay) the link header is stripped:
 // what reaches the session starts at the IP header, both directions.
 TEST_F(Live, EthernetHeadersAreStripped) {
-  InNamespace(testbed_->ns_a, [&] {
+  test::InNamespace(testbed_->ns_a, [&] {
     RecordingSink sink;
     Options options;
     options.sinks.push_back(&sink);

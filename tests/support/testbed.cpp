@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/testbed.hpp"
 
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <sched.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 namespace wgcap::test {
 
@@ -23,6 +32,46 @@ Testbed::~Testbed() {
 ProcessResult Testbed::Script(const std::string& verb) const {
   return Run({"env", "WGCAP_NS_A=" + ns_a, "WGCAP_NS_B=" + ns_b, "WGCAP_IF_A=" + if_a,
               "WGCAP_IF_B=" + if_b, std::string(WGCAP_SOURCE_DIR) + "/scripts/testbed.sh", verb});
+}
+
+std::string Testbed::HooksOnA() const {
+  std::string out;
+  for (const char* hook : {"ingress", "egress"}) {
+    out += Run(InA({"tc", "filter", "show", "dev", if_a, hook})).out;
+  }
+  if (const int tcx = TcxPrograms(ns_a, if_a); tcx != 0) {
+    out += std::to_string(tcx) + " tcx programs\n";
+  }
+  return out;
+}
+
+void InNamespace(const std::string& ns, const std::function<void()>& body) {
+  std::thread t([&] {
+    const int fd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << ns;
+    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
+    close(fd);
+    body();
+  });
+  t.join();
+}
+
+int TcxPrograms(const std::string& ns, const std::string& interface) {
+  int total = 0;
+  InNamespace(ns, [&] {
+    const unsigned ifindex = if_nametoindex(interface.c_str());
+    ASSERT_NE(ifindex, 0u) << interface;
+    for (int type : {46, 47}) { // BPF_TCX_INGRESS, BPF_TCX_EGRESS
+      __u32 ids[64] = {};
+      __u32 count = 64;
+      ASSERT_EQ(bpf_prog_query(static_cast<int>(ifindex), static_cast<bpf_attach_type>(type), 0,
+                               nullptr, ids, &count),
+                0)
+          << std::strerror(errno);
+      total += static_cast<int>(count);
+    }
+  });
+  return total;
 }
 
 std::vector<std::string> Testbed::InA(std::vector<std::string> argv) const {

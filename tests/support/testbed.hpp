@@ -4,6 +4,7 @@
 // destruction, also when the test failed.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ public:
   std::string addr_a = "198.51.100.1", addr_b = "198.51.100.2";
   std::string addr6_a = "2001:db8:100::1", addr6_b = "2001:db8:100::2";
 
+  // What is attached to if_a: its tc filters on both hooks and a count of
+  // its tcx programs; "" when nothing is.
+  std::string HooksOnA() const;
+
   // argv run inside namespace A or B.
   std::vector<std::string> InA(std::vector<std::string> argv) const;
   std::vector<std::string> InB(std::vector<std::string> argv) const;
@@ -35,5 +40,12 @@ private:
   bool up_ = false;
   std::string up_output_;
 };
+
+// Runs `body` on a thread that has entered network namespace `ns`, so the
+// sockets it opens live there. Fails the test when the namespace is missing.
+void InNamespace(const std::string& ns, const std::function<void()>& body);
+
+// Programs attached on the tcx hooks of `interface` in namespace `ns`.
+int TcxPrograms(const std::string& ns, const std::string& interface);
 
 } // namespace wgcap::test

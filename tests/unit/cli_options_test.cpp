@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
@@ -39,11 +42,14 @@ test::ProcessResult Wgcap(std::vector<std::string> args) {
 TEST(CliOptions, StatsPrintsOneJsonObject) {
   test::TempDir dir;
   const std::string in = WriteInput(dir, 10);
-  const auto r = Wgcap({"-r", in, "-w", dir.File("o.pcap"), "--stats", "udp port 1001 or udp port 1002"});
+  const auto r =
+      Wgcap({"-r", in, "-w", dir.File("o.pcap"), "--stats", "udp port 1001 or udp port 1002"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("{\"backend\":\"file\",\"received\":10,\"matched\":2,\"packets\":2,"
-                               "\"bytes\":256,\"dropped\":0,\"kernel_seen\":0,\"kernel_matched\":0,"
-                               "\"kernel_ring_drops\":0,\"kernel_drops\":0,\"kernel_filter_fallback\":0}\n"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("{\"backend\":\"file\",\"received\":10,\"matched\":2,\"packets\":2,"
+                "\"bytes\":256,\"dropped\":0,\"kernel_seen\":0,\"kernel_matched\":0,"
+                "\"kernel_ring_drops\":0,\"kernel_drops\":0,\"kernel_filter_fallback\":0}\n"));
 }
 
 TEST(CliOptions, UnbufferedWritesEveryPacketAsItComes) {
@@ -87,7 +93,8 @@ TEST(CliOptions, LiveOptionValuesAreChecked) {
       {{"-i", "wg0", "-B", "x"}, "-B: invalid buffer size \"x\""},
       {{"-i", "wg0", "--duration", "5 minutes"}, "--duration: invalid duration \"5 minutes\""},
       {{"-i", "wg0", "--duration", "0s"}, "--duration: invalid duration \"0s\""},
-      {{"-i", "wg0", "--mode", "xdp"}, "--mode: unknown mode \"xdp\" (expected auto, bpf or afpacket)"},
+      {{"-i", "wg0", "--mode", "xdp"},
+       "--mode: unknown mode \"xdp\" (expected auto, bpf or afpacket)"},
       {{"-i", "wg0", "-r", "x.pcap"}, "-i and -r exclude each other"},
       {{"-r", "x.pcap", "--duration", "1s"}, "--duration applies to live capture"},
   };
@@ -109,6 +116,45 @@ TEST(CliOptions, ClosedPipeStopsWithExitOneAndAClearMessage) {
   const std::string err(err_bytes.begin(), err_bytes.end());
   EXPECT_THAT(err, HasSubstr("write stdout: Broken pipe"));
   EXPECT_THAT(err, HasSubstr("the reader closed the pipe"));
+}
+
+} // namespace
+} // namespace wgcap
+
+namespace wgcap {
+namespace {
+
+TEST(CliOptions, RotationKeepsTheNewestNCompleteFiles) {
+  test::TempDir dir;
+  // 12000 packets of 128 bytes: about 1.7 MB of pcap, so -C 1 makes 2 files
+  // (1 MB each at most) and -W 1 keeps the newer one.
+  const std::string in = WriteInput(dir, 12000);
+  const std::string out_dir = dir.File("rec");
+  ASSERT_EQ(test::Run({"mkdir", out_dir}).exit_code, 0);
+  const auto r = Wgcap({"-r", in, "-w", out_dir + "/cap.pcap", "-C", "1", "-W", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto ls = test::Run({"ls", out_dir});
+  const std::vector<std::string> names = [&] {
+    std::vector<std::string> v;
+    std::istringstream s(ls.out);
+    for (std::string n; s >> n;) {
+      v.push_back(n);
+    }
+    return v;
+  }();
+  ASSERT_EQ(names.size(), 1u) << ls.out;
+  EXPECT_THAT(names[0], ::testing::MatchesRegex("cap\\.[0-9]{8}T[0-9]{6}Z\\.000002\\.pcap"));
+  const auto read = test::Run({"tcpdump", "-nn", "-r", out_dir + "/" + names[0]});
+  EXPECT_EQ(read.exit_code, 0) << read.err;
+  const auto lines = std::count(read.out.begin(), read.out.end(), '\n');
+  EXPECT_GT(lines, 1000);
+  EXPECT_LT(lines, 12000);
+}
+
+TEST(CliOptions, RotationNeedsAFileName) {
+  const auto r = Wgcap({"-i", "wg0", "-w", "-", "-C", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("-C, -G and -W rotate files: give -w FILE as the base name"));
 }
 
 } // namespace

@@ -63,7 +63,7 @@ TEST(RotatingFileSink, RotatesBySizeAndKeepsTheNewestN) {
   Fixture f;
   RotationOptions o;
   o.base_path = f.dir.File("cap.pcap");
-  o.max_bytes = 10 * 1048; // ten packets of 1000 bytes and their record headers
+  o.max_bytes = 24 + 10 * (16 + 1000); // the file header and ten records
   o.max_files = 3;
   RotatingFileSink sink(o, PcapFactory(), [&] { return f.now; });
   for (int i = 0; i < 55; ++i) {
@@ -120,7 +120,7 @@ TEST(RotatingFileSink, UnfinishedFilesAreNeverVisibleUnderTheirName) {
   Fixture f;
   RotationOptions o;
   o.base_path = f.dir.File("live.pcap");
-  o.max_bytes = 3 * 1048;
+  o.max_bytes = 24 + 3 * (16 + 1000);
   RotatingFileSink sink(o, PcapFactory(), [&] { return f.now; });
   for (int i = 0; i < 7; ++i) {
     ASSERT_TRUE(sink.WritePacket(f.Record()).ok());

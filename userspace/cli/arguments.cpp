@@ -11,7 +11,7 @@
 namespace wgcap::cli {
 namespace {
 
-enum LongOnly { kPrint = 256, kVersion, kMode, kDuration, kParityCheck };
+enum LongOnly { kPrint = 256, kVersion, kMode, kDuration, kParityCheck, kPcapng, kStats, kConnect };
 
 constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
@@ -20,26 +20,26 @@ constexpr option kLongOptions[] = {
     {"mode", required_argument, nullptr, kMode},
     {"duration", required_argument, nullptr, kDuration},
     {"parity-check", no_argument, nullptr, kParityCheck},
+    {"stats", no_argument, nullptr, kStats},
+    {"pcapng", no_argument, nullptr, kPcapng},
+    {"connect", required_argument, nullptr, kConnect},
     {nullptr, 0, nullptr, 0},
 };
-
-template <typename T> bool ParseInteger(std::string_view text, T& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
 
 Error Usage(std::string message) {
   return Error{std::move(message), 0};
 }
 
+} // namespace
+
 // "30s", "5m", "1h", "250ms"; a bare number is seconds.
-bool ParseDuration(std::string_view text, std::int64_t& ms) {
+bool ParseDurationMs(std::string_view text, std::int64_t& ms) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
     ++digits;
   }
   std::int64_t n = 0;
-  if (digits == 0 || digits > 9 || !ParseInteger(text.substr(0, digits), n)) {
+  if (digits == 0 || digits > 9 || !ParseDecimal(text.substr(0, digits), n)) {
     return false;
   }
   const std::string_view unit = text.substr(digits);
@@ -59,14 +59,43 @@ bool ParseDuration(std::string_view text, std::int64_t& ms) {
   return ms > 0;
 }
 
-} // namespace
+bool ParseByteSize(std::string_view text, std::uint64_t& bytes) {
+  std::uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+    case 'K':
+    case 'k':
+      scale = 1ull << 10;
+      break;
+    case 'M':
+    case 'm':
+      scale = 1ull << 20;
+      break;
+    case 'G':
+    case 'g':
+      scale = 1ull << 30;
+      break;
+    default:
+      break;
+    }
+    if (scale != 1) {
+      text.remove_suffix(1);
+    }
+  }
+  std::uint64_t n = 0;
+  if (!ParseDecimal(text, n) || n == 0 || n > (1ull << 50) / scale) {
+    return false;
+  }
+  bytes = n * scale;
+  return true;
+}
 
 Result<Arguments> ParseArguments(int argc, char** argv) {
   Arguments args;
   opterr = 0; // our own messages name the option
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:UvAdh", kLongOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdh", kLongOptions, nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
     switch (opt) {
     case 'i':
@@ -77,7 +106,7 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
       break;
     case 'B': {
       std::int64_t mib = 0;
-      if (!ParseInteger(value, mib) || mib < 1 || mib > 4096) {
+      if (!ParseDecimal(value, mib) || mib < 1 || mib > 4096) {
         return Usage("-B: invalid buffer size \"" + std::string(value) +
                      "\" (expected 1-4096 MiB)");
       }
@@ -99,11 +128,41 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
                      "\" (expected auto, bpf or afpacket)");
       }
       break;
+    case 'C': {
+      std::uint64_t mb = 0;
+      if (!ParseDecimal(value, mb) || mb == 0 || mb > (1u << 20)) {
+        return Usage("-C: invalid file size \"" + std::string(value) +
+                     "\" (expected MB, 1-1048576)");
+      }
+      args.rotation.max_bytes = mb * 1000000; // tcpdump's -C counts millions of bytes
+      break;
+    }
+    case 'G':
+      if (!ParseDecimal(value, args.rotation.max_seconds) || args.rotation.max_seconds <= 0) {
+        return Usage("-G: invalid rotation period \"" + std::string(value) +
+                     "\" (expected seconds)");
+      }
+      break;
+    case 'W':
+      if (!ParseDecimal(value, args.rotation.max_files) || args.rotation.max_files == 0) {
+        return Usage("-W: invalid file count \"" + std::string(value) +
+                     "\" (expected a positive integer)");
+      }
+      break;
+    case kConnect:
+      args.connect = value;
+      break;
+    case kStats:
+      args.stats = true;
+      break;
     case kParityCheck:
       args.parity_check = true;
       break;
+    case kPcapng:
+      args.pcapng = true;
+      break;
     case kDuration:
-      if (!ParseDuration(value, args.duration_ms)) {
+      if (!ParseDurationMs(value, args.duration_ms)) {
         return Usage("--duration: invalid duration \"" + std::string(value) +
                      "\" (expected a positive number with s, m, h or ms, e.g. 30s)");
       }
@@ -112,14 +171,14 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
       args.write_file = value;
       break;
     case 'c':
-      if (!ParseInteger(value, args.count) || args.count <= 0) {
+      if (!ParseDecimal(value, args.count) || args.count <= 0) {
         return Usage("-c: invalid packet count \"" + std::string(value) +
                      "\" (expected a positive integer)");
       }
       break;
     case 's': {
       std::int64_t snaplen = 0;
-      if (!ParseInteger(value, snaplen) || snaplen < 0 || snaplen > kMaxSnaplen) {
+      if (!ParseDecimal(value, snaplen) || snaplen < 0 || snaplen > kMaxSnaplen) {
         return Usage("-s: invalid snap length \"" + std::string(value) + "\" (expected 0-" +
                      std::to_string(kMaxSnaplen) + "; 0 means 65535)");
       }
@@ -153,6 +212,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     }
     }
   }
+  if (args.write_file.ends_with(".pcapng")) {
+    args.pcapng = true;
+  }
   for (int i = optind; i < argc; ++i) {
     if (!args.expression.empty()) {
       args.expression += ' ';
@@ -169,13 +231,28 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     return args; // -d prints the compiled filter; no capture source needed
   }
   if (args.parity_check && args.read_file.empty()) {
-    return Usage("--parity-check needs -r FILE (it runs the file's packets through every evaluator)");
+    return Usage(
+        "--parity-check needs -r FILE (it runs the file's packets through every evaluator)");
+  }
+  const bool rotating =
+      args.rotation.max_bytes > 0 || args.rotation.max_seconds > 0 || args.rotation.max_files > 0;
+  if (rotating && (args.write_file.empty() || args.write_file == "-")) {
+    return Usage("-C, -G and -W rotate files: give -w FILE as the base name");
+  }
+  if (!args.connect.empty() && args.interface.empty()) {
+    return Usage("--connect captures live through wgcap serve: give -i IFACE");
+  }
+  if (!args.connect.empty() && rotating) {
+    return Usage("-C, -G and -W are not available with --connect");
   }
   if (args.interface.empty() && args.read_file.empty()) {
     return Usage("nothing to capture: give -i IFACE or -r FILE");
   }
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");
+  }
+  if (args.pcapng && args.write_file.empty()) {
+    return Usage("--pcapng needs -w FILE (without -w the output is text)");
   }
   if (args.write_file == "-" && args.print) {
     return Usage("--print and -w - both want stdout; write the capture to a file or drop --print");
@@ -193,12 +270,20 @@ packet.
 
 options:
   -i IFACE     capture live on IFACE (needs CAP_NET_RAW for afpacket)
-  -r FILE      read a pcap file ("-" = stdin); Ethernet and Linux cooked
-               captures are reduced to their IP packets
-  --mode M     capture backend: auto (default), afpacket; bpf arrives with
-               the eBPF TC backend
+  -r FILE      read a pcap or pcapng file ("-" = stdin); Ethernet and Linux
+               cooked captures are reduced to their IP packets
+  --mode M     capture backend: auto (default: bpf, else afpacket), bpf,
+               afpacket
   --duration D stop after D (30s, 5m, 1h, 250ms)
   -B MIB       kernel ring buffer size (default 4)
+  -C MB        flight recorder: start a new file before one passes MB million
+               bytes (names BASE.UTCTIME.SEQ.EXT sort by time)
+  -G SECONDS   ... or once a file is SECONDS old
+  -W N         ... keeping only the newest N files
+  --connect PATH
+               capture through a wgcap serve daemon listening on PATH
+               (needs no privileges of its own)
+  --stats      print the final counters as one JSON object on stderr
   -d           print the compiled filters (classic and kernel forms) and exit
   --parity-check
                with -r: run every packet through the Matcher, the classic
@@ -206,6 +291,8 @@ options:
                (exit 3 if any)
   -w FILE      write pcap to FILE ("-" = stdout); FILE appears only when
                complete. Without -w, text goes to stdout
+  --pcapng     write pcapng (direction, interface, filter and statistics
+               recorded), as a -w name ending in .pcapng does
   --print      print text to stdout even with -w FILE
   -c N         stop after N packets written
   -s N         snap length: bytes kept per packet (0 = 65535, at most 262144)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "wgcap/result.hpp"
+#include "wgcap/rotating_file_sink.hpp"
 
 namespace wgcap::cli {
 
@@ -15,6 +18,7 @@ struct Arguments {
   std::string read_file;         // -r
   std::string write_file;        // -w ("-" = stdout)
   bool print = false;            // --print
+  bool pcapng = false;           // --pcapng, or a -w name ending in .pcapng
   std::int64_t count = 0;        // -c (0 = unlimited)
   std::uint32_t snaplen = 65535; // -s
   bool unbuffered = false;       // -U
@@ -25,10 +29,22 @@ struct Arguments {
   std::uint32_t buffer_mib = 4;  // -B
   bool dump = false;             // -d
   bool parity_check = false;     // --parity-check
+  bool stats = false;            // --stats
+  RotationOptions rotation;      // -C MB, -G SECONDS, -W N (base_path unused here)
+  std::string connect;           // --connect PATH: capture through wgcap serve
   bool help = false;
   bool version = false;
   std::string expression; // the remaining arguments joined by spaces
 };
+
+template <typename T> bool ParseDecimal(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+// Number parsers shared with `wgcap serve`'s options.
+bool ParseDurationMs(std::string_view text, std::int64_t& ms);
+bool ParseByteSize(std::string_view text, std::uint64_t& bytes); // 64K, 100M, 2G
 
 // A usage error's Error::message names the offending option.
 Result<Arguments> ParseArguments(int argc, char** argv);

@@ -1,18 +1,74 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/capture_output.hpp"
 
+#include <net/if.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace wgcap::cli {
+#include "wgcap_version.hpp"
 
-Status CaptureOutput::Open(const Arguments& args, Options& options) {
-  if (!args.write_file.empty()) {
+namespace wgcap::cli {
+namespace {
+
+// What the pcapng section and interface blocks record about the capture.
+PcapngWriterOptions PcapngOptionsFor(const Arguments& args) {
+  PcapngWriterOptions o;
+  o.snaplen = args.snaplen;
+  if (!args.interface.empty()) {
+    o.interface_name = args.interface;
+    o.ifindex = if_nametoindex(args.interface.c_str()); // 0: bound by the first packet
+  } else {
+    o.interface_name = args.read_file == "-" ? "stdin" : args.read_file;
+  }
+  o.filter = args.expression;
+  o.application = std::string("wgcap ") + WGCAP_VERSION;
+  if (utsname u{}; uname(&u) == 0) {
+    o.os = std::string(u.sysname) + " " + u.release;
+  }
+  return o;
+}
+
+} // namespace
+
+Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* stdout_writer) {
+  if (args.rotation.max_bytes > 0 || args.rotation.max_seconds > 0 || args.rotation.max_files > 0) {
+    // The flight recorder: a series of complete files, each with its header.
+    RotationOptions rotation = args.rotation;
+    rotation.base_path = args.write_file;
+    const bool pcapng = args.pcapng;
+    const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args);
+    const std::uint32_t snaplen = args.snaplen;
+    rotating_ = std::make_unique<RotatingFileSink>(
+        rotation,
+        [pcapng, pcapng_options, snaplen](ByteWriter& out) -> Result<std::unique_ptr<PacketSink>> {
+          std::unique_ptr<PacketSink> writer;
+          Status header;
+          if (pcapng) {
+            auto w = std::make_unique<PcapngWriter>(out, pcapng_options);
+            header = w->WriteHeader();
+            writer = std::move(w);
+          } else {
+            auto w = std::make_unique<PcapWriter>(out, snaplen);
+            header = w->WriteHeader();
+            writer = std::move(w);
+          }
+          if (!header) {
+            return header.error();
+          }
+          return writer;
+        });
+    options.sinks.push_back(rotating_.get());
+  } else if (!args.write_file.empty()) {
     ByteWriter* out;
     if (args.write_file == "-") {
-      pcap_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
-      out = pcap_stdout_.get();
+      if (stdout_writer != nullptr) {
+        out = stdout_writer;
+      } else {
+        pcap_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
+        out = pcap_stdout_.get();
+      }
     } else {
       auto file = AtomicFileWriter::Create(args.write_file);
       if (!file) {
@@ -22,21 +78,34 @@ Status CaptureOutput::Open(const Arguments& args, Options& options) {
       out = file_.get();
     }
     // Written at open, so a capture of zero packets is still a valid file.
-    pcap_ = std::make_unique<PcapWriter>(*out, args.snaplen);
-    if (auto s = pcap_->WriteHeader(); !s) {
-      return s;
+    if (args.pcapng) {
+      pcapng_ = std::make_unique<PcapngWriter>(*out, PcapngOptionsFor(args));
+      if (auto s = pcapng_->WriteHeader(); !s) {
+        return s;
+      }
+      options.sinks.push_back(pcapng_.get());
+    } else {
+      pcap_ = std::make_unique<PcapWriter>(*out, args.snaplen);
+      if (auto s = pcap_->WriteHeader(); !s) {
+        return s;
+      }
+      options.sinks.push_back(pcap_.get());
     }
-    options.sinks.push_back(pcap_.get());
   }
   if (args.write_file.empty() || args.print) {
-    text_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
-    options.text_output = text_stdout_.get();
+    if (stdout_writer != nullptr) {
+      options.text_output = stdout_writer;
+    } else {
+      text_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
+      options.text_output = text_stdout_.get();
+    }
   }
   return {};
 }
 
-Result<std::unique_ptr<Session>>
-CaptureOutput::OpenSession(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
+Result<std::unique_ptr<Session>> CaptureOutput::OpenSession(const Arguments& args,
+                                                            std::shared_ptr<const Matcher> matcher,
+                                                            ByteWriter* stdout_writer) {
   Options options;
   options.matcher = std::move(matcher);
   options.snaplen = args.snaplen;
@@ -44,15 +113,15 @@ CaptureOutput::OpenSession(const Arguments& args, std::shared_ptr<const Matcher>
   options.flush_every_packet = args.unbuffered;
   options.verbose = args.verbose;
   options.ascii = args.ascii;
-  if (auto opened = Open(args, options); !opened) {
+  if (auto opened = Open(args, options, stdout_writer); !opened) {
     return opened.error();
   }
   return Session::Create(std::move(options));
 }
 
-Status CaptureOutput::Commit() {
+Status CaptureOutput::Commit(bool write_failed) {
   if (file_) {
-    return file_->Commit();
+    return write_failed ? file_->CommitCompleteRecords() : file_->Commit();
   }
   if (pcap_stdout_) {
     return pcap_stdout_->Flush();

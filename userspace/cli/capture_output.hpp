@@ -9,6 +9,8 @@
 #include "cli/arguments.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
+#include "wgcap/pcapng_writer.hpp"
+#include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {
@@ -17,18 +19,24 @@ class CaptureOutput {
 public:
   // Opens the outputs the arguments ask for and a Session writing to them
   // with the arguments' matcher, snap length, count and text options.
+  // `stdout_writer` replaces the process's stdout (wgcap serve streams to
+  // its client).
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
-                                               std::shared_ptr<const Matcher> matcher);
-  // Renames the pcap file into place (or flushes stdout).
-  Status Commit();
+                                               std::shared_ptr<const Matcher> matcher,
+                                               ByteWriter* stdout_writer = nullptr);
+  // Renames the pcap file into place (or flushes stdout). After a failed
+  // write, keeps the records completed before the failure.
+  Status Commit(bool write_failed = false);
 
 private:
-  Status Open(const Arguments& args, Options& options);
+  Status Open(const Arguments& args, Options& options, ByteWriter* stdout_writer);
 
   std::unique_ptr<AtomicFileWriter> file_;
   std::unique_ptr<FdWriter> pcap_stdout_;
   std::unique_ptr<PcapWriter> pcap_;
+  std::unique_ptr<PcapngWriter> pcapng_;
   std::unique_ptr<FdWriter> text_stdout_;
+  std::unique_ptr<RotatingFileSink> rotating_;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 
 #include "cli/capture_output.hpp"
 #include "cli/signals.hpp"
+#include "cli/stats_json.hpp"
 #include "wgcap/afpacket_capture.hpp"
 #include "wgcap/bpf_capture.hpp"
 #include "wgcap/classic_filter.hpp"
@@ -19,13 +22,11 @@ namespace {
 constexpr int kTickMs = 50;
 
 // The exit summary, in tcpdump's words.
-void PrintCounts(const Stats& s) {
-  std::fprintf(stderr,
-               "%lld packets captured\n%lld packets received by filter\n"
-               "%lld packets dropped by kernel\n%lld packets dropped by buffer\n",
-               static_cast<long long>(s.packets), static_cast<long long>(s.kernel_matched),
-               static_cast<long long>(s.kernel_drops + s.kernel_ring_drops),
-               static_cast<long long>(s.dropped));
+std::string CountsText(const Stats& s) {
+  return std::to_string(s.packets) + " packets captured\n" + std::to_string(s.kernel_matched) +
+         " packets received by filter\n" + std::to_string(s.kernel_drops + s.kernel_ring_drops) +
+         " packets dropped by kernel\n" + std::to_string(s.dropped) +
+         " packets dropped by buffer\n";
 }
 
 // The first line of a reason (a verifier log can follow it).
@@ -36,7 +37,8 @@ std::string FirstLine(const std::string& text) {
 // The bpf backend where it can run; under --mode auto, AF_PACKET with one
 // line naming why not.
 Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& session,
-                                              const FilterExpression& expression) {
+                                              const FilterExpression& expression,
+                                              const std::function<void(const std::string&)>& say) {
   if (args.mode != Mode::AFPacket) {
     BpfCaptureOptions options;
     options.snaplen = args.snaplen;
@@ -58,8 +60,8 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
     if (args.mode == Mode::Bpf) {
       return started.error();
     }
-    std::fprintf(stderr, "wgcap: bpf backend unavailable (%s); using afpacket\n",
-                 FirstLine(started.error().message).c_str());
+    say("wgcap: bpf backend unavailable (" + FirstLine(started.error().message) +
+        "); using afpacket\n");
   }
   AFPacketOptions options;
   options.snaplen = args.snaplen;
@@ -94,58 +96,109 @@ int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
   return 0;
 }
 
-int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
-  // Before any thread exists, so the signals reach only the signalfd.
-  CaptureSignals signals;
-
+int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
+                       const LiveCaptureIo& io, const LiveCaptureControl& control,
+                       std::string& end_reason) {
+  const auto say = [&io](const std::string& line) {
+    if (io.message) {
+      io.message(line);
+    } else {
+      std::fputs(line.c_str(), stderr);
+    }
+  };
+  const auto fail = [&](const Error& e) {
+    say("wgcap: " + e.message + "\n");
+    end_reason = e.message;
+    return 1;
+  };
   CaptureOutput output;
-  auto session = output.OpenSession(args, matcher);
+  auto session = output.OpenSession(args, matcher, io.output);
   if (!session) {
-    return Fail(session.error());
+    return fail(session.error());
   }
-  auto capture = StartBackend(args, **session, matcher->expression());
+  auto capture = StartBackend(args, **session, matcher->expression(), say);
   if (!capture) {
-    return Fail(capture.error());
+    return fail(capture.error());
   }
   if (!(*capture)->filter_note().empty()) {
-    std::fprintf(stderr, "wgcap: note: %s\n", (*capture)->filter_note().c_str());
+    say("wgcap: note: " + (*capture)->filter_note() + "\n");
   }
-  std::fprintf(stderr, "listening on %s (%s), snaplen %u\n", args.interface.c_str(),
-               (*capture)->backend_name().c_str(), args.snaplen);
+  say("listening on " + args.interface + " (" + (*capture)->backend_name() + "), snaplen " +
+      std::to_string(args.snaplen) + "\n");
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(args.duration_ms);
+  end_reason = "stopped";
   for (;;) {
-    const SignalEvent event = signals.Wait(kTickMs);
-    if (event == SignalEvent::Stop) {
+    bool print_counts = false;
+    if (const char* reason = control.should_stop ? control.should_stop(print_counts) : nullptr;
+        reason) {
+      end_reason = reason;
       break;
     }
-    if (event == SignalEvent::PrintCounts) {
-      PrintCounts((*session)->GetStats());
+    if (print_counts) {
+      say(CountsText((*session)->GetStats()));
     }
-    if ((*session)->Done() || (*capture)->Failed()) {
-      break; // -c reached, a sink failed, or the interface went away
+    if ((*session)->Done()) {
+      end_reason =
+          (*session)->error().ok() ? "the packet count (-c) was reached" : "a write failed";
+      break;
+    }
+    if ((*capture)->Failed()) {
+      end_reason = "the capture failed";
+      break;
     }
     if (args.duration_ms > 0 && std::chrono::steady_clock::now() >= deadline) {
+      end_reason = "the duration ended";
       break;
+    }
+    if (!control.should_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kTickMs));
     }
   }
   (*capture)->Stop();
   (*session)->Stop();
   const Stats stats = (*session)->GetStats();
   const Status sink = (*session)->error();
-  const Status committed = output.Commit();
-  PrintCounts(stats);
+  const Status committed = output.Commit(!sink.ok());
+  say(CountsText(stats));
+  if (args.stats) {
+    say(StatsJson(stats, (*capture)->backend_name()) + "\n");
+  }
+  end_reason += ", " + std::to_string(stats.packets) + " packets captured, " +
+                std::to_string(stats.dropped + stats.kernel_drops + stats.kernel_ring_drops) +
+                " dropped";
   if (!sink) {
-    return Fail(sink.error());
+    return fail(sink.error());
   }
   if (auto failed = (*capture)->error(); !failed) {
-    return Fail(failed.error());
+    return fail(failed.error());
   }
   if (!committed) {
-    return Fail(committed.error());
+    return fail(committed.error());
   }
   return 0;
+}
+
+int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
+  // Before any thread exists, so the signals reach only the signalfd.
+  CaptureSignals signals;
+  LiveCaptureIo io;
+  LiveCaptureControl control;
+  control.should_stop = [&signals](bool& print_counts) -> const char* {
+    switch (signals.Wait(kTickMs)) {
+    case SignalEvent::Stop:
+      return "interrupted";
+    case SignalEvent::PrintCounts:
+      print_counts = true;
+      return nullptr;
+    case SignalEvent::None:
+      break;
+    }
+    return nullptr;
+  };
+  std::string reason;
+  return RunLiveCaptureWith(args, std::move(matcher), io, control, reason);
 }
 
 } // namespace wgcap::cli

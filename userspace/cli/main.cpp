@@ -2,11 +2,14 @@
 // wgcap: capture decrypted WireGuard traffic as pcap or text.
 #include <csignal>
 #include <cstdio>
+#include <string_view>
 
 #include "cli/arguments.hpp"
+#include "cli/connect_client.hpp"
 #include "cli/live_capture.hpp"
-#include "cli/parity_check.hpp"
 #include "cli/offline_capture.hpp"
+#include "cli/parity_check.hpp"
+#include "cli/serve_daemon.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wgcap_version.hpp"
 
@@ -15,6 +18,9 @@ int main(int argc, char** argv) {
   // before the output is finished and the counts are printed.
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (argc > 1 && std::string_view(argv[1]) == "serve") {
+    return wgcap::cli::RunServe(argc - 1, argv + 1);
+  }
   auto args = wgcap::cli::ParseArguments(argc, argv);
   if (!args) {
     std::fprintf(stderr, "wgcap: %s\nTry 'wgcap --help' for more information.\n",
@@ -41,6 +47,9 @@ int main(int argc, char** argv) {
   }
   if (args->dump) {
     return wgcap::cli::DumpFilters(*args, **matcher);
+  }
+  if (!args->connect.empty()) {
+    return wgcap::cli::RunConnect(*args, argc, argv); // the daemon checks the expression
   }
   if (args->parity_check) {
     return wgcap::cli::RunParityCheck(*args, **matcher);

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// `wgcap serve` and `wgcap --connect` on the WireGuard testbed: an
+// unprivileged user in the allowed group captures through the daemon, others
+// are refused, limits hold, and every end of a capture detaches its hook.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include "support/background_process.hpp"
+#include "support/privileges.hpp"
+#include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
+#include "support/testbed.hpp"
+
+namespace wgcap {
+namespace {
+
+using namespace std::chrono_literals;
+using test::BackgroundProcess;
+using ::testing::HasSubstr;
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// A group and two users for the test run, removed at the end.
+struct Accounts {
+  std::string group, member, outsider;
+  bool made = false;
+  Accounts() {
+    const std::string id = std::to_string(getpid() % 100000);
+    group = "wgcapg" + id;
+    member = "wgcapin" + id;
+    outsider = "wgcapout" + id;
+    made = test::Run({"groupadd", "--system", group}).exit_code == 0 &&
+           test::Run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                      "--groups", group, member})
+                   .exit_code == 0 &&
+           test::Run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                      outsider})
+                   .exit_code == 0;
+  }
+  ~Accounts() {
+    test::Run({"userdel", member});
+    test::Run({"userdel", outsider});
+    test::Run({"groupdel", group});
+  }
+};
+
+class ServeEnvironment : public ::testing::Environment {
+public:
+  void SetUp() override {
+    if (test::MissingPrivileges().empty()) {
+      testbed = std::make_unique<test::Testbed>("sv");
+      accounts = std::make_unique<Accounts>();
+    }
+  }
+  void TearDown() override {
+    accounts.reset();
+    testbed.reset();
+  }
+  static inline std::unique_ptr<test::Testbed> testbed;
+  static inline std::unique_ptr<Accounts> accounts;
+};
+[[maybe_unused]] const auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new ServeEnvironment);
+
+class Serve : public ::testing::Test {
+protected:
+  void SetUp() override {
+    WGCAP_REQUIRE_PRIVILEGES();
+    tb_ = ServeEnvironment::testbed.get();
+    accounts_ = ServeEnvironment::accounts.get();
+    ASSERT_TRUE(tb_ && tb_->up()) << (tb_ ? tb_->up_output() : "");
+    ASSERT_TRUE(accounts_ && accounts_->made) << "groupadd/useradd failed";
+    // The users reach the socket and write their files here.
+    ASSERT_EQ(chmod(dir_.path().c_str(), 0777), 0);
+    socket_ = dir_.File("wgcap.sock");
+  }
+
+  // The daemon, as root in namespace A.
+  std::unique_ptr<BackgroundProcess> StartDaemon(const std::vector<std::string>& limits) {
+    std::vector<std::string> argv = {test::WgcapBinary(), "serve",         "--socket", socket_,
+                                     "--allow-group",     accounts_->group};
+    argv.insert(argv.end(), limits.begin(), limits.end());
+    auto d = std::make_unique<BackgroundProcess>(tb_->InA(argv), dir_.path(), "daemon");
+    EXPECT_TRUE(d->WaitForStderr("listening on " + socket_, 10s)) << d->Stderr();
+    return d;
+  }
+
+  // `wgcap --connect` as `user`, no privileges of its own.
+  std::vector<std::string> ClientArgv(const std::string& user,
+                                      const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"setpriv",
+                                     "--reuid=" + user,
+                                     "--regid=" + user,
+                                     "--init-groups",
+                                     "--inh-caps=-all",
+                                     "--bounding-set=-all",
+                                     "--",
+                                     test::WgcapBinary(),
+                                     "--connect",
+                                     socket_,
+                                     "-i",
+                                     tb_->if_a};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  void Ping(int count) {
+    const auto r = test::Run(
+        tb_->InA({"ping", "-c", std::to_string(count), "-i", "0.05", "-W", "2", tb_->addr_b}));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+
+  test::Testbed* tb_ = nullptr;
+  Accounts* accounts_ = nullptr;
+  test::TempDir dir_;
+  std::string socket_;
+};
+
+TEST_F(Serve, GroupMemberCapturesWithoutPrivileges) {
+  auto daemon = StartDaemon({});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-c", "6", "icmp"}), dir_.path(),
+                           "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  Ping(3);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), "[OUT ICMP] " + tb_->addr_a + " > " + tb_->addr_b), 3)
+      << client.Stdout();
+  EXPECT_EQ(Count(client.Stdout(), "[IN  ICMP] " + tb_->addr_b + " > " + tb_->addr_a), 3);
+  EXPECT_THAT(client.Stderr(), HasSubstr("6 packets captured"));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+  // One line at the start and one at the end, naming requester, expression and counts.
+  const auto uid = test::Run({"id", "-u", accounts_->member}).out;
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("start uid=" + uid.substr(0, uid.size() - 1)));
+  EXPECT_THAT(
+      daemon->Stderr(),
+      HasSubstr("expr='icmp' exit=0: the packet count (-c) was reached, 6 packets captured"));
+}
+
+TEST_F(Serve, MemberWritesAPcapFileLocally) {
+  auto daemon = StartDaemon({});
+  const std::string out = dir_.File("member.pcap");
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-c", "4", "-w", out, "icmp"}),
+                           dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on", 10s)) << client.Stderr();
+  Ping(2);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  const auto read = test::Run({"tcpdump", "-nn", "-r", out});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_EQ(Count(read.out, "ICMP echo"), 4);
+}
+
+TEST_F(Serve, OutsiderIsRefusedWithAMessage) {
+  auto daemon = StartDaemon({});
+  const auto r = test::Run(ClientArgv(accounts_->outsider, {"-c", "1"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("may not capture here"));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("refused uid="));
+}
+
+TEST_F(Serve, RequestsAreValidatedBeforeAnythingAttaches) {
+  auto daemon = StartDaemon({});
+  auto argv = ClientArgv(accounts_->member, {"-c", "1"});
+  argv[argv.size() - 3] = "nosuch0"; // the interface after -i
+  const auto r = test::Run(argv);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("interface nosuch0: No such device"));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
+TEST_F(Serve, MaxCapturesRefusesTheOneTooMany) {
+  auto daemon = StartDaemon({"--max-captures", "1"});
+  BackgroundProcess first(ClientArgv(accounts_->member, {"icmp"}), dir_.path(), "first");
+  ASSERT_TRUE(first.WaitForStderr("listening on", 10s)) << first.Stderr();
+  const auto second = test::Run(ClientArgv(accounts_->member, {"icmp"}));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("too many captures running (limit 1)"));
+  first.Signal(SIGINT); // Ctrl-C: the client asks the daemon to stop
+  ASSERT_EQ(first.Wait(10s), std::optional<int>(0)) << first.Stderr();
+  EXPECT_THAT(first.Stderr(), HasSubstr("packets captured"));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
+TEST_F(Serve, MaxDurationEndsTheCapture) {
+  auto daemon = StartDaemon({"--max-duration", "1s"});
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = test::Run(ClientArgv(accounts_->member, {"icmp"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_THAT(r.err, HasSubstr("(--max-duration)"));
+}
+
+TEST_F(Serve, MaxBytesEndsTheCapture) {
+  auto daemon = StartDaemon({"--max-bytes", "2K"});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-w", "-", "icmp"}), dir_.path(),
+                           "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on", 10s)) << client.Stderr();
+  test::Run(tb_->InA({"ping", "-c", "20", "-i", "0.05", "-s", "500", "-W", "1", tb_->addr_b}));
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("the byte limit (--max-bytes) was reached"));
+  EXPECT_LT(client.Stdout().size(), 2048u + 66000u) << "stopped at the first batch past the limit";
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
+TEST_F(Serve, KilledClientLeavesNoHook) {
+  auto daemon = StartDaemon({});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"icmp"}), dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on", 10s)) << client.Stderr();
+  EXPECT_NE(tb_->HooksOnA(), "");
+  client.Signal(SIGKILL);
+  client.Wait(10s);
+  Ping(1); // a packet to write makes the loss of the client certain even without it
+  std::string hooks = "?";
+  for (int i = 0; i < 50 && !hooks.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    hooks = tb_->HooksOnA();
+  }
+  EXPECT_EQ(hooks, "");
+  // Noticed either by a write failing or by the socket closing first.
+  EXPECT_THAT(daemon->Stderr(), ::testing::AnyOf(HasSubstr("the client went away"),
+                                                 HasSubstr("the other side went away")));
+}
+
+TEST_F(Serve, DaemonSigtermEndsEveryCaptureCleanly) {
+  auto daemon = StartDaemon({});
+  BackgroundProcess a(ClientArgv(accounts_->member, {"icmp"}), dir_.path(), "a");
+  BackgroundProcess b(ClientArgv(accounts_->member, {"udp"}), dir_.path(), "b");
+  ASSERT_TRUE(a.WaitForStderr("listening on", 10s)) << a.Stderr();
+  ASSERT_TRUE(b.WaitForStderr("listening on", 10s)) << b.Stderr();
+  Ping(2);
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(10s), std::optional<int>(0)) << daemon->Stderr();
+  ASSERT_EQ(a.Wait(10s), std::optional<int>(0)) << a.Stderr();
+  ASSERT_EQ(b.Wait(10s), std::optional<int>(0)) << b.Stderr();
+  EXPECT_THAT(a.Stderr(), HasSubstr("4 packets captured"));
+  EXPECT_THAT(b.Stderr(), HasSubstr("0 packets captured"));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+  struct stat st {};
+  EXPECT_NE(stat(socket_.c_str(), &st), 0) << "the socket is removed";
+}
+
+} // namespace
+} // namespace wgcap

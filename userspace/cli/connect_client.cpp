@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/connect_client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "cli/capture_output.hpp"
+#include "cli/signals.hpp"
+#include "serve/frame.hpp"
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/unique_fd.hpp"
+
+namespace wgcap::cli {
+namespace {
+
+using serve::FrameType;
+
+// The request: the user's arguments without --connect, with -w FILE turned
+// into -w - (this side writes the file; the daemon only streams).
+std::vector<std::string> RequestArguments(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--connect" && i + 1 < argc) {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--connect=", 0) == 0) {
+      continue;
+    }
+    if (a == "-w" && i + 1 < argc) {
+      out.emplace_back("-w");
+      out.emplace_back("-");
+      ++i;
+      continue;
+    }
+    out.emplace_back(a);
+  }
+  return out;
+}
+
+Result<UniqueFd> Connect(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return Error{"--connect " + path + ": path too long", ENAMETOOLONG};
+  }
+  std::strcpy(addr.sun_path, path.c_str());
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return ErrnoError("connect to wgcap serve at " + path, errno,
+                      errno == EACCES ? "the socket's group must include you"
+                                      : "is the daemon running?");
+  }
+  return fd;
+}
+
+} // namespace
+
+int RunConnect(const Arguments& args, int argc, char** argv) {
+  CaptureSignals signals;
+  auto sock = Connect(args.connect);
+  if (!sock) {
+    return Fail(sock.error());
+  }
+  // A daemon that refuses us may close before reading the request; its
+  // reason is still waiting to be read, so a failed send is reported only
+  // when no answer follows.
+  const Status sent = serve::SendFrame(sock->get(), FrameType::Arguments,
+                                       serve::JoinArguments(RequestArguments(argc, argv)));
+  // Where the stream goes: the file (atomically) or stdout.
+  std::unique_ptr<AtomicFileWriter> file;
+  FdWriter stdout_writer(STDOUT_FILENO, "stdout");
+  ByteWriter* out = &stdout_writer;
+  if (!args.write_file.empty() && args.write_file != "-") {
+    auto created = AtomicFileWriter::Create(args.write_file);
+    if (!created) {
+      return Fail(created.error());
+    }
+    file = std::move(created).value();
+    out = file.get();
+  }
+  bool stop_sent = false;
+  for (;;) {
+    const SignalEvent event = signals.Wait(0);
+    if (event == SignalEvent::Stop && !stop_sent) {
+      (void)serve::SendFrame(sock->get(), FrameType::Stop, std::string_view());
+      stop_sent = true;
+    }
+    pollfd p{sock->get(), POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) {
+      continue;
+    }
+    auto frame = serve::ReadFrame(sock->get(), 5000);
+    if (!frame) {
+      return Fail(frame.error());
+    }
+    if (!*frame) {
+      return Fail(sent ? Error{"wgcap serve closed the connection before the capture ended", EPIPE}
+                       : sent.error());
+    }
+    switch ((*frame)->type) {
+    case FrameType::Output:
+      if (auto w = out->Write(std::string_view((*frame)->payload)); !w) {
+        return Fail(w.error());
+      }
+      // The daemon already batches; pass each batch on so pipes see it live.
+      (void)out->Flush();
+      break;
+    case FrameType::Message:
+      std::fputs((*frame)->payload.c_str(), stderr);
+      break;
+    case FrameType::Exit: {
+      const int code =
+          (*frame)->payload.empty() ? 1 : static_cast<std::uint8_t>((*frame)->payload[0]);
+      Status finished = out->Flush();
+      if (file) {
+        finished = file->Commit();
+      }
+      if (!finished) {
+        return Fail(finished.error());
+      }
+      return code;
+    }
+    default:
+      return Fail(Error{"unexpected frame from wgcap serve", EPROTO});
+    }
+  }
+}
+
+} // namespace wgcap::cli
