@@ -3,6 +3,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -48,6 +51,33 @@ std::string Tail(std::string log, std::size_t lines) {
   return log.substr(at + 1);
 }
 
+// Whether the calling thread has capability `cap` in its effective set.
+bool HasCapability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) {
+    return true; // cannot tell: do not blame this capability
+  }
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+// What an EPERM from loading means. The kernel wants CAP_BPF for the maps
+// and the program and, as ours are TC (SCHED_CLS) programs, CAP_NET_ADMIN
+// too; CAP_SYS_ADMIN stands in for both. Naming the one that is missing
+// saves a user the guess (a unit with CAP_BPF alone fails here).
+std::string PermissionHint() {
+  const bool sys_admin = HasCapability(CAP_SYS_ADMIN);
+  if (!sys_admin && !HasCapability(CAP_BPF)) {
+    return "needs CAP_BPF (or CAP_SYS_ADMIN)";
+  }
+  if (!sys_admin && !HasCapability(CAP_NET_ADMIN)) {
+    return "needs CAP_NET_ADMIN for a TC program (with CAP_BPF)";
+  }
+  // Both held, so they are not the initial user namespace's, or a security
+  // module (or a sysctl) refused.
+  return "needs CAP_BPF and CAP_NET_ADMIN in the initial user namespace";
+}
+
 Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOptions& o,
                                                           SampleMode mode) {
   auto s = std::make_unique<BpfProgram::Skeleton>();
@@ -78,7 +108,7 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
     // EPERM is a missing capability; the verifier refuses with EACCES or
     // EINVAL and says why in its log.
     if (err == EPERM) {
-      return ErrnoError("loading the BPF program", err, "needs CAP_BPF (or CAP_SYS_ADMIN)");
+      return ErrnoError("loading the BPF program", err, PermissionHint());
     }
     return Error{"loading the BPF program: " + std::string(std::strerror(err)) +
                      (log.empty() ? "" : "; the kernel said:\n" + Tail(log, 6)),

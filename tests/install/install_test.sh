@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `cmake --install` into a temporary prefix, then a program built only from
+# what was installed (through pkg-config) parses a filter and matches a
+# packet. Catches a header missing from the install, a public header that
+# includes a private one, and a .pc file that does not link.
+#
+# usage: install_test.sh BUILD_DIR CXX
+set -euo pipefail
+
+build_dir=$1
+cxx=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
+
+for f in bin/wgcap lib/libwgcap.a lib/pkgconfig/wgcap.pc include/wgcap/filter_parser.hpp \
+  include/wgcap/unique_fd.hpp include/wgcap/abi.h; do
+  [ -e "$prefix/$f" ] || { echo "not installed: $f" >&2; cat "$tmp/install.log" >&2; exit 1; }
+done
+
+# Public headers include only each other and system headers.
+if grep -n '#include "' "$prefix"/include/wgcap/* | grep -v '#include "wgcap/'; then
+  echo "public headers above include non-public headers" >&2
+  exit 1
+fi
+# Nothing private (skeleton, userspace/ headers) leaked into the install.
+if find "$prefix/include" -name '*.skel.h' -o -name 'tc_*.hpp' | grep .; then
+  echo "private headers installed" >&2
+  exit 1
+fi
+
+cat >"$tmp/consumer.cpp" <<'CPP'
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "wgcap/filter_parser.hpp"
+
+int main() {
+  auto matcher = wgcap::ParseFilter("udp and dst port 53");
+  if (!matcher) {
+    std::fprintf(stderr, "parse: %s\n", matcher.error().message.c_str());
+    return 1;
+  }
+  // IPv4 UDP 192.0.2.1:40000 -> 192.0.2.2:53, no payload.
+  const std::vector<std::uint8_t> dns = {
+      0x45, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0x00,
+      0x02, 0x01, 0xc0, 0x00, 0x02, 0x02, 0x9c, 0x40, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00};
+  std::vector<std::uint8_t> other = dns;
+  other[23] = 0x36; // dst port 54
+  const bool ok = (*matcher)->Match(dns) && !(*matcher)->Match(other);
+  std::puts(ok ? "match ok" : "match WRONG");
+  return ok ? 0 : 1;
+}
+CPP
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+flags=$(pkg-config --cflags --libs --static wgcap)
+echo "pkg-config: $flags"
+# Every -I and -L must lead into the prefix (pkg-config drops the system
+# ones), never back into the build or source tree.
+for word in $flags; do
+  case $word in
+  -I* | -L*)
+    case ${word:2} in
+    "$prefix"/*) ;;
+    *) echo "pkg-config flag outside the prefix: $word" >&2; exit 1 ;;
+    esac
+    ;;
+  esac
+done
+# shellcheck disable=SC2086 # the flags are words
+"$cxx" -std=c++20 -Wall -Werror -o "$tmp/consumer" "$tmp/consumer.cpp" $flags
+"$tmp/consumer"
+"$prefix/bin/wgcap" --version
