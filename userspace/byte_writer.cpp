@@ -121,6 +121,16 @@ Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::st
   if (base == path.size()) {
     return ErrnoError("create " + path, EISDIR);
   }
+  // A device or a FIFO (-w /dev/null, a named pipe) is written in place:
+  // renaming a file over it would replace the device node.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return ErrnoError("open " + path, errno);
+    }
+    return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::string()));
+  }
   // Hidden and beside the target, so the rename stays within one filesystem.
   std::string temp = path.substr(0, base) + "." + path.substr(base) + ".XXXXXX";
   const int fd = mkostemp(temp.data(), O_CLOEXEC);
@@ -144,6 +154,11 @@ AtomicFileWriter::~AtomicFileWriter() {
   if (closed_) {
     return;
   }
+  if (temp_path_.empty()) { // written in place: nothing to remove
+    (void)Flush();
+    ::close(fd());
+    return;
+  }
   // Buffered bytes would only go to a file about to be removed.
   Fail(Error{});
   ::close(fd());
@@ -159,6 +174,13 @@ Status AtomicFileWriter::Commit() {
   }
   if (auto flushed = Flush(); !flushed) {
     return flushed; // the destructor removes the temporary file
+  }
+  if (temp_path_.empty()) { // a device or FIFO, written in place
+    closed_ = true;
+    committed_ = true;
+    const int rc = ::close(fd());
+    Fail(Error{"write " + path_ + ": file already committed", EBADF});
+    return rc == 0 ? Status{} : ErrnoError("close " + path_, errno);
   }
   // No fsync, for speed: readers never see a partial file, but after a power
   // loss the renamed file may be empty or short.
@@ -183,7 +205,7 @@ Status AtomicFileWriter::Commit() {
 }
 
 Status AtomicFileWriter::CommitCompleteRecords() {
-  if (committed_ || closed_) {
+  if (committed_ || closed_ || temp_path_.empty()) {
     return Commit();
   }
   // What the buffer still holds cannot be written (the writer failed), so

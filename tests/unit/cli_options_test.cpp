@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -155,6 +157,23 @@ TEST(CliOptions, RotationNeedsAFileName) {
   const auto r = Wgcap({"-i", "wg0", "-w", "-", "-C", "1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("-C, -G and -W rotate files: give -w FILE as the base name"));
+}
+
+} // namespace
+} // namespace wgcap
+
+namespace wgcap {
+namespace {
+
+TEST(CliOptions, WritingToADeviceLeavesTheDeviceInPlace) {
+  // -w /dev/null must not rename a regular file over the device node.
+  test::TempDir dir;
+  const std::string in = WriteInput(dir, 5);
+  const auto r = Wgcap({"-r", in, "-w", "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
 } // namespace
