@@ -15,8 +15,8 @@
 #include <mutex>
 #include <thread>
 
-#include "wgcap/unique_fd.hpp"
 #include "wgcap/classic_filter.hpp"
+#include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
 namespace {

@@ -14,7 +14,9 @@ bool ReadAt(int fd, std::uint64_t offset, void* out, std::size_t n) {
   return pread(fd, out, n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n);
 }
 
-std::uint32_t Swap(std::uint32_t v) { return __builtin_bswap32(v); }
+std::uint32_t Swap(std::uint32_t v) {
+  return __builtin_bswap32(v);
+}
 
 std::uint64_t PcapPrefix(int fd, std::uint64_t size, bool swapped) {
   std::uint64_t at = 24;

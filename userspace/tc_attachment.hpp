@@ -26,8 +26,8 @@
 #include <string>
 
 #include "tc_netlink.hpp"
-#include "wgcap/unique_fd.hpp"
 #include "wgcap/result.hpp"
+#include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
 

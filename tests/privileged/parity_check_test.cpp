@@ -48,8 +48,9 @@ TEST(ParityCheck, RandomCorpusHasNoDisagreements) {
 TEST(ParityCheck, RealTrafficHasNoDisagreements) {
   WGCAP_REQUIRE_PRIVILEGES();
   const std::string tools = std::string(WGCAP_SOURCE_DIR) + "/tests/golden/tools.pcap";
-  for (const char* expression : {"", "tcp and (port 443 or port 80)", "udp port 53", "icmp or icmp6",
-                                 "not port 22 and greater 100", "ip6 and net 2001:db8:100::/64"}) {
+  for (const char* expression :
+       {"", "tcp and (port 443 or port 80)", "udp port 53", "icmp or icmp6",
+        "not port 22 and greater 100", "ip6 and net 2001:db8:100::/64"}) {
     const auto r = test::Run({test::WgcapBinary(), "--parity-check", "-r", tools, expression});
     EXPECT_EQ(r.exit_code, 0) << expression << "\n" << r.out << r.err;
     EXPECT_THAT(r.out, HasSubstr(" packets checked, 0 disagreements")) << expression;

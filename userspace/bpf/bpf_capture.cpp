@@ -13,8 +13,8 @@
 
 #include "bpf/ring_source.hpp"
 #include "tc_attachment.hpp"
-#include "wgcap/unique_fd.hpp"
 #include "wgcap/kernel_filter.hpp"
+#include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
 namespace {

@@ -17,7 +17,8 @@ ClassicSocketRunner::ClassicSocketRunner(const std::vector<sock_filter>& program
   }
   sender_.Reset(fds[0]);
   receiver_.Reset(fds[1]);
-  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  sock_fprog prog{static_cast<unsigned short>(program.size()),
+                  const_cast<sock_filter*>(program.data())};
   if (setsockopt(receiver_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
     error_ = std::string("SO_ATTACH_FILTER: ") + std::strerror(errno);
   }
