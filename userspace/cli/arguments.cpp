@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include <charconv>
+#include <mutex>
 #include <string_view>
 
 #include "wgcap/pcap_writer.hpp"
@@ -91,9 +92,17 @@ bool ParseByteSize(std::string_view text, std::uint64_t& bytes) {
 }
 
 Result<Arguments> ParseArguments(int argc, char** argv) {
+  // getopt's state is process-global and `wgcap serve` parses each client's
+  // request on that client's thread: one parse at a time.
+  static std::mutex getopt_mutex;
+  const std::lock_guard lock(getopt_mutex);
   Arguments args;
   opterr = 0; // our own messages name the option
-  optind = 1;
+  // 0, not 1: glibc then also forgets its place inside an option cluster.
+  // After an error in the middle of one ("-qv"), `optind = 1` left it
+  // pointing into the previous argv, so the next request parsed options it
+  // never had (`wgcap serve` parses many requests in one process).
+  optind = 0;
   int opt;
   while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdh", kLongOptions, nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
