@@ -6,7 +6,9 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ninja-build
-  clang llvm clang-format
+  # libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (scripts/fuzz.sh);
+  # clang-14 only recommends it, and recommends are not installed here.
+  clang llvm clang-format libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev tcpdump tshark
