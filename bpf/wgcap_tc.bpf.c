@@ -275,6 +275,25 @@ static __always_inline __u64 bounded(__u64 n, __u64 max)
 	return n;
 }
 
+/* The copy length for n in [1, max] (max a power of two): n itself, computed
+ * so that every verifier sees it within [1, max] on every path it walks.
+ * Two 6.1 limits make a compare-and-use fail there: "n != 0" teaches it no
+ * lower bound (bpf_skb_load_bytes refuses a length that may be 0), and
+ * without CAP_PERFMON it also walks the mispredicted side of each branch it
+ * can decide (Spectre v1) with the compared registers unknown (later kernels
+ * fence that side instead). A mask bounds on every path; the barrier keeps
+ * the compiler from seeing that it changes nothing. */
+static __always_inline __u64 copy_length(__u64 n, __u64 max)
+{
+	__u64 last = n - 1;
+
+	asm volatile("" : "+r"(last));
+	return (last & (max - 1)) + 1;
+}
+
+_Static_assert((WGCAP_MAX_SNAPLEN & (WGCAP_MAX_SNAPLEN - 1)) == 0,
+	       "copy_length needs a power of two");
+
 /* Reserve the smallest size class that holds the sample: a ring record per
  * class size keeps small packets from taking snaplen bytes of ring each. */
 #define WGCAP_TRY_CLASS(size)                                                                      \
@@ -287,7 +306,8 @@ static __always_inline __u64 bounded(__u64 n, __u64 max)
 			return -1;                                                                 \
 		__u64 n = bounded(caplen, (size));                                                 \
 		fill_header(&s->h, skb, p, n, direction);                                          \
-		if (n >= 1 && bpf_skb_load_bytes(skb, wgcap_link_header, s->data, n)) {            \
+		if (n &&                                                                           \
+		    bpf_skb_load_bytes(skb, wgcap_link_header, s->data, copy_length(n, (size)))) { \
 			bpf_ringbuf_discard(s, 0);                                                 \
 			return 0;                                                                  \
 		}                                                                                  \
@@ -324,9 +344,17 @@ static __always_inline int sample_output(struct __sk_buff *skb, const struct par
 	__u64 n = bounded(caplen, WGCAP_MAX_SNAPLEN);
 
 	fill_header(&s->header, skb, p, n, direction);
-	if (n >= 1 && bpf_skb_load_bytes(skb, wgcap_link_header, s->data, n))
-		return 0;
-	if (bpf_ringbuf_output(&wgcap_samples, s, sizeof(s->header) + n, 0))
+	/* The record's size from the copy length too (see copy_length). */
+	__u64 size = sizeof(s->header);
+
+	if (n) {
+		__u64 len = copy_length(n, WGCAP_MAX_SNAPLEN);
+
+		if (bpf_skb_load_bytes(skb, wgcap_link_header, s->data, len))
+			return 0;
+		size += len;
+	}
+	if (bpf_ringbuf_output(&wgcap_samples, s, size, 0))
 		return -1;
 	return 0;
 }

@@ -71,11 +71,16 @@ bool MeansNoTcx(int errnum) {
 
 // A kernel with tcx answers a tcx query on an existing device (count 0 or
 // more); one without answers EINVAL. This tells "kernel lacks tcx" apart
-// from an EINVAL of link creation about the program itself.
+// from an EINVAL of link creation about the program itself. Without
+// CAP_NET_ADMIN the query says EPERM on any kernel and cannot tell: taken as
+// no tcx, so Auto goes on to clsact, whose error names the capability (on
+// 6.1 the link's EINVAL would otherwise blame the program).
 bool KernelHasTcx(int ifindex) {
   __u32 count = 0;
-  return bpf_prog_query(ifindex, kTcxIngress, 0, nullptr, nullptr, &count) == 0 ||
-         !MeansNoTcx(errno);
+  if (bpf_prog_query(ifindex, kTcxIngress, 0, nullptr, nullptr, &count) == 0) {
+    return true;
+  }
+  return !MeansNoTcx(errno) && errno != EPERM && errno != EACCES;
 }
 
 // Whether /proc/PID/fdinfo lists an fd (program or link) of program prog_id.

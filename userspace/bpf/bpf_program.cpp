@@ -110,7 +110,17 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
     if (err == EPERM) {
       return ErrnoError("loading the BPF program", err, PermissionHint());
     }
-    return Error{"loading the BPF program: " + std::string(std::strerror(err)) +
+    // Without CAP_PERFMON the verifier hardens against Spectre v1; kernels
+    // that do not fence mispredicted branches (6.1, not 6.18) then also
+    // verify each of them and give up on the filter graph at the 1M
+    // instruction limit (E2BIG). Said in the first line, which is the one
+    // the --mode auto fallback line shows.
+    std::string hint;
+    if ((err == E2BIG || err == EACCES) && !HasCapability(CAP_PERFMON) &&
+        !HasCapability(CAP_SYS_ADMIN)) {
+      hint = " (this kernel's verifier may need CAP_PERFMON)";
+    }
+    return Error{"loading the BPF program: " + std::string(std::strerror(err)) + hint +
                      (log.empty() ? "" : "; the kernel said:\n" + Tail(log, 6)),
                  err};
   }
@@ -133,14 +143,19 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
     }
     return std::unique_ptr<BpfProgram>(new BpfProgram(std::move(s).value(), options.sample_mode));
   }
-  // Feature probe by trying: kernels before 6.8 refuse variable-length loads
-  // into ring memory, and the copy path works everywhere.
+  // Feature probe by trying: loads straight into ring memory where the
+  // verifier accepts them, else the copy. 6.1 and 6.18 accept both (README
+  // "Kernel matrix"); the probe keeps a kernel that refuses reserve capturing.
   auto reserve = OpenAndLoad(options, SampleMode::Reserve);
   if (reserve) {
     return std::unique_ptr<BpfProgram>(
         new BpfProgram(std::move(reserve).value(), SampleMode::Reserve));
   }
-  if (reserve.error().errnum == EPERM) {
+  // A missing capability, or a program too complex for this verifier
+  // (E2BIG: the filter graph, which the output copy shares), fails the same
+  // way again; trying would only double the time to the error (seconds,
+  // when the verifier gave up at its instruction limit).
+  if (reserve.error().errnum == EPERM || reserve.error().errnum == E2BIG) {
     return reserve.error();
   }
   auto output = OpenAndLoad(options, SampleMode::Output);

@@ -52,6 +52,14 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
                        : a == "tcx"  ? TcAttachKind::Tcx
                                      : TcAttachKind::Auto;
     }
+    // Likewise the sample path (reserve where the verifier accepts it, else
+    // output): the kernel matrix runs each path on each kernel with it.
+    if (const char* mode = std::getenv("WGCAP_SAMPLE_MODE"); mode != nullptr) {
+      const std::string m = mode;
+      options.sample_mode = m == "reserve"  ? SampleMode::Reserve
+                            : m == "output" ? SampleMode::Output
+                                            : SampleMode::Auto;
+    }
     auto bpf = std::make_unique<BpfCapture>(args.interface, session, std::move(options));
     const Status started = bpf->Start();
     if (started) {
@@ -123,8 +131,14 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   if (!(*capture)->filter_note().empty()) {
     say("wgcap: note: " + (*capture)->filter_note() + "\n");
   }
+  // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
+  // ring on this kernel (`bpf/DESIGN.md`, "Sample copy").
+  std::string sample_path;
+  if (const auto* bpf = dynamic_cast<const BpfCapture*>(capture->get()); bpf != nullptr) {
+    sample_path = std::string(", samples by ringbuf ") + bpf->sample_mode_name();
+  }
   say("listening on " + args.interface + " (" + (*capture)->backend_name() + "), snaplen " +
-      std::to_string(args.snaplen) + "\n");
+      std::to_string(args.snaplen) + sample_path + "\n");
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(args.duration_ms);
@@ -165,17 +179,17 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   if (args.stats) {
     say(StatsJson(stats, (*capture)->backend_name()) + "\n");
   }
-  end_reason += ", " + std::to_string(stats.packets) + " packets captured, " +
-                std::to_string(stats.dropped + stats.kernel_drops + stats.kernel_ring_drops) +
-                " dropped";
-  if (!sink) {
-    return fail(sink.error());
-  }
-  if (auto failed = (*capture)->error(); !failed) {
-    return fail(failed.error());
-  }
-  if (!committed) {
-    return fail(committed.error());
+  const std::string counts =
+      ", " + std::to_string(stats.packets) + " packets captured, " +
+      std::to_string(stats.dropped + stats.kernel_drops + stats.kernel_ring_drops) + " dropped";
+  end_reason += counts;
+  // A failure replaces the reason but keeps the counts (wgcap serve logs them).
+  for (const Status& status : {sink, (*capture)->error(), committed}) {
+    if (!status) {
+      fail(status.error());
+      end_reason += counts;
+      return 1;
+    }
   }
   return 0;
 }
