@@ -118,7 +118,8 @@ struct Case {
   bool matches;
   std::uint32_t snaplen = 128;
   SampleMode mode = SampleMode::Auto;
-  bool overflow = false; // run with a repeat far beyond what the ring holds
+  bool overflow = false;     // run with a repeat far beyond what the ring holds
+  bool direct_access = true; // false: every header read by bpf_skb_load_bytes
 };
 
 std::unique_ptr<KernelFilterRunner> Load(const Case& c) {
@@ -126,8 +127,8 @@ std::unique_ptr<KernelFilterRunner> Load(const Case& c) {
   if (!matcher) {
     Die("filter " + c.expression + ": " + matcher.error().message);
   }
-  auto runner =
-      KernelFilterRunner::Create(CompileKernelFilter((*matcher)->expression()), c.snaplen, c.mode);
+  auto runner = KernelFilterRunner::Create(CompileKernelFilter((*matcher)->expression()), c.snaplen,
+                                           c.mode, c.direct_access);
   if (!runner) {
     Die("loading wgcap's TC program: " + runner.error().message);
   }
@@ -162,6 +163,10 @@ int Main(int argc, char** argv) {
       {"match-all, ring full (reservation fails)", "", udp, true, 128, SampleMode::Auto, true},
       {"tcp and port 443, not matching", "tcp and port 443", udp, false},
       {"6 terms, not matching (fails at the 6th)", kSixTermsV4, udp_other, false},
+      // What a non-linear skb costs (and the program did before it read
+      // headers from the linear data).
+      {"  the same, headers by bpf_skb_load_bytes", kSixTermsV4, udp_other, false, 128,
+       SampleMode::Auto, false, false},
       {"6 terms, matching, 128-byte sample", kSixTermsV4, udp, true},
       {"IPv6 + 3 ext. headers, 6 terms, not matching", kSixTermsV6,
        Ipv6UdpWithExtensions(kFloodPort + 1), false},

@@ -69,6 +69,7 @@ struct AFPacketCapture::Impl {
   bool started = false;
   bool stopped = false;
   std::atomic<bool> failed{false};
+  std::atomic<bool> stop_requested{false}; // set by Stop, read between blocks
   mutable std::mutex error_mutex;
   Error failure;
 
@@ -174,9 +175,12 @@ struct AFPacketCapture::Impl {
       record.direction =
           sll->sll_pkttype == PACKET_OUTGOING ? Direction::Outbound : Direction::Inbound;
       record.ifindex = static_cast<std::uint32_t>(ifindex);
-      session.Offer(record);
+      // Waits while the session's queue is full: the ring's other blocks
+      // hold the backlog meanwhile and the kernel counts what they cannot.
+      session.OfferInBatch(record);
       offset += h->tp_next_offset;
     }
+    session.EndBatch();
   }
 
   void ReadLoop() {
@@ -185,16 +189,21 @@ struct AFPacketCapture::Impl {
       auto* block = reinterpret_cast<tpacket_block_desc*>(ring + static_cast<std::size_t>(current) *
                                                                      geometry.block_size);
       const auto status = __atomic_load_n(&block->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
-      if (status & TP_STATUS_USER) {
-        DrainBlock(block);
-        __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-        current = (current + 1) % geometry.block_count;
-        continue;
+      // In a flood a retired block is always waiting: Stop and the counters
+      // are looked at between blocks too, not only when the ring runs dry.
+      if (stop_requested.load(std::memory_order_acquire)) {
+        return; // the caller drains what the ring still holds
       }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_stats >= std::chrono::milliseconds(kPollIntervalMs)) {
         PublishCounters();
         last_stats = now;
+      }
+      if (status & TP_STATUS_USER) {
+        DrainBlock(block);
+        __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+        current = (current + 1) % geometry.block_count;
+        continue;
       }
       pollfd fds[2] = {{socket.get(), POLLIN | POLLERR, 0}, {wake.get(), POLLIN, 0}};
       const int n = poll(fds, 2, kPollIntervalMs);
@@ -267,6 +276,7 @@ void AFPacketCapture::Stop() {
   if (!impl_->started) {
     return;
   }
+  impl_->stop_requested.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   (void)!write(impl_->wake.get(), &one, sizeof one);
   impl_->reader.join();

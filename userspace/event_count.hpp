@@ -42,11 +42,26 @@ public:
     if (waiters_.load(std::memory_order_seq_cst) == 0) {
       return;
     }
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    syscall(SYS_futex, FutexWord(), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+    Wake();
+  }
+  // After release stores made the condition true (cheaper per store than
+  // seq_cst ones when many come before one notification): the read-modify-
+  // write orders those stores before the check for waiters, as the seq_cst
+  // store does for Notify. A waiter's PrepareWait either comes first in
+  // waiters_'s order (this sees it) or reads what this wrote, and so sees
+  // the stores before it.
+  void NotifyAfterRelease() noexcept {
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) {
+      return;
+    }
+    Wake();
   }
 
 private:
+  void Wake() noexcept {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    syscall(SYS_futex, FutexWord(), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  }
   std::uint32_t* FutexWord() noexcept { return reinterpret_cast<std::uint32_t*>(&epoch_); }
 
   std::atomic<std::uint32_t> epoch_{0};

@@ -31,6 +31,7 @@ constexpr std::size_t kCacheLine = 64;
 constexpr std::size_t kDefaultSlots = 256;
 // SPEC 4: a reader on a pipe sees packets at least this often.
 constexpr auto kFlushInterval = std::chrono::milliseconds(100);
+constexpr std::uint64_t kFlushCheckEvery = 16;
 // Both waits re-check their condition on wake-up; the timeouts only bound the
 // damage should a wake-up ever be missed.
 constexpr auto kWriterIdleWait = std::chrono::milliseconds(100);
@@ -72,7 +73,7 @@ struct Session::Impl {
   Impl(Options options, std::uint32_t snap, std::size_t slot_count)
       : matcher_owner(std::move(options.matcher)),
         matcher(matcher_owner && !matcher_owner->MatchesAll() ? matcher_owner.get() : nullptr),
-        snaplen(snap), capacity(slot_count),
+        snaplen(snap), capacity(slot_count), notify_batch(std::max<std::size_t>(1, slot_count / 4)),
         limit(options.packet_limit > 0 ? static_cast<std::uint64_t>(options.packet_limit)
                                        : std::numeric_limits<std::uint64_t>::max()),
         flush_every_packet(options.flush_every_packet), slots(std::make_unique<Slot[]>(slot_count)),
@@ -162,7 +163,7 @@ struct Session::Impl {
     }
   }
 
-  Claim Queue(const PacketRecord& packet, std::uint32_t original_length) noexcept {
+  Claim Queue(const PacketRecord& packet, std::uint32_t original_length, bool wake) noexcept {
     std::uint64_t pos = 0;
     const Claim claim = ClaimSlot(pos);
     if (claim != Claim::kClaimed) {
@@ -178,8 +179,13 @@ struct Session::Impl {
     slot.captured_length = static_cast<std::uint32_t>(captured);
     slot.ifindex = packet.ifindex;
     slot.direction = packet.direction;
-    slot.sequence.store(pos + 1, std::memory_order_seq_cst);
-    queue_filled.Notify();
+    if (wake) {
+      slot.sequence.store(pos + 1, std::memory_order_seq_cst);
+      queue_filled.Notify();
+    } else {
+      // The caller notifies after the batch (NotifyAfterRelease orders it).
+      slot.sequence.store(pos + 1, std::memory_order_release);
+    }
     return Claim::kClaimed;
   }
 
@@ -192,7 +198,7 @@ struct Session::Impl {
     if (!Admit(packet, original_length)) {
       return false;
     }
-    const Claim claim = Queue(packet, original_length);
+    const Claim claim = Queue(packet, original_length, true);
     if (claim == Claim::kFull) {
       dropped.fetch_add(1, std::memory_order_relaxed);
     }
@@ -200,11 +206,16 @@ struct Session::Impl {
   }
 
   // A filtered-out packet returns true: the session is still running, which
-  // is what a file reader needs to know.
-  bool OfferWait(const PacketRecord& packet) {
+  // is what a file reader needs to know. `wake` false leaves waking the
+  // writer to the caller (EndBatch), except before waiting for room: the
+  // writer may be asleep on the very packets that fill the queue.
+  bool OfferWait(const PacketRecord& packet, bool wake) {
     const std::uint32_t original_length = OriginalLength(packet);
     for (bool first = true;; first = false) {
       if (!first) {
+        if (!wake) {
+          queue_filled.NotifyAfterRelease();
+        }
         WaitForFreeSlot();
       }
       // Not in flight while sleeping, so Stop never waits for a sleeper.
@@ -215,7 +226,7 @@ struct Session::Impl {
       if (first && !Admit(packet, original_length)) {
         return true;
       }
-      const Claim claim = Queue(packet, original_length);
+      const Claim claim = Queue(packet, original_length, wake);
       if (claim != Claim::kFull) {
         return claim == Claim::kClaimed;
       }
@@ -247,6 +258,7 @@ struct Session::Impl {
     bool dirty = false; // written since the last flush
     std::uint64_t written = 0;
     std::int64_t written_bytes = 0;
+    std::size_t freed_unnotified = 0; // slots freed since slot_freed last woke
   };
 
   void Run() noexcept {
@@ -271,6 +283,10 @@ struct Session::Impl {
     for (;;) {
       Slot& slot = SlotAt(dequeue_pos);
       if (slot.sequence.load(std::memory_order_acquire) != dequeue_pos + 1) {
+        if (state.freed_unnotified != 0) {
+          state.freed_unnotified = 0;
+          slot_freed.Notify();
+        }
         return DrainEnd::kEmpty;
       }
       // The sinks read the packet in place: the slot stays taken until they
@@ -287,15 +303,24 @@ struct Session::Impl {
       }
       slot.sequence.store(dequeue_pos + capacity, std::memory_order_seq_cst);
       ++dequeue_pos;
-      slot_freed.Notify();
+      // A waiting producer is woken once a quarter of the queue is free (or
+      // the queue ran dry, below), not for every slot: a wake-up per packet
+      // would cost both threads a context switch per packet.
+      if (++state.freed_unnotified >= notify_batch) {
+        state.freed_unnotified = 0;
+        slot_freed.Notify();
+      }
 
       ++state.written;
       state.written_bytes += packet.data.size();
       packets.store(static_cast<std::int64_t>(state.written), std::memory_order_relaxed);
       bytes.store(state.written_bytes, std::memory_order_relaxed);
       state.dirty = true;
+      // The clock is read every kFlushCheckEvery packets: a queue that never
+      // runs dry (where it flushes anyway) is one moving fast.
       if (flush_every_packet ||
-          std::chrono::steady_clock::now() - state.last_flush >= kFlushInterval) {
+          (state.written % kFlushCheckEvery == 0 &&
+           std::chrono::steady_clock::now() - state.last_flush >= kFlushInterval)) {
         if (!FlushSinks(state)) {
           return DrainEnd::kFailed;
         }
@@ -417,7 +442,8 @@ struct Session::Impl {
   const Matcher* const matcher; // null when every packet matches
   const std::uint32_t snaplen;
   const std::size_t capacity;
-  const std::uint64_t limit; // max when none
+  const std::size_t notify_batch; // freed slots per slot_freed wake-up
+  const std::uint64_t limit;      // max when none
   const bool flush_every_packet;
   const std::unique_ptr<Slot[]> slots;
   const std::unique_ptr<std::uint8_t[]> data; // capacity * snaplen
@@ -513,7 +539,15 @@ bool Session::Offer(const PacketRecord& packet) noexcept {
 }
 
 bool Session::OfferWait(const PacketRecord& packet) {
-  return impl_->OfferWait(packet);
+  return impl_->OfferWait(packet, true);
+}
+
+bool Session::OfferInBatch(const PacketRecord& packet) {
+  return impl_->OfferWait(packet, false);
+}
+
+void Session::EndBatch() noexcept {
+  impl_->queue_filled.NotifyAfterRelease();
 }
 
 void Session::Stop() {

@@ -25,6 +25,10 @@ struct BpfProgramOptions {
   std::uint32_t link_header = 0;       // bytes before the IP header (14 on Ethernet)
   std::uint32_t ring_bytes = 4u << 20; // rounded up to a power of two
   SampleMode sample_mode = SampleMode::Auto;
+  // Headers read straight from the skb's linear data where it holds them;
+  // false reads every one with bpf_skb_load_bytes (the path a non-linear
+  // skb takes), for the tests.
+  bool direct_access = true;
 };
 
 struct KernelCounters {

@@ -28,7 +28,8 @@ public:
   // (BPF_PROG_TEST_RUN builds an Ethernet skb), so link_header is 14.
   static Result<std::unique_ptr<KernelFilterRunner>> Create(const KernelFilterProgram& filter,
                                                             std::uint32_t snaplen,
-                                                            SampleMode mode = SampleMode::Auto);
+                                                            SampleMode mode = SampleMode::Auto,
+                                                            bool direct_access = true);
   ~KernelFilterRunner();
 
   // The sample the program produced for `packet` (network-layer bytes), or

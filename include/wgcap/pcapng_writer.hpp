@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -100,7 +101,8 @@ private:
   ByteWriter& out_;
   PcapngWriterOptions options_;
   std::vector<Interface> interfaces_;
-  std::vector<std::uint8_t> buffer_; // one block; sized once for the largest packet
+  std::vector<std::uint8_t> buffer_;    // one block other than a packet's
+  std::unique_ptr<std::uint8_t[]> epb_; // a packet's block, sized for the largest
   bool header_written_ = false;
   bool finished_ = false;
 };

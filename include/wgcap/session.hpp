@@ -54,6 +54,14 @@ public:
   // For replaying files: waits for a free slot instead of dropping. Returns
   // false when the session stopped (Stop, packet limit, or a sink error).
   bool OfferWait(const PacketRecord& packet);
+  // For a capture source that drains a kernel ring in batches: waits for a
+  // free slot like OfferWait, so a slow writer leaves packets in the kernel
+  // ring (whose losses the kernel counts) instead of dropping them here, and
+  // leaves waking the writer to EndBatch, once per batch rather than once per
+  // packet. Returns false when the session stopped.
+  bool OfferInBatch(const PacketRecord& packet);
+  // Wakes the writer for the packets OfferInBatch queued.
+  void EndBatch() noexcept;
 
   // Stops accepting packets, drains everything queued to the sinks, calls
   // Finish and Flush on them and joins the writer. Idempotent, thread-safe.

@@ -31,7 +31,16 @@ struct Case {
   std::unique_ptr<KernelFilterRunner> runner;
 };
 
-Case Load(const std::string& text, SampleMode mode, std::uint32_t snaplen = 65535) {
+// How the program is loaded: the sample path, and whether headers are read
+// from the linear data (as on most live skbs) or all with
+// bpf_skb_load_bytes (the path of a non-linear skb; BPF_PROG_TEST_RUN only
+// builds linear ones).
+struct Variant {
+  SampleMode mode;
+  bool direct_access;
+};
+
+Case Load(const std::string& text, Variant variant, std::uint32_t snaplen = 65535) {
   Case c;
   auto m = ParseFilter(text);
   EXPECT_TRUE(m.ok()) << text;
@@ -41,7 +50,7 @@ Case Load(const std::string& text, SampleMode mode, std::uint32_t snaplen = 6553
   c.matcher = *m;
   const KernelFilterProgram program = CompileKernelFilter((*m)->expression());
   EXPECT_TRUE(program.exact) << text << ": " << program.note;
-  auto runner = KernelFilterRunner::Create(program, snaplen, mode);
+  auto runner = KernelFilterRunner::Create(program, snaplen, variant.mode, variant.direct_access);
   EXPECT_TRUE(runner.ok()) << text << ": " << (runner.ok() ? "" : runner.error().message);
   if (runner.ok()) {
     c.runner = std::move(runner).value();
@@ -77,7 +86,7 @@ void CheckAgainstMatcher(Case& c, const std::string& text, std::span<const std::
   EXPECT_TRUE(c.matcher->Match(s.data, s.original_length)) << text << "\n" << Hex(packet);
 }
 
-class KernelFilter : public ::testing::TestWithParam<SampleMode> {};
+class KernelFilter : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(KernelFilter, VerdictTablesAgreeWithMatcher) {
   WGCAP_REQUIRE_PRIVILEGES();
@@ -149,9 +158,13 @@ TEST_P(KernelFilter, EmptyExpressionSamplesEverythingIncludingNonIp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SampleModes, KernelFilter,
-                         ::testing::Values(SampleMode::Reserve, SampleMode::Output),
-                         [](const ::testing::TestParamInfo<SampleMode>& mode) {
-                           return mode.param == SampleMode::Reserve ? "Reserve" : "Output";
+                         ::testing::Values(Variant{SampleMode::Reserve, true},
+                                           Variant{SampleMode::Output, true},
+                                           Variant{SampleMode::Reserve, false}),
+                         [](const ::testing::TestParamInfo<Variant>& v) {
+                           return std::string(v.param.mode == SampleMode::Reserve ? "Reserve"
+                                                                                  : "Output") +
+                                  (v.param.direct_access ? "" : "LoadBytesOnly");
                          });
 
 TEST(KernelFilterCompiler, TooManyTermsFallsBackToPassAll) {

@@ -95,6 +95,11 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   }
   ro->wgcap_snaplen = o.snaplen;
   ro->wgcap_link_header = o.link_header;
+  // Direct reads add a register offset to a packet pointer, which the
+  // verifier refuses without CAP_PERFMON (its Spectre v1 sanitation covers
+  // only stack and map pointers): without it every read takes the helper.
+  ro->wgcap_direct_access =
+      o.direct_access && (HasCapability(CAP_PERFMON) || HasCapability(CAP_SYS_ADMIN)) ? 1 : 0;
   ro->wgcap_sample_mode = mode == SampleMode::Output ? WGCAP_SAMPLE_OUTPUT : WGCAP_SAMPLE_RESERVE;
   bpf_map__set_max_entries(s->skel->maps.wgcap_samples, RoundUpPowerOfTwo(o.ring_bytes));
   const int cpus = libbpf_num_possible_cpus();

@@ -47,13 +47,14 @@ KernelFilterRunner::~KernelFilterRunner() = default;
 
 Result<std::unique_ptr<KernelFilterRunner>>
 KernelFilterRunner::Create(const KernelFilterProgram& filter, std::uint32_t snaplen,
-                           SampleMode mode) {
+                           SampleMode mode, bool direct_access) {
   BpfProgramOptions options;
   options.filter = filter;
   options.snaplen = snaplen;
   options.link_header = kEthernetHeader;
   options.ring_bytes = 1u << 20;
   options.sample_mode = mode;
+  options.direct_access = direct_access;
   auto program = BpfProgram::Load(options);
   if (!program) {
     return program.error();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -42,6 +43,10 @@ private:
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::int64_t boot_to_realtime_ns_ = 0;
+  // The consuming thread's own (the reader, or Drain's caller after it).
+  std::chrono::steady_clock::time_point last_tick_{};
+  unsigned since_check_ = 0;
+  bool draining_ = false;
 };
 
 } // namespace wgcap
