@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // `wgcap serve` and `wgcap --connect` on the WireGuard testbed: an
 // unprivileged user in the allowed group captures through the daemon, others
-// are refused, limits hold, and every end of a capture detaches its hook.
+// are refused, limits hold, and every end of a capture detaches its hook. The
+// daemon's recorder (-i -w) runs beside the clients and outside their limits.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <regex>
 #include <thread>
 
 #include "support/background_process.hpp"
@@ -36,18 +40,24 @@ int Count(const std::string& text, const std::string& needle) {
 struct Accounts {
   std::string group, member, outsider;
   bool made = false;
+  std::string error; // what the command that failed said
   Accounts() {
     const std::string id = std::to_string(getpid() % 100000);
     group = "wgcapg" + id;
     member = "wgcapin" + id;
     outsider = "wgcapout" + id;
-    made = test::Run({"groupadd", "--system", group}).exit_code == 0 &&
-           test::Run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                      "--groups", group, member})
-                   .exit_code == 0 &&
-           test::Run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                      outsider})
-                   .exit_code == 0;
+    made =
+        Make({"groupadd", "--system", group}) &&
+        Make({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups",
+              group, member}) &&
+        Make({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", outsider});
+  }
+  bool Make(const std::vector<std::string>& argv) {
+    const auto r = test::Run(argv);
+    if (r.exit_code != 0) {
+      error = argv[0] + " " + argv.back() + ": exit " + std::to_string(r.exit_code) + ": " + r.err;
+    }
+    return r.exit_code == 0;
   }
   ~Accounts() {
     test::Run({"userdel", member});
@@ -81,7 +91,8 @@ protected:
     tb_ = ServeEnvironment::testbed.get();
     accounts_ = ServeEnvironment::accounts.get();
     ASSERT_TRUE(tb_ && tb_->up()) << (tb_ ? tb_->up_output() : "");
-    ASSERT_TRUE(accounts_ && accounts_->made) << "groupadd/useradd failed";
+    ASSERT_TRUE(accounts_ && accounts_->made)
+        << "groupadd/useradd failed: " << (accounts_ ? accounts_->error : "");
     // The users reach the socket and write their files here.
     ASSERT_EQ(chmod(dir_.path().c_str(), 0777), 0);
     socket_ = dir_.File("wgcap.sock");
@@ -248,6 +259,148 @@ TEST_F(Serve, DaemonSigtermEndsEveryCaptureCleanly) {
   EXPECT_EQ(tb_->HooksOnA(), "");
   struct stat st {};
   EXPECT_NE(stat(socket_.c_str(), &st), 0) << "the socket is removed";
+}
+
+// --- the recorder: `wgcap serve ... -i IFACE -w BASE [-G -W] [expression]` --------
+
+// The names in `dir`, sorted (the recorder's sort by time).
+std::vector<std::string> Names(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// "request 3", "reply 3", ... as tcpdump reads the ICMP echoes of `file`.
+std::vector<std::string> Echoes(const std::string& file) {
+  const auto read = test::Run({"tcpdump", "-nn", "-r", file});
+  EXPECT_EQ(read.exit_code, 0) << file << ": " << read.err;
+  static const std::regex kEcho("ICMP echo (request|reply), id [0-9]+, seq ([0-9]+)");
+  std::vector<std::string> echoes;
+  for (std::sregex_iterator m(read.out.begin(), read.out.end(), kEcho), end; m != end; ++m) {
+    echoes.push_back((*m)[1].str() + " " + (*m)[2].str());
+  }
+  EXPECT_EQ(echoes.size(), static_cast<std::size_t>(Count(read.out, "\n"))) << read.out;
+  return echoes;
+}
+
+TEST_F(Serve, RecorderRunsBesideOnDemandCaptures) {
+  const std::string rec = dir_.File("rec");
+  ASSERT_EQ(mkdir(rec.c_str(), 0700), 0);
+  // --max-captures 1: the recorder does not take the one client's place.
+  auto daemon = StartDaemon({"--max-captures", "1", "-i", tb_->if_a, "-w", rec + "/wg.pcap", "-G",
+                             "1", "-W", "2", "icmp"});
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("recorder start iface=" + tb_->if_a + " expr='icmp' file=" + rec +
+                        "/wg.pcap: listening on " + tb_->if_a));
+  BackgroundProcess client(ClientArgv(accounts_->member, {"icmp"}), dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  // 8 echoes over 3.5 s: with -G 1 the recorder starts at least 3 files and
+  // keeps the newest 2.
+  const auto ping = test::Run(tb_->InA({"ping", "-c", "8", "-i", "0.5", "-W", "2", tb_->addr_b}));
+  ASSERT_EQ(ping.exit_code, 0) << ping.out;
+
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(10s), std::optional<int>(0)) << daemon->Stderr();
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), "[OUT ICMP] " + tb_->addr_a + " > " + tb_->addr_b), 8)
+      << client.Stdout();
+  EXPECT_EQ(Count(client.Stdout(), "[IN  ICMP] " + tb_->addr_b + " > " + tb_->addr_a), 8);
+  EXPECT_THAT(client.Stderr(), HasSubstr("16 packets captured"));
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("recorder end iface=" + tb_->if_a +
+                        " expr='icmp' exit=0: the daemon is stopping, 16 packets captured, "
+                        "0 dropped\n"));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+
+  // Two complete files (no temporary one left), named by time; together the
+  // end of the ping in order, the start gone with the older files.
+  const auto names = Names(rec);
+  ASSERT_EQ(names.size(), 2u) << ::testing::PrintToString(names);
+  std::vector<std::string> recorded;
+  for (const auto& name : names) {
+    EXPECT_THAT(name, ::testing::MatchesRegex("wg\\.[0-9]{8}T[0-9]{6}Z\\.[0-9]{6}\\.pcap"));
+    const auto echoes = Echoes(rec + "/" + name);
+    EXPECT_FALSE(echoes.empty()) << name;
+    recorded.insert(recorded.end(), echoes.begin(), echoes.end());
+  }
+  std::vector<std::string> sent;
+  for (int seq = 1; seq <= 8; ++seq) {
+    sent.push_back("request " + std::to_string(seq));
+    sent.push_back("reply " + std::to_string(seq));
+  }
+  ASSERT_FALSE(recorded.empty());
+  ASSERT_LT(recorded.size(), sent.size()) << "-W 2 removed the oldest files";
+  EXPECT_TRUE(std::equal(recorded.rbegin(), recorded.rend(), sent.rbegin()))
+      << ::testing::PrintToString(recorded);
+}
+
+TEST_F(Serve, RecorderIsOutsideTheClientLimits) {
+  const std::string rec = dir_.File("rec");
+  ASSERT_EQ(mkdir(rec.c_str(), 0700), 0);
+  auto daemon = StartDaemon({"--max-duration", "1s", "--max-bytes", "1K", "-i", tb_->if_a, "-w",
+                             rec + "/wg.pcap", "icmp"});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"icmp"}), dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  // 6 echoes over 2 s: 12 packets of 100 bytes in pcap, past both limits.
+  const auto ping = test::Run(tb_->InA({"ping", "-c", "6", "-i", "0.4", "-W", "2", tb_->addr_b}));
+  ASSERT_EQ(ping.exit_code, 0) << ping.out;
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_THAT(client.Stderr(), HasSubstr("(--max-duration)")) << "the client's capture is cut";
+
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(10s), std::optional<int>(0)) << daemon->Stderr();
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("recorder end iface=" + tb_->if_a +
+                        " expr='icmp' exit=0: the daemon is stopping, 12 packets captured"));
+  EXPECT_EQ(Echoes(rec + "/wg.pcap").size(), 12u);
+  EXPECT_EQ(Names(rec), std::vector<std::string>{"wg.pcap"});
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
+// A file system mounted for one test, unmounted also when the test fails.
+struct SmallFileSystem {
+  std::string path;
+  bool mounted = false;
+  SmallFileSystem(std::string at, const std::string& size) : path(std::move(at)) {
+    mounted =
+        mkdir(path.c_str(), 0700) == 0 &&
+        test::Run({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path}).exit_code == 0;
+  }
+  ~SmallFileSystem() {
+    if (mounted) {
+      test::Run({"umount", path});
+    }
+  }
+};
+
+TEST_F(Serve, RecorderFailureLeavesTheDaemonServing) {
+  SmallFileSystem full(dir_.File("small"), "64k"); // before the daemon: unmounted after it
+  ASSERT_TRUE(full.mounted);
+  auto daemon =
+      StartDaemon({"-i", tb_->if_a, "-w", full.path + "/wg.pcap", "-G", "60", "-W", "3", "icmp"});
+  // 80 echoes of 1400 bytes: about 230 KB for 64 KB.
+  test::Run(tb_->InA({"ping", "-c", "80", "-i", "0.01", "-s", "1400", "-W", "1", tb_->addr_b}));
+  ASSERT_TRUE(daemon->WaitForStderr("recorder end", 10s)) << daemon->Stderr();
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("recorder end iface=" + tb_->if_a + " expr='icmp' exit=1: "));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("No space left on device"));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("packets captured"));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("the recorder has stopped, on-demand captures go on"));
+  EXPECT_EQ(tb_->HooksOnA(), "") << "the recorder's hook is gone";
+
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-c", "4", "icmp"}), dir_.path(),
+                           "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  Ping(2);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), "[OUT ICMP] " + tb_->addr_a + " > " + tb_->addr_b), 2);
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(10s), std::optional<int>(0)) << daemon->Stderr();
+  EXPECT_EQ(Count(daemon->Stderr(), "recorder end"), 1);
+  EXPECT_EQ(tb_->HooksOnA(), "");
 }
 
 } // namespace

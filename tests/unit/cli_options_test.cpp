@@ -178,3 +178,65 @@ TEST(CliOptions, WritingToADeviceLeavesTheDeviceInPlace) {
 
 } // namespace
 } // namespace wgcap
+
+namespace wgcap {
+namespace {
+
+// `wgcap serve`'s recorder (-i IFACE -w BASE ...) is checked before the
+// daemon listens: a mistake is one clear message, and neither the socket nor
+// a capture file appears.
+TEST(CliOptions, ServeChecksItsRecorderBeforeListening) {
+  test::TempDir dir;
+  const std::string socket = dir.File("s.sock");
+  const std::string base = dir.File("rec.pcap");
+  struct Case {
+    std::vector<std::string> words;
+    int exit_code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"-i", "lo", "-w", base, "-G", "1", "tcp", "and"},
+       2,
+       "wgcap serve: recorder: filter: column 8: "},
+      {{"-i", "lo", "-w", base, "host", "198.51.100.300"}, 2, "wgcap serve: recorder: filter:"},
+      {{"-i", "lo"},
+       2,
+       "wgcap serve: recorder: -i lo needs -w BASE: the recorder writes files (rotated with -C, "
+       "-G, -W)"},
+      {{"-i", "lo", "-w", "-"}, 2, "-i lo needs -w BASE"},
+      {{"-w", base, "-W", "2"},
+       2,
+       "wgcap serve: recorder: capture options without -i IFACE: the recorder needs -i IFACE and "
+       "-w BASE"},
+      {{"icmp"}, 2, "capture options without -i IFACE"},
+      {{"-i", "lo", "-w", base, "-c", "10"}, 2, "-c and --duration do not apply"},
+      {{"-i", "lo", "-w", base, "--print"}, 2, "--print does not apply"},
+      {{"-i", "lo", "-w", base, "-G", "soon"}, 2, "-G: invalid rotation period \"soon\""},
+      {{"-r", base, "-w", base}, 2, "-r, -d, --parity-check and --connect do not apply"},
+      {{"--max-captres", "2"}, 2, "wgcap serve: unknown option --max-captres"},
+      {{"-i", "nosuch0", "-w", base},
+       1,
+       "wgcap serve: recorder: interface nosuch0: No such device"},
+      {{"-i", "lo", "-w", dir.File("missing/rec.pcap")},
+       1,
+       "directory " + dir.File("missing") + ": No such file or directory"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"serve", "--socket", socket};
+    args.insert(args.end(), c.words.begin(), c.words.end());
+    const auto r = Wgcap(args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.message << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+  // A filter error points at its column, as `wgcap` does.
+  const auto r = Wgcap({"serve", "-i", "lo", "tcp", "and", "--socket", socket, "-w", base});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("\n  tcp and\n         ^\n"));
+  struct stat st {};
+  EXPECT_NE(stat(socket.c_str(), &st), 0) << "no socket";
+  EXPECT_NE(stat(base.c_str(), &st), 0) << "no capture file";
+}
+
+} // namespace
+} // namespace wgcap

@@ -16,15 +16,18 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <list>
 #include <mutex>
+#include <optional>
+#include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "cli/arguments.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/live_capture.hpp"
+#include "cli/serve_recorder.hpp"
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
 #include "wgcap/filter_parser.hpp"
@@ -41,11 +44,42 @@ struct ServeOptions {
   std::vector<uid_t> allow_uids;
   std::vector<gid_t> allow_gids;
   int max_captures = 8;
-  std::int64_t max_duration_ms = 0; // 0 = no limit
-  std::uint64_t max_bytes = 0;      // 0 = no limit
+  std::int64_t max_duration_ms = 0;  // 0 = no limit
+  std::uint64_t max_bytes = 0;       // 0 = no limit
+  std::vector<std::string> recorder; // the words that are not serve's own: -i, -w, ...
 };
 
-Result<ServeOptions> ParseServeOptions(int argc, char** argv) {
+// serve's own options are all long ones; the other words configure the
+// recorder (serve_recorder.hpp), so both can be given in any order.
+void SplitServeWords(int argc, char** argv, std::vector<char*>& serve,
+                     std::vector<std::string>& recorder) {
+  static constexpr std::string_view kWithValue[] = {"--socket",       "--allow-group",
+                                                    "--allow-uid",    "--max-captures",
+                                                    "--max-duration", "--max-bytes"};
+  serve.push_back(argv[0]);
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    const std::string_view name = word.substr(0, word.find('='));
+    if (word == "--") {
+      recorder.insert(recorder.end(), argv + i, argv + argc);
+      break;
+    }
+    if (word == "-h" || word == "--help") {
+      serve.push_back(argv[i]);
+    } else if (std::find(std::begin(kWithValue), std::end(kWithValue), name) !=
+               std::end(kWithValue)) {
+      serve.push_back(argv[i]);
+      if (name == word && i + 1 < argc) {
+        serve.push_back(argv[++i]);
+      }
+    } else {
+      recorder.emplace_back(word);
+    }
+  }
+  serve.push_back(nullptr);
+}
+
+Result<ServeOptions> ParseServeOptions(int all_argc, char** all_argv) {
   enum { kSocket = 256, kAllowGroup, kAllowUid, kMaxCaptures, kMaxDuration, kMaxBytes, kHelp };
   static const option longs[] = {{"socket", required_argument, nullptr, kSocket},
                                  {"allow-group", required_argument, nullptr, kAllowGroup},
@@ -56,6 +90,10 @@ Result<ServeOptions> ParseServeOptions(int argc, char** argv) {
                                  {"help", no_argument, nullptr, kHelp},
                                  {nullptr, 0, nullptr, 0}};
   ServeOptions o;
+  std::vector<char*> own;
+  SplitServeWords(all_argc, all_argv, own, o.recorder);
+  const int argc = static_cast<int>(own.size()) - 1;
+  char** argv = own.data();
   opterr = 0;
   optind = 1;
   int opt;
@@ -121,26 +159,28 @@ Result<ServeOptions> ParseServeOptions(int argc, char** argv) {
 
 const char* kServeHelp = R"(usage: wgcap serve --socket PATH [--allow-group G] [--allow-uid U]
                    [--max-captures N] [--max-duration D] [--max-bytes B]
+                   [-i IFACE -w BASE [-C MB] [-G SECONDS] [-W N] [-s N]
+                    [--pcapng] [--mode M] [-B MIB] [expression]]
 
 Runs captures for permitted users who connect with `wgcap --connect PATH`.
 root is always allowed; --allow-group and --allow-uid (names or numbers, may
 repeat) add others. Limits apply to every request: --max-captures running at
 once (default 8), --max-duration per capture (longer requests are cut to it),
 --max-bytes streamed per capture. SIGINT/SIGTERM end every capture cleanly.
-)";
 
-std::string Timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
-}
+With -i and -w the daemon also records IFACE into BASE for its whole life,
+as `wgcap -i IFACE -w BASE` would (rotated by -C, -G, -W), beside the
+clients' captures. The limits above are for clients: the recorder neither
+counts against them nor is cut by them. Its options, expression and
+interface are checked before the daemon listens (exit 2 or 1); if it fails
+later (disk full, interface gone) the daemon logs why and goes on serving
+clients. SIGINT/SIGTERM complete its current file.
+)";
 
 class Daemon {
 public:
-  explicit Daemon(ServeOptions options) : o_(std::move(options)) {}
+  Daemon(ServeOptions options, std::optional<RecorderPlan> recorder)
+      : o_(std::move(options)), recorder_plan_(std::move(recorder)) {}
 
   int Run() {
     CaptureSignals signals; // before any thread: only the signalfd sees them
@@ -148,7 +188,19 @@ public:
     if (!listener) {
       return Fail(listener.error());
     }
-    std::fprintf(stderr, "%s wgcap serve: listening on %s\n", Timestamp().c_str(),
+    if (recorder_plan_) {
+      recorder_ = std::make_unique<ServeRecorder>(std::move(*recorder_plan_), stopping_);
+      if (auto started = recorder_->Start(); !started) {
+        std::istringstream lines(started.error().message);
+        for (std::string line; std::getline(lines, line);) {
+          std::fprintf(stderr, "wgcap serve: recorder: %s\n", line.c_str());
+        }
+        std::fputs("wgcap serve: the recorder did not start; not serving\n", stderr);
+        ::unlink(o_.socket_path.c_str());
+        return 1;
+      }
+    }
+    std::fprintf(stderr, "%s wgcap serve: listening on %s\n", LogTimestamp().c_str(),
                  o_.socket_path.c_str());
     for (;;) {
       pollfd p{listener->get(), POLLIN, 0};
@@ -165,10 +217,14 @@ public:
       }
     }
     stopping_.store(true);
-    std::fprintf(stderr, "%s wgcap serve: stopping, ending every capture\n", Timestamp().c_str());
+    std::fprintf(stderr, "%s wgcap serve: stopping, ending every capture\n",
+                 LogTimestamp().c_str());
     std::lock_guard lock(threads_mutex_);
     for (auto& t : threads_) {
       t.join();
+    }
+    if (recorder_) {
+      recorder_->Join();
     }
     ::unlink(o_.socket_path.c_str());
     return 0;
@@ -252,8 +308,8 @@ private:
       return refuse("cannot identify the peer (SO_PEERCRED)", 1);
     }
     if (!Allowed(peer)) {
-      std::fprintf(stderr, "%s refused uid=%u pid=%d: not allowed\n", Timestamp().c_str(), peer.uid,
-                   peer.pid);
+      std::fprintf(stderr, "%s refused uid=%u pid=%d: not allowed\n", LogTimestamp().c_str(),
+                   peer.uid, peer.pid);
       return refuse("uid " + std::to_string(peer.uid) +
                         " may not capture here (ask for --allow-uid or a group in --allow-group)",
                     1);
@@ -297,13 +353,13 @@ private:
       active_.fetch_sub(1);
       return refuse("too many captures running (limit " + std::to_string(o_.max_captures) + ")", 1);
     }
-    std::fprintf(stderr, "%s start uid=%u pid=%d iface=%s expr='%s'\n", Timestamp().c_str(),
+    std::fprintf(stderr, "%s start uid=%u pid=%d iface=%s expr='%s'\n", LogTimestamp().c_str(),
                  peer.uid, peer.pid, args->interface.c_str(), args->expression.c_str());
     std::string reason;
     const int code = Capture(fd, *args, std::move(matcher).value(), reason);
     active_.fetch_sub(1);
     std::fprintf(stderr, "%s end uid=%u pid=%d iface=%s expr='%s' exit=%d: %s\n",
-                 Timestamp().c_str(), peer.uid, peer.pid, args->interface.c_str(),
+                 LogTimestamp().c_str(), peer.uid, peer.pid, args->interface.c_str(),
                  args->expression.c_str(), code, reason.c_str());
   }
 
@@ -342,10 +398,14 @@ private:
   }
 
   ServeOptions o_;
+  std::optional<RecorderPlan> recorder_plan_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
   std::mutex threads_mutex_;
   std::list<std::thread> threads_;
+  // -i IFACE -w BASE, outside the client limits; after stopping_, which its
+  // thread reads, so it is destroyed (joined) first.
+  std::unique_ptr<ServeRecorder> recorder_;
 };
 
 } // namespace
@@ -361,7 +421,21 @@ int RunServe(int argc, char** argv) {
                  options.error().message.c_str());
     return 2;
   }
-  return Daemon(std::move(options).value()).Run();
+  std::optional<RecorderPlan> recorder;
+  if (!options->recorder.empty()) {
+    auto plan = ParseRecorder(options->recorder);
+    if (!plan) {
+      const std::string& message = plan.error().message;
+      const bool usage = plan.error().errnum == 0;
+      // A mistyped serve option lands among the recorder's words too.
+      const char* whose = message.starts_with("unknown option") ? "" : "recorder: ";
+      std::fprintf(stderr, "wgcap serve: %s%s\n%s", whose, message.c_str(),
+                   usage ? "Try 'wgcap serve --help' for more information.\n" : "");
+      return usage ? 2 : 1;
+    }
+    recorder = std::move(plan).value();
+  }
+  return Daemon(std::move(options).value(), std::move(recorder)).Run();
 }
 
 } // namespace wgcap::cli
