@@ -90,30 +90,47 @@ Status RotatingFileSink::Rotate(const Stats* final_stats) {
   if (finished) {
     finished = writer_->Flush();
   }
-  writer_.reset();
-  counter_.reset();
   if (!finished) {
-    (void)file_->CommitCompleteRecords();
-    file_.reset();
+    (void)KeepCompleteRecords();
     return finished;
   }
-  const Status committed = file_->Commit();
+  return CloseFile(false);
+}
+
+Status RotatingFileSink::KeepCompleteRecords() {
+  if (!file_) {
+    return {};
+  }
+  return CloseFile(true);
+}
+
+// Gives the current file its final name (cut back to its last complete
+// record after a failed write), then applies -W.
+Status RotatingFileSink::CloseFile(bool complete_records_only) {
+  writer_.reset();
+  counter_.reset();
+  const Status committed = complete_records_only ? file_->CommitCompleteRecords() : file_->Commit();
   file_.reset();
   if (!committed) {
+    files_.pop_back(); // the temporary file is gone
     return committed;
   }
-  // The newest N stay; the oldest go (only files this recorder made).
+  RemoveOldest();
+  return {};
+}
+
+// The newest N stay; the oldest go (only files this recorder made).
+void RotatingFileSink::RemoveOldest() {
   while (options_.max_files > 0 && files_.size() > options_.max_files) {
     ::unlink(files_.front().c_str());
     files_.pop_front();
   }
-  return {};
 }
 
 Status RotatingFileSink::WritePacket(const PacketRecord& packet) {
   const std::int64_t now = clock_();
   const bool too_big =
-      options_.max_bytes > 0 && packets_ > 0 && counter_->count() >= options_.max_bytes;
+      options_.max_bytes > 0 && writer_ && packets_ > 0 && counter_->count() >= options_.max_bytes;
   const bool too_old = options_.max_seconds > 0 && writer_ &&
                        now - opened_ns_ >= options_.max_seconds * 1'000'000'000;
   if (writer_ && (too_big || too_old)) {

@@ -37,6 +37,11 @@ public:
   Status Flush() override;
   // Finishes and commits the current file.
   Status Finish(const Stats& stats) override;
+  // After a failed write or flush (the Session calls no Finish on a failed
+  // sink): cuts the open file back to its last complete pcap record or
+  // pcapng block and commits it under its name, then keeps the newest N.
+  // Nothing to do when no file is open.
+  Status KeepCompleteRecords();
 
   // Names of the files kept so far, oldest first (finished ones, then the
   // open one).
@@ -45,6 +50,8 @@ public:
 private:
   Status Open();
   Status Rotate(const Stats* final_stats);
+  Status CloseFile(bool complete_records_only);
+  void RemoveOldest();
   std::string NextName() const;
 
   RotationOptions options_;

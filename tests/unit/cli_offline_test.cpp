@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/packet_builder.hpp"
@@ -335,6 +336,95 @@ TEST(CliRuntime, UnwritableOutputExitsOneNamingThePath) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no/such/dir/out.pcap"));
 }
+
+// A rotated capture whose disk fills (SPEC 7), with RLIMIT_FSIZE standing in
+// for the full disk: a write past the limit writes what fits, then fails with
+// EFBIG, as one to a full disk does with ENOSPC. Every file the capture
+// writes holds 1000 records of 1000 bytes (-C 1), except that the last record
+// of the third is 60 kB and passes the limit: the third file is kept, cut back
+// to its 999 complete records, and -W 2 removed the first. With -U the write
+// fails in the flush after that packet, so the Session stops and the CLI cuts
+// the file; buffered, it usually fails when the sink rotates.
+struct FullDiskCase {
+  std::string ext;
+  bool unbuffered;
+};
+
+void PrintTo(const FullDiskCase& c, std::ostream* os) {
+  *os << c.ext << (c.unbuffered ? " -U" : "");
+}
+
+class CliRotationFullDisk : public ::testing::TestWithParam<FullDiskCase> {};
+
+TEST_P(CliRotationFullDisk, KeepsTheCurrentFileCutBackAndExitsOne) {
+  if (test::Run({"prlimit", "--version"}).exit_code != 0) {
+    GTEST_SKIP() << "needs prlimit (util-linux)";
+  }
+  const std::string ext = GetParam().ext;
+  // Records of exactly 1000 bytes: pcap 16 + packet, pcapng 44 + packet.
+  const std::size_t packet = ext == "pcap" ? 984 : 956;
+  test::TempDir dir;
+  std::vector<Packet> packets;
+  for (int i = 0; i < 3010; ++i) {
+    const std::size_t size = i == 2999 ? 60000 : packet;
+    packets.push_back({PacketBuilder::Ipv4("198.51.100.1", "198.51.100.2")
+                           .Udp(5000, 5001)
+                           .PayloadSize(size - 28)
+                           .Build(),
+                       kT0 + i * 1000LL});
+  }
+  const std::string in = WritePcap(dir, "in.pcap", packets);
+  const std::string out_dir = dir.File("out");
+  std::filesystem::create_directory(out_dir);
+  // Files end at 1,000,000 to 1,001,000 bytes (the header is under 1000).
+  const std::string limit = "1030000";
+  // SIGXFSZ ignored, as exec keeps it: the write fails instead of killing.
+  std::vector<std::string> argv = {"sh",
+                                   "-c",
+                                   "trap '' XFSZ; exec prlimit --fsize=" + limit + " \"$@\"",
+                                   "sh",
+                                   test::WgcapBinary(),
+                                   "-r",
+                                   in,
+                                   "-w",
+                                   out_dir + "/cap." + ext,
+                                   "-C",
+                                   "1",
+                                   "-W",
+                                   "2"};
+  if (GetParam().unbuffered) {
+    argv.push_back("-U");
+  }
+  const auto r = test::Run(argv);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err,
+              ::testing::ContainsRegex("\nwgcap: write .*/cap\\.[0-9]{8}T[0-9]{6}Z\\.000003\\." +
+                                       ext + ": File too large\n$"));
+
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(out_dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 2u) << "-W 2 holds, and no temporary file is left";
+  const auto complete = test::Run({"tcpdump", "-nn", "-r", out_dir + "/" + names[0]});
+  EXPECT_THAT(names[0], ::testing::EndsWith(".000002." + ext));
+  EXPECT_EQ(complete.exit_code, 0) << complete.err;
+  EXPECT_EQ(std::count(complete.out.begin(), complete.out.end(), '\n'), 1000);
+  EXPECT_THAT(names[1], ::testing::EndsWith(".000003." + ext)) << "kept under its final name";
+  const auto cut = test::Run({"tcpdump", "-nn", "-r", out_dir + "/" + names[1]});
+  EXPECT_EQ(cut.exit_code, 0) << cut.err;
+  EXPECT_THAT(cut.err, ::testing::Not(HasSubstr("truncated")));
+  EXPECT_EQ(std::count(cut.out.begin(), cut.out.end(), '\n'), 999);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, CliRotationFullDisk,
+                         ::testing::Values(FullDiskCase{"pcap", false}, FullDiskCase{"pcap", true},
+                                           FullDiskCase{"pcapng", false},
+                                           FullDiskCase{"pcapng", true}),
+                         [](const ::testing::TestParamInfo<FullDiskCase>& c) {
+                           return c.param.ext + (c.param.unbuffered ? "_U" : "");
+                         });
 
 } // namespace
 } // namespace wgcap

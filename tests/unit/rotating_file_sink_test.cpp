@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/pcap_writer.hpp"
+#include "wgcap/pcapng_writer.hpp"
 #include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/stats.hpp"
 
@@ -137,6 +139,133 @@ TEST(RotatingFileSink, UnfinishedFilesAreNeverVisibleUnderTheirName) {
   EXPECT_EQ(visible, 2);
   ASSERT_TRUE(sink.Finish(Stats{}).ok());
 }
+
+// A disk with `room` bytes left, shared by every file: each write goes to the
+// file at once, and the one that does not fit writes what fits and fails
+// with ENOSPC, as write(2) does.
+class FillingDisk final : public ByteWriter {
+public:
+  FillingDisk(ByteWriter& out, std::uint64_t& room) : out_(out), room_(room) {}
+  Status Write(std::span<const std::uint8_t> bytes) override {
+    const auto fits = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), room_));
+    room_ -= fits;
+    if (auto s = out_.Write(bytes.first(fits)); !s) {
+      return s;
+    }
+    if (auto s = out_.Flush(); !s) {
+      return s;
+    }
+    return fits == bytes.size() ? Status{} : ErrnoError("write", ENOSPC);
+  }
+  Status Flush() override { return out_.Flush(); }
+  using ByteWriter::Write;
+
+private:
+  ByteWriter& out_;
+  std::uint64_t& room_;
+};
+
+enum class Format { kPcap, kPcapng };
+
+std::unique_ptr<PacketSink> FormatWriter(Format format, ByteWriter& out) {
+  if (format == Format::kPcap) {
+    return std::make_unique<PcapWriter>(out, 65535);
+  }
+  PcapngWriterOptions o;
+  o.interface_name = "wg0";
+  return std::make_unique<PcapngWriter>(out, o);
+}
+
+Status WriteHeader(PacketSink& writer) {
+  if (auto* pcap = dynamic_cast<PcapWriter*>(&writer)) {
+    return pcap->WriteHeader();
+  }
+  return dynamic_cast<PcapngWriter&>(writer).WriteHeader();
+}
+
+// The format writer of one rotated file, writing through the filling disk.
+class OnFillingDisk final : public PacketSink {
+public:
+  OnFillingDisk(Format format, ByteWriter& out, std::uint64_t& room)
+      : disk_(out, room), writer_(FormatWriter(format, disk_)) {}
+  Status WritePacket(const PacketRecord& packet) override { return writer_->WritePacket(packet); }
+  Status Flush() override { return writer_->Flush(); }
+  Status Finish(const Stats& stats) override { return writer_->Finish(stats); }
+  PacketSink& writer() { return *writer_; }
+
+private:
+  FillingDisk disk_;
+  std::unique_ptr<PacketSink> writer_;
+};
+
+class RotatingFileSinkFullDisk : public ::testing::TestWithParam<Format> {};
+
+// SPEC 7: a failed write keeps every complete record written before it. The
+// disk fills in the fourth file: the three before are complete (the first
+// already removed by -W 2), and the fourth is kept under its own name, cut
+// back to its last complete record.
+TEST_P(RotatingFileSinkFullDisk, KeepsTheCurrentFileCutBackToItsLastCompleteRecord) {
+  Fixture f;
+  // The sizes of the file header and of one record, as the format writes them.
+  MemoryWriter sizes;
+  auto measure = FormatWriter(GetParam(), sizes);
+  ASSERT_TRUE(WriteHeader(*measure).ok());
+  const std::uint64_t header = sizes.bytes().size();
+  ASSERT_TRUE(measure->WritePacket(f.Record()).ok());
+  const std::uint64_t record = sizes.bytes().size() - header;
+
+  const std::string ext = GetParam() == Format::kPcap ? "pcap" : "pcapng";
+  RotationOptions o;
+  o.base_path = f.dir.File("cap." + ext);
+  o.max_bytes = header + 10 * record;
+  o.max_files = 2;
+  std::uint64_t room = 3 * (header + 10 * record) + header + 4 * record + record / 2;
+  RotatingFileSink sink(
+      o,
+      [&](ByteWriter& out) -> Result<std::unique_ptr<PacketSink>> {
+        auto w = std::make_unique<OnFillingDisk>(GetParam(), out, room);
+        if (auto s = WriteHeader(w->writer()); !s) {
+          return s.error();
+        }
+        return std::unique_ptr<PacketSink>(std::move(w));
+      },
+      [&] { return f.now; });
+  int written = 0;
+  Status status;
+  for (; written < 100; ++written) {
+    f.now += 1'000'000'000;
+    if (status = sink.WritePacket(f.Record()); !status) {
+      break;
+    }
+  }
+  ASSERT_FALSE(status.ok()) << "the disk never filled";
+  EXPECT_EQ(status.error().errnum, ENOSPC);
+  EXPECT_EQ(written, 34) << "three files of ten, four records in the fourth";
+
+  // What the CLI does after a failed write (the Session calls no Finish).
+  ASSERT_TRUE(sink.KeepCompleteRecords().ok());
+  const auto names = FilesIn(f.dir.path());
+  ASSERT_EQ(names.size(), 2u) << "-W 2 still holds, and no temporary file is left";
+  EXPECT_EQ(sink.files().size(), 2u);
+  EXPECT_EQ(names[0], "cap.20251127T000021Z.000003." + ext);
+  EXPECT_EQ(names[1], "cap.20251127T000031Z.000004." + ext) << "kept under its final name";
+  EXPECT_EQ(TcpdumpCount(f.dir.File(names[0])), 10);
+  EXPECT_EQ(std::filesystem::file_size(f.dir.File(names[1])), header + 4 * record)
+      << "cut back to the end of the last complete record";
+  const auto r = test::Run({"tcpdump", "-nn", "-r", f.dir.File(names[1])});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(::testing::HasSubstr("truncated")));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4);
+  // Nothing more to keep.
+  EXPECT_TRUE(sink.KeepCompleteRecords().ok());
+  EXPECT_EQ(FilesIn(f.dir.path()).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, RotatingFileSinkFullDisk,
+                         ::testing::Values(Format::kPcap, Format::kPcapng),
+                         [](const ::testing::TestParamInfo<Format>& f) {
+                           return f.param == Format::kPcap ? "Pcap" : "Pcapng";
+                         });
 
 } // namespace
 } // namespace wgcap

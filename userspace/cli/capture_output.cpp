@@ -123,6 +123,11 @@ Status CaptureOutput::Commit(bool write_failed) {
   if (file_) {
     return write_failed ? file_->CommitCompleteRecords() : file_->Commit();
   }
+  if (rotating_ && write_failed) {
+    // The Session finished the sink unless the sink itself failed; then the
+    // open file is kept too, cut back like a single -w file.
+    return rotating_->KeepCompleteRecords();
+  }
   if (pcap_stdout_) {
     return pcap_stdout_->Flush();
   }

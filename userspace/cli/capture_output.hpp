@@ -25,7 +25,8 @@ public:
                                                std::shared_ptr<const Matcher> matcher,
                                                ByteWriter* stdout_writer = nullptr);
   // Renames the pcap file into place (or flushes stdout). After a failed
-  // write, keeps the records completed before the failure.
+  // write, keeps the records completed before the failure (with rotation,
+  // in the file being written; the earlier ones are complete already).
   Status Commit(bool write_failed = false);
 
 private:
