@@ -124,7 +124,13 @@ Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::st
   // A device or a FIFO (-w /dev/null, a named pipe) is written in place:
   // renaming a file over it would replace the device node.
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  // Refused now: the rename onto a directory would fail only at the end, and
+  // the whole capture would go with the temporary file.
+  if (exists && S_ISDIR(st.st_mode)) {
+    return ErrnoError("create " + path, EISDIR);
+  }
+  if (exists && !S_ISREG(st.st_mode)) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
       return ErrnoError("open " + path, errno);

@@ -233,13 +233,25 @@ TEST(AtomicFileWriter, MissingDirectoryNamesThePath) {
   EXPECT_EQ(w.error().message, "create " + path + ": No such file or directory");
 }
 
+TEST(AtomicFileWriter, ADirectoryIsRefusedAtCreate) {
+  // Not at the final rename, after the whole capture went into the
+  // temporary file.
+  TempDir dir;
+  auto w = AtomicFileWriter::Create(dir.path());
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().errnum, EISDIR);
+  EXPECT_EQ(w.error().message, "create " + dir.path() + ": Is a directory");
+  EXPECT_TRUE(ListDir(dir.path()).empty());
+}
+
 TEST(AtomicFileWriter, FailedCommitNamesTheTargetAndCleansUp) {
-  // A commit onto a directory fails at the rename and keeps nothing behind.
+  // A directory that appears at the target while writing makes the rename
+  // fail; nothing is kept behind.
   TempDir dir;
   const std::string path = dir.File("sub");
-  ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
   auto w = AtomicFileWriter::Create(path);
   ASSERT_TRUE(w) << w.error().message;
+  ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
   ASSERT_TRUE((*w)->Write("x"));
   const Status s = (*w)->Commit();
   ASSERT_FALSE(s);

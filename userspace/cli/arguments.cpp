@@ -31,6 +31,34 @@ Error Usage(std::string message) {
   return Error{std::move(message), 0};
 }
 
+// The option getopt_long just refused, as the user spelled it. A long option
+// is a whole argument, which the refusing call moved optind past; a short one
+// may sit in a cluster ("-vc", "-Zv"), where argv[optind - 1] is another
+// argument, so it is named by its letter.
+std::string RefusedOption(char** argv, int optind_before, int code) {
+  const std::string_view arg = optind > 0 ? argv[optind - 1] : "";
+  if (optind != optind_before && arg.starts_with("--")) {
+    return std::string(arg.substr(0, arg.find('=')));
+  }
+  if (code > 0 && code < 256) {
+    return std::string("-") + static_cast<char>(code);
+  }
+  return std::string(arg);
+}
+
+// getopt_long reports "--p" (a prefix of several long options) like an
+// unknown option; the names it could mean make the message useful.
+std::string LongOptionsStartingWith(std::string_view prefix) {
+  std::string names;
+  int count = 0;
+  for (const option& o : kLongOptions) {
+    if (o.name != nullptr && std::string_view(o.name).starts_with(prefix)) {
+      names += (count++ == 0 ? "--" : ", --") + std::string(o.name);
+    }
+  }
+  return count > 1 ? names : std::string();
+}
+
 } // namespace
 
 // "30s", "5m", "1h", "250ms"; a bare number is seconds.
@@ -104,13 +132,20 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   // never had (`wgcap serve` parses many requests in one process).
   optind = 0;
   int opt;
+  int optind_before = optind; // where the next getopt_long call starts
   while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdh", kLongOptions, nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
     switch (opt) {
     case 'i':
+      if (value.empty()) {
+        return Usage("-i: empty interface name");
+      }
       args.interface = value;
       break;
     case 'r':
+      if (value.empty()) {
+        return Usage("-r: empty file name");
+      }
       args.read_file = value;
       break;
     case 'B': {
@@ -177,6 +212,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
       }
       break;
     case 'w':
+      if (value.empty()) {
+        return Usage("-w: empty file name");
+      }
       args.write_file = value;
       break;
     case 'c':
@@ -213,13 +251,22 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
       args.version = true;
       break;
     case ':':
-      return Usage(std::string("option ") + argv[optind - 1] + " needs a value");
+      return Usage("option " + RefusedOption(argv, optind_before, optopt) + " needs a value");
     default: {
-      const std::string name = optopt != 0 ? std::string("-") + static_cast<char>(optopt)
-                                           : std::string(argv[optind - 1]);
+      const std::string name = RefusedOption(argv, optind_before, optopt);
+      if (name.starts_with("--")) {
+        if (optopt != 0) {
+          // A long option that takes no value was given one ("--print=1").
+          return Usage("option " + name + " takes no value");
+        }
+        if (const std::string could = LongOptionsStartingWith(name.substr(2)); !could.empty()) {
+          return Usage("ambiguous option " + name + " (could be " + could + ")");
+        }
+      }
       return Usage("unknown option " + name);
     }
     }
+    optind_before = optind;
   }
   if (args.write_file.ends_with(".pcapng")) {
     args.pcapng = true;
