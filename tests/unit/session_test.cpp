@@ -173,6 +173,19 @@ std::uint32_t ReadLe32(const std::vector<std::uint8_t>& b, std::size_t at) {
          std::uint32_t{b[at + 3]} << 24;
 }
 
+// Every one of `count` packets written, none dropped, in the order offered
+// (packet i starts with the byte i).
+void ExpectAllInOrder(const Session& session, const RecordingSink& sink, int count) {
+  const Stats stats = session.GetStats();
+  EXPECT_EQ(stats.dropped, 0);
+  EXPECT_EQ(stats.packets, count);
+  const auto got = sink.packets();
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ(got[i].data[0], static_cast<std::uint8_t>(i)) << i;
+  }
+}
+
 TEST(SessionTest, CreateWithoutOutputFails) {
   auto none = Session::Create(Options{});
   ASSERT_FALSE(none.ok());
@@ -686,14 +699,7 @@ TEST(SessionTest, OfferWaitNeverDrops) {
     ASSERT_TRUE(session->OfferWait(Record(data))) << i;
   }
   session->Stop();
-  const Stats stats = session->GetStats();
-  EXPECT_EQ(stats.dropped, 0);
-  EXPECT_EQ(stats.packets, kPackets);
-  const auto got = sink.packets();
-  ASSERT_EQ(got.size(), static_cast<std::size_t>(kPackets));
-  for (int i = 0; i < kPackets; ++i) {
-    EXPECT_EQ(got[i].data[0], static_cast<std::uint8_t>(i));
-  }
+  ExpectAllInOrder(*session, sink, kPackets);
 }
 
 // A kernel-ring source: many packets per wake-up of the writer, none
@@ -729,14 +735,7 @@ TEST(SessionTest, OfferInBatchNeverDropsAndWakesTheWriterBeforeWaiting) {
   session->EndBatch();
   EXPECT_TRUE(Eventually([&] { return sink.writes() == kPackets; })) << sink.writes();
   session->Stop();
-  const Stats stats = session->GetStats();
-  EXPECT_EQ(stats.dropped, 0);
-  EXPECT_EQ(stats.packets, kPackets);
-  const auto got = sink.packets();
-  ASSERT_EQ(got.size(), static_cast<std::size_t>(kPackets));
-  for (int i = 0; i < kPackets; ++i) {
-    EXPECT_EQ(got[i].data[0], static_cast<std::uint8_t>(i));
-  }
+  ExpectAllInOrder(*session, sink, kPackets);
 }
 
 TEST(SessionTest, OfferInBatchReturnsFalseAfterStop) {
