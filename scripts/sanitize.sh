@@ -26,7 +26,10 @@ asan | tsan | all) ;;
   ;;
 esac
 
-common_flags="-fno-omit-frame-pointer"
+# GCC 12 at -O1 with the sanitizers warns "may be used uninitialized" inside
+# libstdc++'s std::regex (a known false positive; the normal build is clean),
+# which -Werror would turn into a failed build.
+common_flags="-fno-omit-frame-pointer -Wno-maybe-uninitialized"
 # -O1 with line tables only: symbolized reports at half the compile time of
 # -O2 -g (these builds are for finding bugs, not for speed).
 opt_flags="-O1 -g1 -DNDEBUG"
