@@ -170,14 +170,19 @@ guest_main() {
   ln -sf /proc/self/fd/1 /dev/stdout
   ln -sf /proc/self/fd/2 /dev/stderr
   mount -t tmpfs tmpfs /dev/shm
+  # shellcheck source=/dev/null
+  source "$results/guest.env"
   # The results share is mounted under /run by the initramfs; keep it.
-  mount -t tmpfs -o mode=0755 tmpfs /tmp
+  # A clean /tmp, unless the repository or its build lives there (a clone
+  # in /tmp, as a CI job may make): a tmpfs would hide it, and the overlay
+  # takes the guest's writes there anyway.
+  if [[ $GUEST_REPO/ != /tmp/* && $GUEST_BUILD/ != /tmp/* ]]; then
+    mount -t tmpfs -o mode=1777 tmpfs /tmp
+  fi
   mount -t tmpfs -o mode=1777 tmpfs /var/tmp
   mount -t bpf bpf /sys/fs/bpf
   mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
   mkdir -p /run/netns /run/wireguard
-  # shellcheck source=/dev/null
-  source "$results/guest.env"
   # The booted kernel's modules, unpacked on the host, seen through the
   # shared root; modprobe (and the kernel's own module autoload, which runs
   # /sbin/modprobe) find them under the usual path.
