@@ -192,6 +192,43 @@ TEST_P(LiveFault, InterfaceRemovedStopsWithExitOneAndKeepsTheFile) {
   EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
 }
 
+// The interface set down (not removed): no more packets can come, so wgcap
+// stops as tcpdump does, with exit 1, a message and the file complete, and
+// (the device still being there) takes its hooks off it.
+TEST_P(LiveFault, InterfaceSetDownStopsWithExitOneAndDetaches) {
+  const std::string out = dir_.File("down.pcap");
+  auto wgcap = StartWgcap({"-w", out, "icmp"});
+  const std::set<std::uint32_t> programs = ProgramIds(wgcap->pid());
+  const auto ping =
+      test::Run(testbed_->InA({"ping", "-c", "2", "-i", "0.05", "-W", "2", testbed_->addr_b}));
+  ASSERT_EQ(ping.exit_code, 0) << ping.out << ping.err;
+
+  const auto down = test::Run(testbed_->InA({"ip", "link", "set", testbed_->if_a, "down"}));
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  const auto code = wgcap->Wait(10s);
+  ASSERT_TRUE(code.has_value()) << "still running after its interface went down: "
+                                << wgcap->Stderr();
+  const std::string err = wgcap->Stderr();
+  EXPECT_EQ(*code, 1) << err;
+  EXPECT_THAT(
+      err, ::testing::ContainsRegex("wgcap: capture on " + testbed_->if_a + ": [^\n]*went down"));
+  EXPECT_THAT(err, HasSubstr("4 packets captured\n"));
+  const auto read = test::Run({"tcpdump", "-nn", "-r", out});
+  EXPECT_EQ(read.exit_code, 0) << "a complete file: " << read.err;
+  EXPECT_EQ(CountLines(read.out, "ICMP echo"), 4) << read.out;
+  // Released with the hooks; the kernel may free them a moment later.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::set<std::uint32_t> left = programs;
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::erase_if(left, [](std::uint32_t id) { return !ProgramExists(id); });
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
+  const auto filters =
+      test::Run(testbed_->InA({"tc", "filter", "show", "dev", testbed_->if_a, "ingress"}));
+  EXPECT_EQ(filters.out, "") << "a filter left on the device";
+}
+
 // A connected UDP socket sending numbered datagrams and counting the sends
 // the kernel took.
 class NumberedFlood {

@@ -74,6 +74,7 @@ struct BpfCapture::Impl {
   BpfCaptureOptions options;
 
   int ifindex = 0;
+  UniqueFd ioctl_socket; // for the reader's SIOCGIFFLAGS checks
   KernelFilterProgram filter;
   std::unique_ptr<BpfProgram> program;
   std::unique_ptr<TcAttachment> attachment;
@@ -100,17 +101,35 @@ struct BpfCapture::Impl {
   void Tick() {
     PublishCounters();
     char name[IF_NAMESIZE];
-    if (if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr && errno == ENXIO) {
-      std::lock_guard lock(error_mutex);
-      failure = Error{"capture on " + interface + ": the interface was removed", ENODEV};
-      failed.store(true, std::memory_order_release);
+    if (if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
+      if (errno == ENXIO) {
+        Fail("the interface was removed", ENODEV);
+      }
+      return;
     }
+    // A device set down passes no more packets: stop, as the AF_PACKET
+    // backend (ENETDOWN) and tcpdump do, rather than record silence.
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, name, std::strlen(name)); // < IF_NAMESIZE, zero-filled
+    if (ioctl(ioctl_socket.get(), SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) == 0) {
+      Fail("the interface went down", ENETDOWN);
+    }
+  }
+
+  void Fail(const std::string& what, int errnum) {
+    std::lock_guard lock(error_mutex);
+    failure = Error{"capture on " + interface + ": " + what, errnum};
+    failed.store(true, std::memory_order_release);
   }
 
   Status Open() {
     ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
     if (ifindex == 0) {
       return ErrnoError("interface " + interface, errno == 0 ? ENODEV : errno);
+    }
+    ioctl_socket.Reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!ioctl_socket.valid()) {
+      return ErrnoError("socket", errno);
     }
     auto link_header = LinkHeaderLength(interface);
     if (!link_header) {
