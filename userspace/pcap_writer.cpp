@@ -5,20 +5,12 @@
 #include <array>
 #include <limits>
 
+#include "little_endian.hpp"
+
 namespace wgcap {
 namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
-
-void PutLe16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-
-void PutLe32(std::uint8_t* p, std::uint32_t v) noexcept {
-  PutLe16(p, static_cast<std::uint16_t>(v));
-  PutLe16(p + 2, static_cast<std::uint16_t>(v >> 16));
-}
 
 } // namespace
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string_view>
 
+#include "little_endian.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/stats.hpp"
 
@@ -23,18 +24,7 @@ std::size_t Padded(std::size_t n) noexcept {
   return (n + 3) & ~std::size_t{3};
 }
 
-// Explicitly little-endian, whatever the host (compilers make each a
-// single store on a little-endian one).
-void Store16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-
-void Store32(std::uint8_t* p, std::uint32_t v) noexcept {
-  Store16(p, static_cast<std::uint16_t>(v));
-  Store16(p + 2, static_cast<std::uint16_t>(v >> 16));
-}
-
+// Explicitly little-endian, whatever the host.
 void Put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
   b.push_back(static_cast<std::uint8_t>(v));
   b.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -115,9 +105,7 @@ PcapngWriter::PcapngWriter(ByteWriter& out, PcapngWriterOptions options)
 Status PcapngWriter::Emit() {
   const auto total = static_cast<std::uint32_t>(buffer_.size() + 4);
   Put32(buffer_, total);
-  for (int i = 0; i < 4; ++i) {
-    buffer_[4 + i] = static_cast<std::uint8_t>(total >> (8 * i));
-  }
+  PutLe32(&buffer_[4], total);
   return out_.Write(buffer_);
 }
 
@@ -219,23 +207,23 @@ Status PcapngWriter::WritePacket(const PacketRecord& packet) {
   const std::size_t padded = Padded(captured);
   const auto total = static_cast<std::uint32_t>(kEpbOverhead + padded);
   std::uint8_t* b = epb_.get();
-  Store32(b, pcapng::kEnhancedPacket);
-  Store32(b + 4, total);
-  Store32(b + 8, *id);
-  Store32(b + 12, static_cast<std::uint32_t>(ns >> 32));
-  Store32(b + 16, static_cast<std::uint32_t>(ns));
-  Store32(b + 20, captured);
-  Store32(b + 24, original);
+  PutLe32(b, pcapng::kEnhancedPacket);
+  PutLe32(b + 4, total);
+  PutLe32(b + 8, *id);
+  PutLe32(b + 12, static_cast<std::uint32_t>(ns >> 32));
+  PutLe32(b + 16, static_cast<std::uint32_t>(ns));
+  PutLe32(b + 20, captured);
+  PutLe32(b + 24, original);
   if (captured != 0) {
     std::memcpy(b + 28, packet.data.data(), captured);
   }
   std::memset(b + 28 + captured, 0, padded - captured);
   std::uint8_t* options = b + 28 + padded;
-  Store16(options, pcapng::kEpbFlags);
-  Store16(options + 2, 4);
-  Store32(options + 4, flags);
-  Store32(options + 8, pcapng::kOptEnd);
-  Store32(options + 12, total);
+  PutLe16(options, pcapng::kEpbFlags);
+  PutLe16(options + 2, 4);
+  PutLe32(options + 4, flags);
+  PutLe32(options + 8, pcapng::kOptEnd);
+  PutLe32(options + 12, total);
   if (auto s = out_.Write(std::span<const std::uint8_t>(b, total)); !s) {
     return s;
   }

@@ -96,6 +96,19 @@ bool ProgramExists(std::uint32_t id) {
   return errno != ENOENT;
 }
 
+// The programs a wgcap that exited held are gone from the kernel. It frees
+// them when the last reference goes, partly from a work queue: allow it a
+// moment.
+void ExpectReleased(const std::set<std::uint32_t>& programs) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::set<std::uint32_t> left = programs;
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::erase_if(left, [](std::uint32_t id) { return !ProgramExists(id); });
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
+}
+
 // A field of the --stats JSON line.
 std::int64_t StatsField(const std::string& err, const std::string& name) {
   std::smatch m;
@@ -181,15 +194,8 @@ TEST_P(LiveFault, InterfaceRemovedStopsWithExitOneAndKeepsTheFile) {
   EXPECT_EQ(CountLines(read.out, "ICMP echo reply"), 3) << read.out;
 
   // The device took its hooks with it; what could stay is a program kept by
-  // a link or fd wgcap failed to release. The kernel frees them when the
-  // last reference goes, partly from a work queue: allow it a moment.
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  std::set<std::uint32_t> left = programs;
-  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::erase_if(left, [](std::uint32_t id) { return !ProgramExists(id); });
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
+  // a link or fd wgcap failed to release.
+  ExpectReleased(programs);
 }
 
 // The interface set down (not removed): no more packets can come, so wgcap
@@ -216,14 +222,7 @@ TEST_P(LiveFault, InterfaceSetDownStopsWithExitOneAndDetaches) {
   const auto read = test::Run({"tcpdump", "-nn", "-r", out});
   EXPECT_EQ(read.exit_code, 0) << "a complete file: " << read.err;
   EXPECT_EQ(CountLines(read.out, "ICMP echo"), 4) << read.out;
-  // Released with the hooks; the kernel may free them a moment later.
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  std::set<std::uint32_t> left = programs;
-  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::erase_if(left, [](std::uint32_t id) { return !ProgramExists(id); });
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
+  ExpectReleased(programs);
   const auto filters =
       test::Run(testbed_->InA({"tc", "filter", "show", "dev", testbed_->if_a, "ingress"}));
   EXPECT_EQ(filters.out, "") << "a filter left on the device";
