@@ -31,6 +31,16 @@ NullSink g_sink;
 std::unique_ptr<Session> g_session;
 const Bytes g_packet = Ipv4Udp();
 
+// g_packet as the ring source offers it: the kernel's timestamp, length and
+// direction.
+PacketRecord RingRecord() {
+  return PacketRecord{.timestamp_ns = 1'700'000'000'000'000'000,
+                      .data = g_packet,
+                      .original_length = static_cast<std::uint32_t>(g_packet.size()),
+                      .direction = Direction::Inbound,
+                      .ifindex = 3};
+}
+
 void StartSession(std::shared_ptr<const Matcher> matcher) {
   Options options;
   options.sinks.push_back(&g_sink);
@@ -63,11 +73,7 @@ void Teardown(const benchmark::State&) {
 
 // The ring source's path: the record carries the kernel's timestamp.
 void BM_OfferRecord(benchmark::State& state) {
-  const PacketRecord record{.timestamp_ns = 1'700'000'000'000'000'000,
-                            .data = g_packet,
-                            .original_length = static_cast<std::uint32_t>(g_packet.size()),
-                            .direction = Direction::Inbound,
-                            .ifindex = 3};
+  const PacketRecord record = RingRecord();
   std::int64_t queued = 0;
   for (auto _ : state) {
     queued += g_session->Offer(record) ? 1 : 0;
@@ -110,11 +116,7 @@ void SetupQueued(const benchmark::State&) {
 }
 
 void BM_OfferQueued(benchmark::State& state) {
-  const PacketRecord record{.timestamp_ns = 1'700'000'000'000'000'000,
-                            .data = g_packet,
-                            .original_length = static_cast<std::uint32_t>(g_packet.size()),
-                            .direction = Direction::Inbound,
-                            .ifindex = 3};
+  const PacketRecord record = RingRecord();
   if (state.thread_index() == 0) {
     for (std::int64_t i = 0; i < kQueued; ++i) {
       (void)g_session->OfferWait(record);
@@ -154,11 +156,7 @@ BENCHMARK(BM_OfferQueued)
 // reader does after each ring_buffer__poll and the AF_PACKET reader after
 // each block. The default queue; every Offer is queued.
 void BM_OfferInBatch(benchmark::State& state) {
-  const PacketRecord record{.timestamp_ns = 1'700'000'000'000'000'000,
-                            .data = g_packet,
-                            .original_length = static_cast<std::uint32_t>(g_packet.size()),
-                            .direction = Direction::Inbound,
-                            .ifindex = 3};
+  const PacketRecord record = RingRecord();
   const std::int64_t batch = state.range(0);
   std::int64_t in_batch = 0;
   for (auto _ : state) {
