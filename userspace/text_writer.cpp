@@ -102,9 +102,12 @@ std::uint32_t IpEnd(const ParsedPacket& p) noexcept {
 
 } // namespace text
 
+TextWriter::TextWriter(ByteWriter& out, const TextOptions& options)
+    : out_(out), verbose_(options.verbose), ascii_(options.ascii),
+      flows_(options.verbose ? std::make_unique<text::FlowTable>() : nullptr) {}
+
 TextWriter::TextWriter(ByteWriter& out, bool verbose, bool ascii)
-    : out_(out), verbose_(verbose), ascii_(ascii),
-      flows_(verbose ? std::make_unique<text::FlowTable>() : nullptr) {}
+    : TextWriter(out, TextOptions{.verbose = verbose, .ascii = ascii}) {}
 
 TextWriter::~TextWriter() = default;
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,33 @@ namespace text {
 class FlowTable;
 }
 
+// The time at the start of each line, as tcpdump's -t flags choose it.
+enum class TimeStamp : std::uint8_t {
+  TimeOfDay,     // default: local HH:MM:SS.uuuuuu
+  None,          // -t
+  Epoch,         // -tt: seconds since the epoch
+  SincePrevious, // -ttt: delta to the previous packet
+  DateTime,      // -tttt: local date and time
+  SinceFirst,    // -ttttt: delta to the first packet
+};
+
+// The packet bytes after each line, as tcpdump's -x/-X flags choose them
+// (-xx and -XX mean the same here: there is no link-layer header).
+enum class HexDump : std::uint8_t { None, Hex, HexAscii };
+
+// Everything that shapes the text (SPEC sections 5 and 6).
+struct TextOptions {
+  bool verbose = false;                  // -v: seq/ack, options, ttl, id, iplen
+  bool ascii = false;                    // -A: the payload as ASCII after the line
+  HexDump hex = HexDump::None;           // -x, -xx, -X, -XX
+  TimeStamp time = TimeStamp::TimeOfDay; // -t ... -ttttt
+  bool nanoseconds = false;              // --time-stamp-precision nano: 9 digits
+  bool quiet = false;                    // -q: no flags, options or annotations
+  bool interface_name = false;           // -e: the interface name before the tag
+  bool absolute_sequence = false;        // -S: raw TCP sequence numbers
+  bool number = false;                   // -#: the packet number first
+};
+
 // One human-readable line per packet (SPEC section 5); with `verbose`, TCP
 // sequence numbers relative to each flow's first (flows kept in a table of
 // fixed size, least recently used evicted) and the IP suffix; with `ascii`,
@@ -21,6 +49,7 @@ class FlowTable;
 // reaches the output. Not thread-safe.
 class TextWriter final : public PacketSink {
 public:
+  TextWriter(ByteWriter& out, const TextOptions& options);
   TextWriter(ByteWriter& out, bool verbose, bool ascii);
   ~TextWriter() override;
   TextWriter(const TextWriter&) = delete;

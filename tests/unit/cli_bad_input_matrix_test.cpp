@@ -346,13 +346,13 @@ TEST_F(BadInputMatrix, BadOptions) {
   const std::string dur = " (expected a positive number with s, m, h or ms, e.g. 30s)";
   RunRows({
       // unknown options
-      UsageRow({"-Z", "-r", f}, "unknown option -Z"),
-      UsageRow({"-r", f, "-vZ"}, "unknown option -Z"),
-      UsageRow({"--stats", "-Zv", "-r", f}, "unknown option -Z"),
+      UsageRow({"-k", "-r", f}, "unknown option -k"),
+      UsageRow({"-r", f, "-vk"}, "unknown option -k"),
+      UsageRow({"--stats", "-kv", "-r", f}, "unknown option -k"),
       UsageRow({"--nosuch", "-r", f}, "unknown option --nosuch"),
       UsageRow({"-r", f, "--nosuch=1"}, "unknown option --nosuch"),
       UsageRow({"--p", "-r", f},
-               "ambiguous option --p (could be --print, --parity-check, --pcapng)"),
+               "ambiguous option --p (could be --print, --parity-check, --pcapng, --pcap)"),
       UsageRow({"--print=yes", "-r", f}, "option --print takes no value"),
       UsageRow({"--stats=1", "-r", f}, "option --stats takes no value"),
       UsageRow({"--help=1"}, "option --help takes no value"),

@@ -288,7 +288,7 @@ struct UsageCase {
 TEST(CliUsage, ErrorsExitTwoAndNameTheOption) {
   const std::vector<UsageCase> cases = {
       {{}, "nothing to capture: give -i IFACE or -r FILE"},
-      {{"-x"}, "unknown option -x"},
+      {{"-k"}, "unknown option -k"},
       {{"--bogus", "-r", "f"}, "unknown option --bogus"},
       {{"-r"}, "option -r needs a value"},
       {{"-r", "f", "-c", "abc"}, "-c: invalid packet count \"abc\""},

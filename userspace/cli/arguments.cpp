@@ -12,7 +12,18 @@
 namespace wgcap::cli {
 namespace {
 
-enum LongOnly { kPrint = 256, kVersion, kMode, kDuration, kParityCheck, kPcapng, kStats, kConnect };
+enum LongOnly {
+  kPrint = 256,
+  kVersion,
+  kMode,
+  kDuration,
+  kParityCheck,
+  kPcapng,
+  kPcap,
+  kStats,
+  kConnect,
+  kTimeStampPrecision,
+};
 
 constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
@@ -23,6 +34,10 @@ constexpr option kLongOptions[] = {
     {"parity-check", no_argument, nullptr, kParityCheck},
     {"stats", no_argument, nullptr, kStats},
     {"pcapng", no_argument, nullptr, kPcapng},
+    {"pcap", no_argument, nullptr, kPcap},
+    {"number", no_argument, nullptr, '#'},
+    {"list-interfaces", no_argument, nullptr, 'D'},
+    {"time-stamp-precision", required_argument, nullptr, kTimeStampPrecision},
     {"connect", required_argument, nullptr, kConnect},
     {nullptr, 0, nullptr, 0},
 };
@@ -133,9 +148,83 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   optind = 0;
   int opt;
   int optind_before = optind; // where the next getopt_long call starts
-  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdh", kLongOptions, nullptr)) != -1) {
+  int t_flags = 0;            // -t given this many times
+  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdhnNtxXeqSlQ:DF:Z:p#", kLongOptions,
+                            nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
     switch (opt) {
+    case 'n': // wgcap never resolves names
+    case 'N':
+    case 'p': // no promiscuous mode on an L3 device
+      break;
+    case 't':
+      if (++t_flags > 5) {
+        return Usage("-t: given more than 5 times (-t, -tt, -ttt, -tttt and -ttttt exist)");
+      }
+      break;
+    case 'x':
+      if (args.text.hex == HexDump::None) {
+        args.text.hex = HexDump::Hex;
+      }
+      break;
+    case 'X':
+      args.text.hex = HexDump::HexAscii;
+      break;
+    case 'e':
+      args.text.interface_name = true;
+      break;
+    case 'q':
+      args.text.quiet = true;
+      break;
+    case 'S':
+      args.text.absolute_sequence = true;
+      break;
+    case '#':
+      args.text.number = true;
+      break;
+    case 'l':
+      args.line_buffered = true;
+      break;
+    case 'Q':
+      if (value == "in") {
+        args.hooks = Hooks::In;
+      } else if (value == "out") {
+        args.hooks = Hooks::Out;
+      } else if (value == "inout") {
+        args.hooks = Hooks::InOut;
+      } else {
+        return Usage("-Q: unknown direction \"" + std::string(value) +
+                     "\" (expected in, out or inout)");
+      }
+      break;
+    case 'D':
+      args.list_interfaces = true;
+      break;
+    case 'F':
+      if (value.empty()) {
+        return Usage("-F: empty file name");
+      }
+      args.filter_file = value;
+      break;
+    case 'Z':
+      if (value.empty()) {
+        return Usage("-Z: empty user name");
+      }
+      args.drop_user = value;
+      break;
+    case kTimeStampPrecision:
+      if (value == "micro") {
+        args.time_stamp_nano = false;
+      } else if (value == "nano") {
+        args.time_stamp_nano = true;
+      } else {
+        return Usage("--time-stamp-precision: unknown precision \"" + std::string(value) +
+                     "\" (expected micro or nano)");
+      }
+      break;
+    case kPcap:
+      args.pcap = true;
+      break;
     case 'i':
       if (value.empty()) {
         return Usage("-i: empty interface name");
@@ -235,11 +324,11 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     case 'U':
       args.unbuffered = true;
       break;
-    case 'v':
-      args.verbose = true;
+    case 'v': // -vv and -vvv mean -v
+      args.text.verbose = true;
       break;
     case 'A':
-      args.ascii = true;
+      args.text.ascii = true;
       break;
     case 'h':
       args.help = true;
@@ -268,6 +357,11 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     }
     optind_before = optind;
   }
+  constexpr TimeStamp kByCount[] = {TimeStamp::TimeOfDay, TimeStamp::None,
+                                    TimeStamp::Epoch,     TimeStamp::SincePrevious,
+                                    TimeStamp::DateTime,  TimeStamp::SinceFirst};
+  args.text.time = kByCount[t_flags];
+  args.text.nanoseconds = args.time_stamp_nano;
   if (args.write_file.ends_with(".pcapng")) {
     args.pcapng = true;
   }

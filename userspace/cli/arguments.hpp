@@ -8,10 +8,14 @@
 
 #include "wgcap/result.hpp"
 #include "wgcap/rotating_file_sink.hpp"
+#include "wgcap/text_writer.hpp"
 
 namespace wgcap::cli {
 
 enum class Mode { Auto, Bpf, AFPacket };
+
+// -Q: which hooks capture.
+enum class Hooks { InOut, In, Out };
 
 struct Arguments {
   std::string interface;         // -i
@@ -19,11 +23,17 @@ struct Arguments {
   std::string write_file;        // -w ("-" = stdout)
   bool print = false;            // --print
   bool pcapng = false;           // --pcapng, or a -w name ending in .pcapng
+  bool pcap = false;             // --pcap
   std::int64_t count = 0;        // -c (0 = unlimited)
   std::uint32_t snaplen = 65535; // -s
   bool unbuffered = false;       // -U
-  bool verbose = false;          // -v: text with seq/ack, options, ttl, id, iplen
-  bool ascii = false;            // -A: text followed by the payload as ASCII
+  TextOptions text;              // -v -A -x -X -t -q -e -S -#
+  bool line_buffered = false;    // -l
+  bool time_stamp_nano = false;  // --time-stamp-precision nano
+  Hooks hooks = Hooks::InOut;    // -Q in|out|inout
+  std::string filter_file;       // -F: the expression from this file
+  std::string drop_user;         // -Z: run as this user once attached
+  bool list_interfaces = false;  // -D
   Mode mode = Mode::Auto;        // --mode
   std::int64_t duration_ms = 0;  // --duration (0 = until stopped)
   std::uint32_t buffer_mib = 4;  // -B
