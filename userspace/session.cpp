@@ -86,7 +86,10 @@ struct Session::Impl {
       sinks.push_back(&pcap.emplace(*options.output, snaplen));
     }
     if (options.text_output != nullptr) {
-      sinks.push_back(&text.emplace(*options.text_output, options.verbose, options.ascii));
+      TextOptions layout = options.text_options;
+      layout.verbose = layout.verbose || options.verbose;
+      layout.ascii = layout.ascii || options.ascii;
+      sinks.push_back(&text.emplace(*options.text_output, layout));
     }
     for (PacketSink* sink : options.sinks) {
       if (sink != nullptr) {

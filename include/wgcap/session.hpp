@@ -16,6 +16,7 @@
 #include "wgcap/packet_sink.hpp"
 #include "wgcap/result.hpp"
 #include "wgcap/stats.hpp"
+#include "wgcap/text_writer.hpp"
 
 namespace wgcap {
 
@@ -31,6 +32,8 @@ struct Options {
   std::shared_ptr<const Matcher> matcher;
   bool verbose = false;            // text: seq/ack, ttl, window, total length
   bool ascii = false;              // text: payload as printable ASCII
+  TextOptions text_options;        // the rest of the text layout (-x, -t, -q, -e, ...);
+                                   // verbose and ascii above are ORed into it
   std::uint32_t snaplen = 0;       // bytes kept per packet; 0 = 65535
   std::size_t buf_size = 0;        // queue slots; 0 = 256
   bool flush_every_packet = false; // -U

@@ -111,8 +111,7 @@ Result<std::unique_ptr<Session>> CaptureOutput::OpenSession(const Arguments& arg
   options.snaplen = args.snaplen;
   options.packet_limit = args.count;
   options.flush_every_packet = args.unbuffered;
-  options.verbose = args.text.verbose;
-  options.ascii = args.text.ascii;
+  options.text_options = args.text;
   if (auto opened = Open(args, options, stdout_writer); !opened) {
     return opened.error();
   }
