@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "text/time_column.hpp"
+
+#include <cinttypes>
+#include <ctime>
+
+#include "text/text_append.hpp"
+
+namespace wgcap::text {
+namespace {
+
+// Rounds toward minus infinity, so a time before 1970 still has a fraction
+// in [0, divisor).
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) noexcept {
+  const std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void AppendLocal(std::string& line, std::int64_t sec, bool date) {
+  const std::time_t t = static_cast<std::time_t>(sec);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  if (date) {
+    Appendf(line, "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  }
+  Appendf(line, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+} // namespace
+
+void TimeColumn::Append(std::string& line, std::int64_t timestamp_ns) {
+  if (style_ == TimeStamp::None) {
+    return;
+  }
+  // Work in the printed unit: tcpdump subtracts timestamps already cut to
+  // microseconds, so a delta is the difference of the printed times.
+  const std::int64_t per_sec = nano_ ? 1000000000 : 1000000;
+  const int digits = nano_ ? 9 : 6;
+  const std::int64_t ticks = nano_ ? timestamp_ns : FloorDiv(timestamp_ns, 1000);
+  if (!have_first_) {
+    have_first_ = true;
+    first_ = previous_ = ticks;
+  }
+  switch (style_) {
+  case TimeStamp::Epoch: {
+    const std::int64_t sec = FloorDiv(ticks, per_sec);
+    Appendf(line, "%" PRId64 ".%0*" PRId64 " ", sec, digits, ticks - sec * per_sec);
+    return;
+  }
+  case TimeStamp::SincePrevious:
+  case TimeStamp::SinceFirst: {
+    // Unsigned, so timestamps far apart wrap instead of overflowing.
+    const std::uint64_t ref =
+        static_cast<std::uint64_t>(style_ == TimeStamp::SinceFirst ? first_ : previous_);
+    const std::uint64_t diff = static_cast<std::uint64_t>(ticks) - ref;
+    previous_ = ticks;
+    const bool negative = static_cast<std::int64_t>(diff) < 0;
+    const std::uint64_t delta = negative ? 0 - diff : diff;
+    const std::uint64_t sec = delta / static_cast<std::uint64_t>(per_sec);
+    Appendf(line, "%c%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%0*" PRIu64 " ",
+            negative ? '-' : ' ', sec % 86400 / 3600, sec % 3600 / 60, sec % 60, digits,
+            delta % static_cast<std::uint64_t>(per_sec));
+    return;
+  }
+  default: { // TimeOfDay, DateTime
+    const std::int64_t sec = FloorDiv(ticks, per_sec);
+    AppendLocal(line, sec, style_ == TimeStamp::DateTime);
+    Appendf(line, ".%0*" PRId64 " ", digits, ticks - sec * per_sec);
+    return;
+  }
+  }
+}
+
+} // namespace wgcap::text
