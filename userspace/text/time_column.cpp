@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "text/time_column.hpp"
 
-#include <cinttypes>
 #include <ctime>
 
 #include "text/text_append.hpp"
@@ -16,6 +15,32 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) noexcept {
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+// `value` in decimal, zero-padded to `width` digits (more if it needs
+// them). By hand: printf is most of a line's cost, and this runs per packet.
+void AppendDecimal(std::string& line, std::uint64_t value, int width) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n < width) {
+    digits[n++] = '0';
+  }
+  while (n > 0) {
+    line += digits[--n];
+  }
+}
+
+void AppendClock(std::string& line, std::uint64_t hours, std::uint64_t minutes,
+                 std::uint64_t seconds) {
+  AppendDecimal(line, hours, 2);
+  line += ':';
+  AppendDecimal(line, minutes, 2);
+  line += ':';
+  AppendDecimal(line, seconds, 2);
+}
+
 void AppendLocal(std::string& line, std::int64_t sec, bool date) {
   const std::time_t t = static_cast<std::time_t>(sec);
   std::tm tm{};
@@ -23,7 +48,14 @@ void AppendLocal(std::string& line, std::int64_t sec, bool date) {
   if (date) {
     Appendf(line, "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   }
-  Appendf(line, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+  AppendClock(line, static_cast<std::uint64_t>(tm.tm_hour), static_cast<std::uint64_t>(tm.tm_min),
+              static_cast<std::uint64_t>(tm.tm_sec));
+}
+
+void AppendFraction(std::string& line, std::uint64_t fraction, int digits) {
+  line += '.';
+  AppendDecimal(line, fraction, digits);
+  line += ' ';
 }
 
 } // namespace
@@ -44,7 +76,11 @@ void TimeColumn::Append(std::string& line, std::int64_t timestamp_ns) {
   switch (style_) {
   case TimeStamp::Epoch: {
     const std::int64_t sec = FloorDiv(ticks, per_sec);
-    Appendf(line, "%" PRId64 ".%0*" PRId64 " ", sec, digits, ticks - sec * per_sec);
+    if (sec < 0) {
+      line += '-';
+    }
+    AppendDecimal(line, sec < 0 ? 0 - static_cast<std::uint64_t>(sec) : sec, 1);
+    AppendFraction(line, static_cast<std::uint64_t>(ticks - sec * per_sec), digits);
     return;
   }
   case TimeStamp::SincePrevious:
@@ -57,15 +93,15 @@ void TimeColumn::Append(std::string& line, std::int64_t timestamp_ns) {
     const bool negative = static_cast<std::int64_t>(diff) < 0;
     const std::uint64_t delta = negative ? 0 - diff : diff;
     const std::uint64_t sec = delta / static_cast<std::uint64_t>(per_sec);
-    Appendf(line, "%c%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%0*" PRIu64 " ",
-            negative ? '-' : ' ', sec % 86400 / 3600, sec % 3600 / 60, sec % 60, digits,
-            delta % static_cast<std::uint64_t>(per_sec));
+    line += negative ? '-' : ' ';
+    AppendClock(line, sec % 86400 / 3600, sec % 3600 / 60, sec % 60);
+    AppendFraction(line, delta % static_cast<std::uint64_t>(per_sec), digits);
     return;
   }
   default: { // TimeOfDay, DateTime
     const std::int64_t sec = FloorDiv(ticks, per_sec);
     AppendLocal(line, sec, style_ == TimeStamp::DateTime);
-    Appendf(line, ".%0*" PRId64 " ", digits, ticks - sec * per_sec);
+    AppendFraction(line, static_cast<std::uint64_t>(ticks - sec * per_sec), digits);
     return;
   }
   }
