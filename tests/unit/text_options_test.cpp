@@ -107,9 +107,10 @@ TEST_F(TextOptionsTest, TimeStylesInNanoseconds) {
             " 00:00:00.000000000 |-00:00:01.250000789 | 01:01:57.750000711 |");
 }
 
-TEST_F(TextOptionsTest, TimeBeforeTheEpochKeepsAPositiveFraction) {
+// Before 1970: the clock reading of that moment, and -tt as a signed number.
+TEST_F(TextOptionsTest, TimeBeforeTheEpoch) {
   EXPECT_EQ(Print({.time = TimeStamp::Epoch}, {{-kSecond / 4, Icmp()}}),
-            std::string("-1.750000 ") + kIcmpLine);
+            std::string("-0.250000 ") + kIcmpLine);
   EXPECT_EQ(Print({}, {{-kSecond / 4, Icmp()}}), std::string("23:59:59.750000 ") + kIcmpLine);
 }
 

@@ -75,12 +75,15 @@ void TimeColumn::Append(std::string& line, std::int64_t timestamp_ns) {
   }
   switch (style_) {
   case TimeStamp::Epoch: {
-    const std::int64_t sec = FloorDiv(ticks, per_sec);
-    if (sec < 0) {
+    // Sign and magnitude, so a time before 1970 reads as the number it is
+    // ("-0.250000", not floor's "-1.750000").
+    const std::uint64_t magnitude =
+        ticks < 0 ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+    if (ticks < 0) {
       line += '-';
     }
-    AppendDecimal(line, sec < 0 ? 0 - static_cast<std::uint64_t>(sec) : sec, 1);
-    AppendFraction(line, static_cast<std::uint64_t>(ticks - sec * per_sec), digits);
+    AppendDecimal(line, magnitude / static_cast<std::uint64_t>(per_sec), 1);
+    AppendFraction(line, magnitude % static_cast<std::uint64_t>(per_sec), digits);
     return;
   }
   case TimeStamp::SincePrevious:
