@@ -50,13 +50,16 @@ struct TextOptions {
 //
 // NUMBER (-#) is tcpdump's "%5u  "; TIME is as the -t flags choose
 // (text/time_column.hpp), absent with -t; IFACE (-e) is the capture's
-// interface name, "?" for records from files. With `verbose`, TCP sequence
-// numbers are relative to each flow's first (flows kept in a table of fixed
-// size, least recently used evicted) unless `absolute_sequence`, and the IP
-// suffix follows the body. With hex and ascii both set, the hex dump wins,
-// as in tcpdump. Any bytes are safe to give it: nothing is read outside the
-// captured bytes, and no control character from a packet reaches the
-// output. Not thread-safe.
+// interface name, "?" for records from files (they carry no index), "ifN"
+// for an index the kernel no longer knows. With `quiet`, TCP and UDP bodies
+// are only "length N": no flags, seq/ack, options or payload decoding; ICMP
+// keeps its description. With `verbose`, TCP sequence numbers are relative
+// to each flow's first (flows kept in a table of fixed size, least recently
+// used evicted) unless `absolute_sequence`, and the IP suffix follows the
+// body. With hex and ascii both set, the hex dump wins, as in tcpdump. Any
+// bytes are safe to give it: nothing is read outside the captured bytes,
+// and no control character from a packet reaches the output. Not
+// thread-safe.
 class TextWriter final : public PacketSink {
 public:
   TextWriter(ByteWriter& out, const TextOptions& options);
