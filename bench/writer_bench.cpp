@@ -115,6 +115,23 @@ BENCHMARK_CAPTURE(BM_TextWriter, udp, Ipv4Udp(), false);
 BENCHMARK_CAPTURE(BM_TextWriter, tcp, Ipv4Tcp(), false);
 BENCHMARK_CAPTURE(BM_TextWriter, tcp_verbose, Ipv4Tcp(), true);
 
+// The layout flags' cost: -e (a cached name), -# and -ttt are small; a hex
+// dump is a line per 16 bytes.
+void BM_TextWriterLayout(benchmark::State& state, Bytes packet, TextOptions options) {
+  const PacketRecord record = RecordOf(packet);
+  ArenaWriter out;
+  TextWriter writer(out, options);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(writer.WritePacket(record));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_TextWriterLayout, tcp_number_delta_iface, Ipv4Tcp(),
+                  TextOptions{
+                      .time = TimeStamp::SincePrevious, .interface_name = true, .number = true});
+BENCHMARK_CAPTURE(BM_TextWriterLayout, tcp_hex_ascii, Ipv4Tcp(),
+                  TextOptions{.hex = HexDump::HexAscii});
+
 } // namespace
 } // namespace wgcap::bench
 

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one-line-per-packet text format (SPEC section 5): time, direction and
-// protocol tag, endpoints, then the body each protocol's file in text/
-// writes, the -v IP suffix and the -A payload.
+// The one-line-per-packet text format (SPEC sections 5 and 6): number, time,
+// interface, direction and protocol tag, endpoints, then the body each
+// protocol's file in text/ writes, the -v IP suffix, and the -x/-X dump or
+// the -A payload.
 #include "wgcap/text_writer.hpp"
 
 #include <cinttypes>
 #include <cstdio>
-#include <ctime>
 
 #include "text/flow_table.hpp"
+#include "text/interface_names.hpp"
 #include "text/packet_text.hpp"
 #include "text/text_append.hpp"
+#include "text/time_column.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {
@@ -18,19 +20,6 @@ namespace {
 
 using text::Appendf;
 using text::Bytes;
-
-void AppendTime(std::string& line, std::int64_t ns) {
-  std::int64_t sec = ns / 1000000000;
-  std::int64_t rem = ns % 1000000000;
-  if (rem < 0) {
-    rem += 1000000000;
-    --sec;
-  }
-  const std::time_t t = static_cast<std::time_t>(sec);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  Appendf(line, "%02d:%02d:%02d.%06" PRId64, tm.tm_hour, tm.tm_min, tm.tm_sec, rem / 1000);
-}
 
 void AppendTag(std::string& line, Direction dir, const ParsedPacket& p) {
   char proto[8];
@@ -45,7 +34,7 @@ void AppendTag(std::string& line, Direction dir, const ParsedPacket& p) {
   } else {
     std::snprintf(proto, sizeof proto, "P%u", p.protocol);
   }
-  Appendf(line, " [%-3s %4s] ", ToString(dir), proto);
+  Appendf(line, "[%-3s %4s] ", ToString(dir), proto);
 }
 
 void AppendEndpoint(std::string& line, const ParsedPacket& p,
@@ -61,7 +50,7 @@ void AppendEndpoint(std::string& line, const ParsedPacket& p,
 
 // The body after the endpoints; returns the transport payload (for -A).
 Bytes AppendBody(std::string& line, const text::PacketView& v, text::FlowTable* flows,
-                 bool verbose) {
+                 text::BodyStyle style) {
   const ParsedPacket& p = v.parsed;
   if (!p.walk_complete) {
     line += " [|ip6]"; // the extension-header chain was cut short or too long
@@ -74,9 +63,9 @@ Bytes AppendBody(std::string& line, const text::PacketView& v, text::FlowTable* 
   }
   switch (p.protocol) {
   case kProtoTcp:
-    return text::AppendTcp(line, v, flows, verbose);
+    return text::AppendTcp(line, v, flows, style);
   case kProtoUdp:
-    return text::AppendUdp(line, v);
+    return text::AppendUdp(line, v, style);
   case kProtoIcmp:
     return text::AppendIcmp(line, v);
   case kProtoIcmp6:
@@ -103,37 +92,56 @@ std::uint32_t IpEnd(const ParsedPacket& p) noexcept {
 } // namespace text
 
 TextWriter::TextWriter(ByteWriter& out, const TextOptions& options)
-    : out_(out), verbose_(options.verbose), ascii_(options.ascii),
-      flows_(options.verbose ? std::make_unique<text::FlowTable>() : nullptr) {}
+    : out_(out), options_(options),
+      flows_(options.verbose && !options.quiet && !options.absolute_sequence
+                 ? std::make_unique<text::FlowTable>()
+                 : nullptr),
+      time_(std::make_unique<text::TimeColumn>(options.time, options.nanoseconds)),
+      names_(options.interface_name ? std::make_unique<text::InterfaceNames>() : nullptr) {}
 
 TextWriter::TextWriter(ByteWriter& out, bool verbose, bool ascii)
     : TextWriter(out, TextOptions{.verbose = verbose, .ascii = ascii}) {}
 
 TextWriter::~TextWriter() = default;
 
+// Everything before the tag: number, time, interface.
+void TextWriter::AppendLead(const PacketRecord& packet) {
+  ++count_;
+  if (options_.number) {
+    Appendf(line_, "%5" PRIu64 "  ", count_); // tcpdump -#
+  }
+  time_->Append(line_, packet.timestamp_ns);
+  if (names_ != nullptr) {
+    names_->Append(line_, packet.ifindex);
+    line_ += ' ';
+  }
+}
+
 Status TextWriter::WritePacket(const PacketRecord& packet) {
   const ParsedPacket p = ParsePacket(packet.data, packet.original_length);
   line_.clear();
-  AppendTime(line_, packet.timestamp_ns);
+  AppendLead(packet);
   AppendTag(line_, packet.direction, p);
   const Bytes bytes(packet.data);
+  Bytes payload;
   if (p.family == 0) {
-    Appendf(line_, "??? len=%u\n", p.original_length);
-    if (ascii_) {
-      text::AppendAsciiPayload(line_, bytes);
+    Appendf(line_, "??? len=%u", p.original_length);
+    payload = bytes;
+  } else {
+    AppendEndpoint(line_, p, p.src, p.src_port);
+    line_ += " > ";
+    AppendEndpoint(line_, p, p.dst, p.dst_port);
+    const text::PacketView view{p, bytes, text::IpEnd(p)};
+    payload = AppendBody(line_, view, flows_.get(), {options_.verbose, options_.quiet});
+    if (options_.verbose) {
+      Appendf(line_, ", ttl %u, id %u, iplen %u", p.ttl, p.ip_id, p.ip_length);
     }
-    return out_.Write(line_);
-  }
-  AppendEndpoint(line_, p, p.src, p.src_port);
-  line_ += " > ";
-  AppendEndpoint(line_, p, p.dst, p.dst_port);
-  const text::PacketView view{p, bytes, text::IpEnd(p)};
-  const Bytes payload = AppendBody(line_, view, flows_.get(), verbose_);
-  if (verbose_) {
-    Appendf(line_, ", ttl %u, id %u, iplen %u", p.ttl, p.ip_id, p.ip_length);
   }
   line_ += '\n';
-  if (ascii_) {
+  // tcpdump shows one of them, the hex dump first: -X or -x over -A.
+  if (options_.hex != HexDump::None) {
+    text::AppendHexDump(line_, bytes, options_.hex == HexDump::HexAscii);
+  } else if (options_.ascii) {
     text::AppendAsciiPayload(line_, payload);
   }
   return out_.Write(line_);

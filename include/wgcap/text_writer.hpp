@@ -12,7 +12,9 @@ namespace wgcap {
 
 namespace text {
 class FlowTable;
-}
+class InterfaceNames;
+class TimeColumn;
+} // namespace text
 
 // The time at the start of each line, as tcpdump's -t flags choose it.
 enum class TimeStamp : std::uint8_t {
@@ -41,12 +43,23 @@ struct TextOptions {
   bool number = false;                   // -#: the packet number first
 };
 
-// One human-readable line per packet (SPEC section 5); with `verbose`, TCP
-// sequence numbers relative to each flow's first (flows kept in a table of
-// fixed size, least recently used evicted) and the IP suffix; with `ascii`,
-// the payload after the line. Any bytes are safe to give it: nothing is read
-// outside the captured bytes, and no control character from a packet
-// reaches the output. Not thread-safe.
+// One human-readable line per packet (SPEC section 5), laid out as
+//
+//   [NUMBER  ][TIME ][IFACE ][DIR PROTO] BODY[, ttl T, id I, iplen L]
+//   [hex dump (-x/-X) or payload (-A)]
+//
+// NUMBER (-#) is tcpdump's "%5u  "; TIME is as the -t flags choose
+// (text/time_column.hpp), absent with -t; IFACE (-e) is the capture's
+// interface name, "?" for records from files (they carry no index), "ifN"
+// for an index the kernel no longer knows. With `quiet`, TCP and UDP bodies
+// are only "length N": no flags, seq/ack, options or payload decoding; ICMP
+// keeps its description. With `verbose`, TCP sequence numbers are relative
+// to each flow's first (flows kept in a table of fixed size, least recently
+// used evicted) unless `absolute_sequence`, and the IP suffix follows the
+// body. With hex and ascii both set, the hex dump wins, as in tcpdump. Any
+// bytes are safe to give it: nothing is read outside the captured bytes,
+// and no control character from a packet reaches the output. Not
+// thread-safe.
 class TextWriter final : public PacketSink {
 public:
   TextWriter(ByteWriter& out, const TextOptions& options);
@@ -59,11 +72,15 @@ public:
   Status Flush() override;
 
 private:
+  void AppendLead(const PacketRecord& packet);
+
   ByteWriter& out_;
-  bool verbose_;
-  bool ascii_;
-  std::unique_ptr<text::FlowTable> flows_; // only with verbose
-  std::string line_;                       // reused: no allocation per packet once grown
+  TextOptions options_;
+  std::unique_ptr<text::FlowTable> flows_;      // only where -v shows relative numbers
+  std::unique_ptr<text::TimeColumn> time_;      // remembers the first and previous packet
+  std::unique_ptr<text::InterfaceNames> names_; // only with -e
+  std::uint64_t count_ = 0;                     // packets written, for -#
+  std::string line_;                            // reused: no allocation per packet once grown
 };
 
 } // namespace wgcap

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz-style test of the text output: every truncation of every golden
 // packet (the built ones and those captured from real tools), mutated packets (bit flips, random
-// bytes, lying lengths) and plain random bytes, through TextWriter with -v and -A on and off. Run
+// bytes, lying lengths) and plain random bytes, through TextWriter with -v and -A on and off, and
+// with -q, -S and the -x/-X dumps. Run
 // under ASan/UBSan it finds out-of-bounds reads; here it also checks what any input must give: one
 // line per packet (plus -A's payload lines), ending in '\n', and no control character except those
 // -A lets through.
@@ -42,7 +43,8 @@ std::string Printable(const std::string& s) {
 }
 
 // What every output must look like; returns an empty string or the problem.
-std::string CheckOutput(const std::string& out, bool ascii) {
+std::string CheckOutput(const std::string& out, const TextOptions& options) {
+  const bool ascii = options.ascii;
   const std::size_t first_newline = out.find('\n');
   if (first_newline == std::string::npos || out.back() != '\n') {
     return "output does not end its line";
@@ -56,6 +58,20 @@ std::string CheckOutput(const std::string& out, bool ascii) {
     if (c < 0x20 || c > 0x7e) {
       return "byte " + std::to_string(c) + " in the line";
     }
+  }
+  if (options.hex != HexDump::None) {
+    // Lines of "\t0x" and printable ASCII only.
+    for (std::size_t at = first_newline + 1; at < out.size(); at = out.find('\n', at) + 1) {
+      if (out.compare(at, 3, "\t0x") != 0) {
+        return "a hex dump line without its offset";
+      }
+      for (std::size_t i = at + 1; out[i] != '\n'; ++i) {
+        if (out[i] < 0x20 || out[i] > 0x7e) {
+          return "byte " + std::to_string(out[i]) + " in the hex dump";
+        }
+      }
+    }
+    return "";
   }
   if (!ascii) {
     return first_newline + 1 == out.size() ? "" : "more than one line";
@@ -97,16 +113,25 @@ std::vector<std::vector<std::uint8_t>> Corpus() {
 }
 
 class Fuzz {
+  static constexpr TextOptions kModes[] = {
+      {},
+      {.verbose = true},
+      {.ascii = true},
+      {.verbose = true, .ascii = true},
+      {.verbose = true, .hex = HexDump::Hex, .quiet = true},
+      {.verbose = true, .ascii = true, .hex = HexDump::HexAscii, .absolute_sequence = true},
+  };
+
 public:
   Fuzz() {
-    for (int mode = 0; mode < 4; ++mode) {
-      writers_.emplace_back(std::make_unique<TextWriter>(out_, mode & 1, mode & 2));
+    for (const TextOptions& options : kModes) {
+      writers_.emplace_back(std::make_unique<TextWriter>(out_, options));
     }
   }
 
   // Feeds one packet to every writer; false (with a message) on a bad output.
   bool Feed(std::span<const std::uint8_t> data, std::uint32_t original_length) {
-    for (int mode = 0; mode < 4; ++mode) {
+    for (std::size_t mode = 0; mode < std::size(kModes); ++mode) {
       out_.clear();
       PacketRecord r;
       r.timestamp_ns = static_cast<std::int64_t>(++count_) * 1000;
@@ -118,9 +143,8 @@ public:
         return false;
       }
       const std::string output = out_.str();
-      if (const std::string problem = CheckOutput(output, mode & 2); !problem.empty()) {
-        ADD_FAILURE() << problem << " (verbose " << (mode & 1) << ", ascii " << (mode & 2)
-                      << "): " << Printable(output);
+      if (const std::string problem = CheckOutput(output, kModes[mode]); !problem.empty()) {
+        ADD_FAILURE() << problem << " (mode " << mode << "): " << Printable(output);
         return false;
       }
     }

@@ -37,9 +37,18 @@ struct PacketView {
 // else the wire length.
 std::uint32_t IpEnd(const ParsedPacket& p) noexcept;
 
-// `flows` is null unless verbose (only -v shows sequence numbers).
-Bytes AppendTcp(std::string& line, const PacketView& packet, FlowTable* flows, bool verbose);
-Bytes AppendUdp(std::string& line, const PacketView& packet);
+// How much a body says: -v adds TCP's seq/ack/window/options; -q (which
+// wins over -v here, as in tcpdump) leaves out TCP flags, options and every
+// payload decoding (DNS, TLS, HTTP, SSH), so TCP and UDP say only
+// "length N". `flows` is null where sequence numbers are shown raw (-S) or
+// not at all.
+struct BodyStyle {
+  bool verbose = false;
+  bool quiet = false;
+};
+
+Bytes AppendTcp(std::string& line, const PacketView& packet, FlowTable* flows, BodyStyle style);
+Bytes AppendUdp(std::string& line, const PacketView& packet, BodyStyle style);
 Bytes AppendIcmp(std::string& line, const PacketView& packet);
 Bytes AppendIcmp6(std::string& line, const PacketView& packet);
 
@@ -51,6 +60,9 @@ void AppendDns(std::string& line, Bytes message, std::uint32_t length);
 void AppendPayloadAnnotation(std::string& line, Bytes payload);
 // Returns false (and appends nothing) when `payload` is not such a record.
 bool AppendTlsAnnotation(std::string& line, Bytes payload);
+
+// -x/-X: every captured byte in tcpdump's hex layout, on lines of their own.
+void AppendHexDump(std::string& line, Bytes bytes, bool with_ascii);
 
 // -A: `payload` on its own line(s), bytes outside 0x20-0x7e shown as '.'
 // except '\n', '\t' and a '\r' that begins "\r\n".

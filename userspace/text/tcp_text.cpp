@@ -140,7 +140,7 @@ void AppendOptions(std::string& line, Bytes options, bool captured_all, const Se
 
 } // namespace
 
-Bytes AppendTcp(std::string& line, const PacketView& packet, FlowTable* flows, bool verbose) {
+Bytes AppendTcp(std::string& line, const PacketView& packet, FlowTable* flows, BodyStyle style) {
   const ParsedPacket& p = packet.parsed;
   const Bytes& d = packet.bytes;
   const std::uint32_t l4 = packet.l4();
@@ -156,8 +156,12 @@ Bytes AppendTcp(std::string& line, const PacketView& packet, FlowTable* flows, b
   const std::uint8_t flags = d.U8(l4 + 13);
   const std::uint32_t payload_length =
       packet.ip_end > l4 + header ? packet.ip_end - l4 - header : 0;
+  if (style.quiet) {
+    Appendf(line, " length %u", payload_length);
+    return packet.Captured(l4 + header);
+  }
   AppendFlags(line, flags);
-  if (verbose) {
+  if (style.verbose) {
     const std::uint32_t seq = d.U32(l4 + 4);
     const std::uint32_t ack = d.U32(l4 + 8);
     SeqBase base;

@@ -14,7 +14,7 @@ bool IsDnsPort(std::uint16_t port) {
 
 } // namespace
 
-Bytes AppendUdp(std::string& line, const PacketView& packet) {
+Bytes AppendUdp(std::string& line, const PacketView& packet, BodyStyle style) {
   const ParsedPacket& p = packet.parsed;
   if (!p.has_ports) {
     line += " [|udp]";
@@ -24,7 +24,7 @@ Bytes AppendUdp(std::string& line, const PacketView& packet) {
   const std::uint32_t length =
       packet.ip_end > l4 + kUdpHeader ? packet.ip_end - l4 - kUdpHeader : 0;
   const Bytes payload = packet.Captured(l4 + kUdpHeader);
-  if (IsDnsPort(p.src_port) || IsDnsPort(p.dst_port)) {
+  if (!style.quiet && (IsDnsPort(p.src_port) || IsDnsPort(p.dst_port))) {
     AppendDns(line, payload, length);
   } else {
     Appendf(line, " length %u", length);
