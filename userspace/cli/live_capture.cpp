@@ -34,6 +34,18 @@ std::string FirstLine(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
+CaptureDirection DirectionOf(Hooks hooks) {
+  switch (hooks) {
+  case Hooks::In:
+    return CaptureDirection::In;
+  case Hooks::Out:
+    return CaptureDirection::Out;
+  case Hooks::InOut:
+    break;
+  }
+  return CaptureDirection::InOut;
+}
+
 // The bpf backend where it can run; under --mode auto, AF_PACKET with one
 // line naming why not.
 Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& session,
@@ -44,6 +56,7 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
     options.snaplen = args.snaplen;
     options.ring_bytes = args.buffer_mib << 20;
     options.expression = expression;
+    options.direction = DirectionOf(args.hooks);
     // Not an option users need: the kernel decides (tcx where it has it).
     // Tests and the kernel matrix force the clsact path with it.
     if (const char* attach = std::getenv("WGCAP_TC_ATTACH"); attach != nullptr) {
@@ -75,6 +88,7 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
   options.snaplen = args.snaplen;
   options.buffer_bytes = args.buffer_mib << 20;
   options.expression = expression;
+  options.direction = DirectionOf(args.hooks);
   auto afpacket = std::make_unique<AFPacketCapture>(args.interface, session, std::move(options));
   if (auto started = afpacket->Start(); !started) {
     return started.error();
@@ -85,7 +99,12 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
 } // namespace
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
-  const ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
+  ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
+  if (args.hooks != Hooks::InOut) { // what the afpacket backend attaches with -Q
+    classic = KeepOnlyDirection(std::move(classic),
+                                args.hooks == Hooks::In ? Direction::Inbound : Direction::Outbound,
+                                args.snaplen);
+  }
   const KernelFilterProgram kernel = CompileKernelFilter(matcher.expression());
   std::printf("expression: %s\n",
               matcher.MatchesAll() ? "(all packets)" : ToString(matcher.expression()).c_str());
