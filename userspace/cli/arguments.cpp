@@ -377,6 +377,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (!args.interface.empty() && !args.read_file.empty()) {
     return Usage("-i and -r exclude each other: capture live or read a file");
   }
+  if (args.list_interfaces) {
+    return args; // -D lists the interfaces; nothing else applies
+  }
   if (args.dump) {
     return args; // -d prints the compiled filter; no capture source needed
   }
