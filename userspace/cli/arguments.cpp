@@ -395,6 +395,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (!args.connect.empty() && args.interface.empty()) {
     return Usage("--connect captures live through wgcap serve: give -i IFACE");
   }
+  if (!args.connect.empty() && !args.drop_user.empty()) {
+    return Usage("-Z has no use with --connect: the client holds no privileges to drop");
+  }
   if (!args.connect.empty() && rotating) {
     return Usage("-C, -G and -W are not available with --connect");
   }

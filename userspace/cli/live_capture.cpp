@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "cli/capture_output.hpp"
@@ -139,6 +140,9 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     return 1;
   };
   CaptureOutput output;
+  if (control.drop != nullptr) {
+    output.OwnFileAs(control.drop->uid, control.drop->gid);
+  }
   auto session = output.OpenSession(args, matcher, io.output);
   if (!session) {
     return fail(session.error());
@@ -146,6 +150,17 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   auto capture = StartBackend(args, **session, matcher->expression(), say);
   if (!capture) {
     return fail(capture.error());
+  }
+  if (control.drop != nullptr) {
+    // Only clsact's filters need a privilege (CAP_NET_ADMIN) to be removed.
+    const bool clsact = (*capture)->backend_name() == "bpf/tc";
+    if (auto dropped =
+            DropPrivileges(*control.drop, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
+        !dropped) {
+      (*capture)->Stop();
+      (*session)->Stop();
+      return fail(dropped.error());
+    }
   }
   if (!(*capture)->filter_note().empty()) {
     say("wgcap: note: " + (*capture)->filter_note() + "\n");
@@ -214,10 +229,21 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
 }
 
 int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
+  // Before anything is attached or created: an unknown user is a usage error.
+  std::optional<DropTarget> drop;
+  if (!args.drop_user.empty()) {
+    auto target = ResolveDropTarget(args.drop_user);
+    if (!target) {
+      std::fprintf(stderr, "wgcap: %s\n", target.error().message.c_str());
+      return target.error().errnum == 0 ? 2 : 1;
+    }
+    drop = std::move(target).value();
+  }
   // Before any thread exists, so the signals reach only the signalfd.
   CaptureSignals signals;
   LiveCaptureIo io;
   LiveCaptureControl control;
+  control.drop = drop ? &*drop : nullptr;
   control.should_stop = [&signals](bool& print_counts) -> const char* {
     switch (signals.Wait(kTickMs)) {
     case SignalEvent::Stop:

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/privilege_drop.hpp"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace wgcap::cli {
+namespace {
+
+// The raw syscalls: libcap is no dependency of wgcap, and these two calls
+// are all it would be used for.
+struct CapabilitySets {
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+};
+
+bool GetCapabilities(CapabilitySets& sets) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &header, sets.data) == 0;
+}
+
+bool SetCapabilities(CapabilitySets& sets) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capset, &header, sets.data) == 0;
+}
+
+bool Effective(const CapabilitySets& sets, int cap) {
+  return (sets.data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
+}
+
+Error DropError(const DropTarget& target, const std::string& what, int errnum) {
+  return ErrnoError("-Z " + target.name + ": " + what, errnum);
+}
+
+} // namespace
+
+Result<DropTarget> ResolveDropTarget(const std::string& user) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  const int rc = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (found == nullptr) {
+    if (rc != 0 && rc != ENOENT && rc != ESRCH) {
+      return ErrnoError("-Z " + user + ": look up the user", rc);
+    }
+    return Error{"-Z: no such user \"" + user + "\"", 0};
+  }
+  DropTarget target{user, found->pw_uid, found->pw_gid};
+  if (target.uid == 0 || (target.uid == geteuid() && target.gid == getegid())) {
+    return target; // nothing to switch
+  }
+  CapabilitySets sets;
+  if (!GetCapabilities(sets) || !Effective(sets, CAP_SETUID) || !Effective(sets, CAP_SETGID)) {
+    return Error{"-Z " + user + ": switching to another user needs CAP_SETUID and CAP_SETGID",
+                 EPERM};
+  }
+  return target;
+}
+
+Status DropPrivileges(const DropTarget& target, KeepCapability keep) {
+  if (target.uid == 0) {
+    return {};
+  }
+  if (initgroups(target.name.c_str(), target.gid) != 0) {
+    return DropError(target, "initgroups", errno);
+  }
+  // Across setresuid the permitted set survives only with keep-caps, and
+  // only in this thread: the other threads drop everything there.
+  if (keep != KeepCapability::None && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    return DropError(target, "PR_SET_KEEPCAPS", errno);
+  }
+  if (setresgid(target.gid, target.gid, target.gid) != 0) {
+    return DropError(target, "setresgid", errno);
+  }
+  if (setresuid(target.uid, target.uid, target.uid) != 0) {
+    return DropError(target, "setresuid", errno);
+  }
+  CapabilitySets sets; // all empty: inheritable too
+  if (keep == KeepCapability::NetAdmin) {
+    auto& word = sets.data[CAP_TO_INDEX(CAP_NET_ADMIN)];
+    word.permitted = word.effective = CAP_TO_MASK(CAP_NET_ADMIN);
+  }
+  if (!SetCapabilities(sets)) {
+    return DropError(target, "capset", errno);
+  }
+  (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  // EINVAL before Linux 4.3, which has no ambient set to clear.
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return DropError(target, "clear the ambient capabilities", errno);
+  }
+  // Nothing this process might execute can gain privileges back.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return DropError(target, "PR_SET_NO_NEW_PRIVS", errno);
+  }
+  return {};
+}
+
+} // namespace wgcap::cli
