@@ -181,6 +181,15 @@ AtomicFileWriter::~AtomicFileWriter() {
   if (closed_) {
     return;
   }
+  if (regular_in_place_) {
+    // Created for this capture, which never got to Commit: like the
+    // temporary file, it goes (best effort: after -Z the directory may not
+    // let us).
+    Fail(Error{});
+    ::close(fd());
+    ::unlink(path_.c_str());
+    return;
+  }
   if (temp_path_.empty()) { // written in place: nothing to remove
     (void)Flush();
     ::close(fd());

@@ -78,7 +78,7 @@ public:
   // truncated) now, owned by uid:gid, and written in place, as tcpdump does;
   // the new user may not rename in the directory, but may write its own file.
   // Commit then only flushes and closes; CommitCompleteRecords cuts the file
-  // back in place.
+  // back in place; destroyed without either, the file is removed.
   static Result<std::unique_ptr<AtomicFileWriter>>
   CreateInPlace(const std::string& path, std::uint32_t uid, std::uint32_t gid);
   ~AtomicFileWriter() override;
