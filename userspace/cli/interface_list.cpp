@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/interface_list.hpp"
 
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -101,27 +104,36 @@ int Rank(const InterfaceInfo& i) {
   return rank;
 }
 
-std::string FlagsText(const InterfaceInfo& i) {
-  std::vector<const char*> words;
-  if (i.flags & IFF_UP) {
-    words.push_back("Up");
+// libpcap's connection status: the driver's link state (ETHTOOL_GLINK, no
+// privilege needed); nothing where the driver cannot tell or for loopback.
+const char* LinkStatus(int sock, const InterfaceInfo& i) {
+  if ((i.flags & IFF_LOOPBACK) || sock < 0 || i.name.size() >= IFNAMSIZ) {
+    return nullptr;
   }
-  if (i.flags & IFF_RUNNING) {
-    words.push_back("Running");
+  ethtool_value value{};
+  value.cmd = ETHTOOL_GLINK;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, i.name.c_str(), i.name.size());
+  ifr.ifr_data = reinterpret_cast<char*>(&value);
+  if (ioctl(sock, SIOCETHTOOL, &ifr) != 0) {
+    return nullptr;
   }
-  if (i.flags & IFF_LOOPBACK) {
-    words.push_back("Loopback");
-  } else if (i.flags & IFF_UP) {
-    words.push_back((i.flags & IFF_RUNNING) ? "Connected" : "Disconnected");
-  }
-  if (words.empty()) {
-    return "none";
-  }
+  return value.data != 0 ? "Connected" : "Disconnected";
+}
+
+// "Up, Running, Loopback", or "none"; then the connection status.
+std::string FlagsText(const InterfaceInfo& i, const char* status) {
   std::string text;
-  for (const char* w : words) {
-    text += (text.empty() ? "" : ", ") + std::string(w);
+  for (const auto& [flag, word] : {std::pair{IFF_UP, "Up"}, std::pair{IFF_RUNNING, "Running"},
+                                   std::pair{IFF_LOOPBACK, "Loopback"}}) {
+    if (i.flags & static_cast<unsigned>(flag)) {
+      text += (text.empty() ? "" : ", ") + std::string(word);
+    }
   }
-  return text;
+  if (text.empty()) {
+    text = "none";
+  }
+  return status != nullptr ? text + ", " + status : text;
 }
 
 } // namespace
@@ -160,11 +172,12 @@ std::string FormatInterfaceList(std::vector<InterfaceInfo> interfaces) {
   std::stable_sort(
       interfaces.begin(), interfaces.end(),
       [](const InterfaceInfo& a, const InterfaceInfo& b) { return Rank(a) < Rank(b); });
+  const UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   std::string out;
   int number = 0;
   for (const InterfaceInfo& i : interfaces) {
     out += std::to_string(++number) + "." + i.name + (i.wireguard ? " (WireGuard)" : "") + " [" +
-           FlagsText(i) + "]\n";
+           FlagsText(i, LinkStatus(sock.get(), i)) + "]\n";
   }
   return out;
 }

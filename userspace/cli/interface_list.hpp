@@ -27,8 +27,10 @@ struct InterfaceInfo {
 Result<std::vector<InterfaceInfo>>
 ListInterfaces(const std::string& uapi_dir = "/var/run/wireguard");
 
-// Numbered lines in libpcap's order: running before not running, up before
-// down, loopback after the rest; by index within each group.
+// Numbered lines in libpcap's order (running before not running, up before
+// down, loopback after the rest; by index within each group) and tcpdump's
+// words: "Up, Running, Loopback" or "none", then the driver's link state
+// (Connected, Disconnected) where it reports one.
 std::string FormatInterfaceList(std::vector<InterfaceInfo> interfaces);
 
 // `wgcap -D`: prints the list; the exit code.
