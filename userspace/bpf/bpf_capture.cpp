@@ -93,6 +93,9 @@ struct BpfCapture::Impl {
 
   void PublishCounters() {
     const KernelCounters c = program->ReadCounters();
+    if (!c.read) {
+      return; // keep the last counts rather than publish zeros
+    }
     session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0, filter.exact ? 0 : c.matched);
   }
 
