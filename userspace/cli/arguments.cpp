@@ -430,6 +430,13 @@ options:
                cooked captures are reduced to their IP packets
   --mode M     capture backend: auto (default: bpf, else afpacket), bpf,
                afpacket
+  -Q DIR       in, out or inout (default): capture one direction only,
+               chosen in the kernel (bpf attaches just that hook)
+  -Z USER      once attached and the output is open, run as USER keeping
+               only what detaching needs (CAP_NET_ADMIN with clsact);
+               -w FILE is then USER's and written in place
+  -D, --list-interfaces
+               list the interfaces (WireGuard ones marked) and exit
   --duration D stop after D (30s, 5m, 1h, 250ms)
   -B MIB       kernel ring buffer size (default 4)
   -C MB        flight recorder: start a new file before one passes MB million
