@@ -97,6 +97,13 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
   return std::unique_ptr<Capture>(std::move(afpacket));
 }
 
+// -Z: from here on the user; only clsact's filters need a privilege
+// (CAP_NET_ADMIN) to be removed at exit.
+Status DropAfterAttach(const DropTarget& target, const Capture& capture) {
+  const bool clsact = capture.backend_name() == "bpf/tc";
+  return DropPrivileges(target, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
+}
+
 } // namespace
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
@@ -152,11 +159,7 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     return fail(capture.error());
   }
   if (control.drop != nullptr) {
-    // Only clsact's filters need a privilege (CAP_NET_ADMIN) to be removed.
-    const bool clsact = (*capture)->backend_name() == "bpf/tc";
-    if (auto dropped =
-            DropPrivileges(*control.drop, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
-        !dropped) {
+    if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
       (*capture)->Stop();
       (*session)->Stop();
       return fail(dropped.error());
@@ -230,14 +233,10 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
 
 int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
   // Before anything is attached or created: an unknown user is a usage error.
-  std::optional<DropTarget> drop;
-  if (!args.drop_user.empty()) {
-    auto target = ResolveDropTarget(args.drop_user);
-    if (!target) {
-      std::fprintf(stderr, "wgcap: %s\n", target.error().message.c_str());
-      return target.error().errnum == 0 ? 2 : 1;
-    }
-    drop = std::move(target).value();
+  int exit_code = 0;
+  const std::optional<DropTarget> drop = ResolveDropUser(args.drop_user, exit_code);
+  if (exit_code != 0) {
+    return exit_code;
   }
   // Before any thread exists, so the signals reach only the signalfd.
   CaptureSignals signals;

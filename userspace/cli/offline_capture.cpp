@@ -36,14 +36,10 @@ const char* LinkTypeName(std::uint32_t link_type) {
 
 int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
   // -Z with -r, as in tcpdump: checked first, dropped once input and output are open.
-  std::optional<DropTarget> drop;
-  if (!args.drop_user.empty()) {
-    auto target = ResolveDropTarget(args.drop_user);
-    if (!target) {
-      std::fprintf(stderr, "wgcap: %s\n", target.error().message.c_str());
-      return target.error().errnum == 0 ? 2 : 1;
-    }
-    drop = std::move(target).value();
+  int exit_code = 0;
+  const std::optional<DropTarget> drop = ResolveDropUser(args.drop_user, exit_code);
+  if (exit_code != 0) {
+    return exit_code;
   }
   auto input = ByteReader::OpenFile(args.read_file);
   if (!input) {

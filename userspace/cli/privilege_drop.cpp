@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <vector>
 
 namespace wgcap::cli {
@@ -61,6 +62,20 @@ Result<DropTarget> ResolveDropTarget(const std::string& user) {
                  EPERM};
   }
   return target;
+}
+
+std::optional<DropTarget> ResolveDropUser(const std::string& user, int& exit_code) {
+  exit_code = 0;
+  if (user.empty()) {
+    return std::nullopt;
+  }
+  auto target = ResolveDropTarget(user);
+  if (!target) {
+    std::fprintf(stderr, "wgcap: %s\n", target.error().message.c_str());
+    exit_code = target.error().errnum == 0 ? 2 : 1;
+    return std::nullopt;
+  }
+  return std::move(target).value();
 }
 
 Status DropPrivileges(const DropTarget& target, KeepCapability keep) {

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "wgcap/result.hpp"
@@ -22,6 +23,11 @@ struct DropTarget {
 // (CAP_SETUID and CAP_SETGID), before anything is attached or created.
 // An unknown user is a usage error (errnum 0); a missing capability EPERM.
 Result<DropTarget> ResolveDropTarget(const std::string& user);
+
+// -Z as the command line gives it: nothing when `user` is empty; else the
+// target, or the error printed as "wgcap: ..." on stderr and `exit_code`
+// set (2 for an unknown user, 1 for a missing capability).
+std::optional<DropTarget> ResolveDropUser(const std::string& user, int& exit_code);
 
 // What the capture still needs to undo its attachment after the drop:
 // nothing for tcx links (they go with their fds) and AF_PACKET; clsact
