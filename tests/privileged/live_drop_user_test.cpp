@@ -131,6 +131,21 @@ TEST_F(LiveTest, UnknownUserIsAUsageErrorThatAttachesAndCreatesNothing) {
   }
 }
 
+// Checked before anything is attached: without CAP_SETUID/CAP_SETGID the
+// switch could only fail after the capture started.
+TEST_F(LiveTest, WithoutCapSetuidTheMessageNamesItBeforeAttaching) {
+  const auto r = test::Run(testbed_->InA(
+      {"capsh", "--drop=cap_setuid,cap_setgid", "--", "-c",
+       WgcapBinary() + " -i " + testbed_->if_a + " -Z nobody -w " + dir_.File("no.pcap")}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("-Z nobody: switching to another user needs CAP_SETUID and "
+                               "CAP_SETGID"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("listening")));
+  struct stat st {};
+  EXPECT_NE(stat(dir_.File("no.pcap").c_str(), &st), 0);
+  EXPECT_EQ(Hooks(), "");
+}
+
 TEST_F(LiveTest, ZWithConnectIsAUsageError) {
   const auto r =
       test::Run({WgcapBinary(), "-i", "wg0", "--connect", "/nonexistent", "-Z", "nobody"});
