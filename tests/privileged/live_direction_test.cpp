@@ -6,11 +6,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "support/live_wgcap.hpp"
 #include "support/subprocess.hpp"
+#include "wgcap/classic_filter.hpp"
+#include "wgcap/filter_parser.hpp"
+#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::test {
 namespace {
@@ -97,6 +108,46 @@ INSTANTIATE_TEST_SUITE_P(Backends, LiveDirection,
                          [](const ::testing::TestParamInfo<Case>& c) {
                            return std::string(c.param.backend.name) + (c.param.in ? "_in" : "_out");
                          });
+
+// The prologue alone, on a real packet socket without PACKET_IGNORE_OUTGOING
+// (what -Q in relies on before Linux 4.20, and -Q out always): outgoing
+// packets are PACKET_OUTGOING there, and only the asked type gets through.
+std::vector<int> PacketTypesThrough(const Testbed& tb, Direction keep) {
+  std::vector<int> types;
+  InNamespace(tb.ns_a, [&] {
+    UniqueFd sock(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(sock.valid()) << std::strerror(errno);
+    ClassicProgram p = KeepOnlyDirection(
+        CompileClassicFilter(ParseFilterExpression("icmp").value(), 65535), keep, 65535);
+    sock_fprog prog{static_cast<unsigned short>(p.instructions.size()), p.instructions.data()};
+    ASSERT_EQ(setsockopt(sock.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog), 0)
+        << "the kernel's classic checker refused the prologue: " << std::strerror(errno);
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = htons(ETH_P_ALL);
+    addr.sll_ifindex = static_cast<int>(if_nametoindex(tb.if_a.c_str()));
+    ASSERT_EQ(bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const auto ping = Run({"ping", "-c", "3", "-i", "0.05", "-W", "2", tb.addr_b});
+    ASSERT_EQ(ping.exit_code, 0) << ping.out;
+    std::uint8_t buf[2048];
+    for (;;) {
+      sockaddr_ll from{};
+      socklen_t len = sizeof from;
+      if (recvfrom(sock.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from),
+                   &len) < 0) {
+        break;
+      }
+      types.push_back(from.sll_pkttype);
+    }
+  });
+  return types;
+}
+
+TEST_F(LiveTest, PacketTypePrologueOnARealSocket) {
+  EXPECT_EQ(PacketTypesThrough(*testbed_, Direction::Outbound),
+            std::vector<int>(3, PACKET_OUTGOING));
+  EXPECT_EQ(PacketTypesThrough(*testbed_, Direction::Inbound), std::vector<int>(3, PACKET_HOST));
+}
 
 TEST_F(LiveTest, DumpShowsThePacketTypeCheckWithQ) {
   const auto r = test::Run({WgcapBinary(), "-d", "-Q", "out", "icmp"});
