@@ -146,6 +146,20 @@ TEST_F(LiveTest, WithoutCapSetuidTheMessageNamesItBeforeAttaching) {
   EXPECT_EQ(Hooks(), "");
 }
 
+// Not root, though holding CAP_SETUID/CAP_SETGID: the kernel would not
+// empty the reader and session threads' capability sets on the switch, so
+// -Z is refused before anything is attached.
+TEST_F(LiveTest, NonRootWithCapabilitiesIsRefused) {
+  const std::string caps = "+setuid,+setgid,+net_raw";
+  const auto r =
+      test::Run(testbed_->InA({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                               "--inh-caps", caps, "--ambient-caps", caps, WgcapBinary(), "-i",
+                               testbed_->if_a, "--mode", "afpacket", "-Z", "daemon"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("-Z daemon: only a wgcap started as root switches users"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("listening")));
+}
+
 TEST_F(LiveTest, ZWithConnectIsAUsageError) {
   const auto r =
       test::Run({WgcapBinary(), "-i", "wg0", "--connect", "/nonexistent", "-Z", "nobody"});

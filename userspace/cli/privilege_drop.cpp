@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/privilege_drop.hpp"
 
+#include <dirent.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -10,6 +12,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
+#include <memory>
 #include <vector>
 
 namespace wgcap::cli {
@@ -39,6 +43,41 @@ Error DropError(const DropTarget& target, const std::string& what, int errnum) {
   return ErrnoError("-Z " + target.name + ": " + what, errnum);
 }
 
+// -Z naming the user wgcap already runs as (uid and gid, real, effective
+// and saved): there is nothing to switch.
+bool AlreadyThere(const DropTarget& target) {
+  uid_t r = 0, e = 0, s = 0;
+  gid_t rg = 0, eg = 0, sg = 0;
+  getresuid(&r, &e, &s);
+  getresgid(&rg, &eg, &sg);
+  return r == target.uid && e == target.uid && s == target.uid && rg == target.gid &&
+         eg == target.gid && sg == target.gid;
+}
+
+// The check that the uid change really emptied the other threads' sets
+// (the reader and session threads), from their /proc status.
+Status OtherThreadsHoldNothing(const DropTarget& target) {
+  const std::string self = std::to_string(gettid());
+  std::unique_ptr<DIR, int (*)(DIR*)> tasks(opendir("/proc/self/task"), closedir);
+  if (!tasks) {
+    return DropError(target, "read /proc/self/task", errno);
+  }
+  while (const dirent* e = readdir(tasks.get())) {
+    if (e->d_name[0] == '.' || self == e->d_name) {
+      continue;
+    }
+    std::ifstream status(std::string("/proc/self/task/") + e->d_name + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("CapPrm:", 0) == 0 && line.find_first_not_of("0\t ", 7) != std::string::npos) {
+        return Error{"-Z " + target.name + ": thread " + e->d_name +
+                         " still holds capabilities after the switch (" + line + ")",
+                     EPERM};
+      }
+    }
+  }
+  return {};
+}
+
 } // namespace
 
 Result<DropTarget> ResolveDropTarget(const std::string& user) {
@@ -53,8 +92,26 @@ Result<DropTarget> ResolveDropTarget(const std::string& user) {
     return Error{"-Z: no such user \"" + user + "\"", 0};
   }
   DropTarget target{user, found->pw_uid, found->pw_gid};
-  if (target.uid == 0 || (target.uid == geteuid() && target.gid == getegid())) {
+  if (target.uid == 0 || AlreadyThere(target)) {
     return target; // nothing to switch
+  }
+  // Capabilities are per thread and only the main thread can shed its own;
+  // the kernel clears the other threads' sets only when the process leaves
+  // uid 0 (and no securebit tells it not to). So, as in tcpdump, -Z is for
+  // a wgcap started as root.
+  uid_t ruid = 0, euid = 0, suid = 0;
+  getresuid(&ruid, &euid, &suid);
+  if (ruid != 0 && euid != 0 && suid != 0) {
+    return Error{"-Z " + user +
+                     ": only a wgcap started as root switches users (run it as root, "
+                     "or without -Z)",
+                 EPERM};
+  }
+  if (prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) & (1 << SECURE_NO_SETUID_FIXUP)) {
+    return Error{"-Z " + user +
+                     ": the securebit no-setuid-fixup would keep every thread's "
+                     "capabilities across the switch",
+                 EPERM};
   }
   CapabilitySets sets;
   if (!GetCapabilities(sets) || !Effective(sets, CAP_SETUID) || !Effective(sets, CAP_SETGID)) {
@@ -79,7 +136,7 @@ std::optional<DropTarget> ResolveDropUser(const std::string& user, int& exit_cod
 }
 
 Status DropPrivileges(const DropTarget& target, KeepCapability keep) {
-  if (target.uid == 0) {
+  if (target.uid == 0 || AlreadyThere(target)) {
     return {};
   }
   if (initgroups(target.name.c_str(), target.gid) != 0) {
@@ -113,7 +170,7 @@ Status DropPrivileges(const DropTarget& target, KeepCapability keep) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return DropError(target, "PR_SET_NO_NEW_PRIVS", errno);
   }
-  return {};
+  return OtherThreadsHoldNothing(target);
 }
 
 } // namespace wgcap::cli

@@ -19,9 +19,12 @@ struct DropTarget {
   gid_t gid = 0;
 };
 
-// Looks USER up (getpwnam) and checks that this process may switch to it
-// (CAP_SETUID and CAP_SETGID), before anything is attached or created.
-// An unknown user is a usage error (errnum 0); a missing capability EPERM.
+// Looks USER up (getpwnam) and checks that this process may switch to it,
+// before anything is attached or created: it runs as root (only leaving
+// uid 0 makes the kernel empty the other threads' capability sets) and
+// holds CAP_SETUID and CAP_SETGID. An unknown user is a usage error
+// (errnum 0), the rest EPERM. -Z root, or the user wgcap already is: nothing
+// to switch.
 Result<DropTarget> ResolveDropTarget(const std::string& user);
 
 // -Z as the command line gives it: nothing when `user` is empty; else the
@@ -37,9 +40,9 @@ enum class KeepCapability { None, NetAdmin };
 // initgroups, setresgid, setresuid; then the calling thread's permitted and
 // effective sets hold only `keep`, the inheritable and ambient sets nothing,
 // and no_new_privs is set. Other threads lose every capability with the uid
-// change itself (glibc applies it to all threads; only this one kept them).
-// Call it from the thread that will detach. A target uid of 0 (-Z root)
-// changes nothing, as in tcpdump.
+// change itself (glibc applies it to all threads; only this one kept them),
+// which is then checked in /proc/self/task. Call it from the thread that
+// will detach. -Z root changes nothing, as in tcpdump.
 Status DropPrivileges(const DropTarget& target, KeepCapability keep);
 
 } // namespace wgcap::cli
