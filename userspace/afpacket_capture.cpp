@@ -98,6 +98,18 @@ struct AFPacketCapture::Impl {
       return SocketError("socket(AF_PACKET)", errno, interface);
     }
     filter = CompileClassicFilter(options.expression, options.snaplen);
+    if (options.direction != CaptureDirection::InOut) {
+      filter = KeepOnlyDirection(std::move(filter),
+                                 options.direction == CaptureDirection::In ? Direction::Inbound
+                                                                           : Direction::Outbound,
+                                 options.snaplen);
+    }
+    if (options.direction == CaptureDirection::In) {
+      // Linux 4.20+: outgoing packets are not even queued to the socket. The
+      // filter's packet-type check stays: older kernels refuse this option.
+      const int one = 1;
+      (void)setsockopt(socket.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    }
     sock_fprog prog{static_cast<unsigned short>(filter.instructions.size()),
                     filter.instructions.data()};
     if (setsockopt(socket.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {

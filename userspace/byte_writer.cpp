@@ -153,11 +153,41 @@ Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::st
   return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::move(temp)));
 }
 
+Result<std::unique_ptr<AtomicFileWriter>>
+AtomicFileWriter::CreateInPlace(const std::string& path, std::uint32_t uid, std::uint32_t gid) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return Create(path); // a directory (refused), a device or a FIFO
+  }
+  // Read and write: a failed capture is cut back to its complete records.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+  if (fd < 0) {
+    return ErrnoError("create " + path, errno);
+  }
+  if (fchown(fd, uid, gid) != 0) {
+    const int errnum = errno;
+    ::close(fd);
+    return ErrnoError("chown " + path, errnum);
+  }
+  std::unique_ptr<AtomicFileWriter> w(new AtomicFileWriter(fd, path, std::string()));
+  w->regular_in_place_ = true;
+  return w;
+}
+
 AtomicFileWriter::AtomicFileWriter(int fd, std::string path, std::string temp_path)
     : FdWriter(fd, path), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (closed_) {
+    return;
+  }
+  if (regular_in_place_) {
+    // Created for this capture, which never got to Commit: like the
+    // temporary file, it goes (best effort: after -Z the directory may not
+    // let us).
+    Fail(Error{});
+    ::close(fd());
+    ::unlink(path_.c_str());
     return;
   }
   if (temp_path_.empty()) { // written in place: nothing to remove
@@ -211,6 +241,17 @@ Status AtomicFileWriter::Commit() {
 }
 
 Status AtomicFileWriter::CommitCompleteRecords() {
+  if (regular_in_place_ && !committed_ && !closed_) {
+    auto prefix = CompleteRecordsPrefix(fd());
+    if (prefix && ::ftruncate(fd(), static_cast<off_t>(*prefix)) != 0) {
+      prefix = ErrnoError("truncate " + path_, errno);
+    }
+    closed_ = true;
+    committed_ = true;
+    ::close(fd());
+    Fail(Error{"write " + path_ + ": file already committed", EBADF});
+    return prefix ? Status{} : Status(prefix.error());
+  }
   if (committed_ || closed_ || temp_path_.empty()) {
     return Commit();
   }

@@ -120,7 +120,7 @@ bool OwnerRunning(pid_t pid, std::uint32_t prog_id) {
 
 Result<std::unique_ptr<TcAttachment>> TcAttachment::Attach(int ifindex, int ingress_fd,
                                                            int egress_fd, AttachMode mode) {
-  if (ingress_fd < 0 || egress_fd < 0) {
+  if (ingress_fd < 0 && egress_fd < 0) {
     return ErrnoError("attach tc programs on " + InterfaceLabel(ifindex), EBADF, "no program fd");
   }
   std::unique_ptr<TcAttachment> a(new TcAttachment(ifindex));
@@ -157,6 +157,9 @@ Status TcAttachment::AttachTcx(int ingress_fd, int egress_fd, bool& kernel_lacks
   const int prog_fds[2] = {ingress_fd, egress_fd};
   const bpf_attach_type types[2] = {kTcxIngress, kTcxEgress};
   for (int i = 0; i < 2; ++i) {
+    if (prog_fds[i] < 0) {
+      continue; // -Q: this hook stays untouched
+    }
     const int fd = bpf_link_create(prog_fds[i], ifindex_, types[i], nullptr);
     if (fd < 0) {
       const int err = -fd;
@@ -196,12 +199,16 @@ Status TcAttachment::AttachClsact(int ingress_fd, int egress_fd) {
   }
   const int prog_fds[2] = {ingress_fd, egress_fd};
   for (int i = 0; i < 2; ++i) {
+    if (prog_fds[i] < 0) {
+      continue; // -Q: no filter on this hook
+    }
     programs_[i].Reset(fcntl(prog_fds[i], F_DUPFD_CLOEXEC, 0));
     if (!programs_[i].valid()) {
       return ErrnoError(context + ": duplicate program fd", errno);
     }
   }
-  Status filters = AddFilterPair(programs_[0].get(), programs_[1].get());
+  Status filters = AddFilterPair(programs_[0].valid() ? programs_[0].get() : -1,
+                                 programs_[1].valid() ? programs_[1].get() : -1);
   if (!filters.ok()) {
     return Annotate(context, filters.error(), ifindex_);
   }
@@ -220,6 +227,9 @@ Status TcAttachment::AddFilterPair(int ingress_fd, int egress_fd) {
     handle_ = pid << 8 | (g_handle_sequence.fetch_add(1) & 0xff);
     bool taken = false;
     for (int i = 0; i < 2 && !taken; ++i) {
+      if (prog_fds[i] < 0) {
+        continue;
+      }
       Status s =
           netlink_->AddBpfFilter(ifindex_, kHooks[i], kPriority, handle_, prog_fds[i], names[i]);
       if (!s.ok()) {

@@ -46,6 +46,8 @@ public:
   // Attaches ingress_fd on ingress and egress_fd on egress of ifindex (in
   // the calling thread's network namespace). Both are SCHED_CLS programs
   // that return TC_ACT_UNSPEC (tcx: TCX_NEXT) to leave the packet's fate alone.
+  // A hook whose fd is -1 is left untouched (-Q in|out), so only the other
+  // one costs anything; at least one fd must be given.
   // On any failure nothing stays attached. Errors name the operation, the
   // interface, the errno text and a hint (EPERM: the capabilities needed).
   static Result<std::unique_ptr<TcAttachment>> Attach(int ifindex, int ingress_fd, int egress_fd,

@@ -23,6 +23,9 @@ struct AFPacketOptions {
   std::uint32_t buffer_bytes = 4u << 20; // ring size (-B)
   // The expression for the socket filter; empty = pass everything.
   FilterExpression expression;
+  // In: outgoing packets are ignored (PACKET_IGNORE_OUTGOING where the
+  // kernel has it, and the socket filter); Out: only PACKET_OUTGOING passes.
+  CaptureDirection direction = CaptureDirection::InOut;
 };
 
 class AFPacketCapture final : public Capture {

@@ -24,6 +24,7 @@ struct BpfCaptureOptions {
   FilterExpression expression;
   TcAttachKind attach = TcAttachKind::Auto;
   SampleMode sample_mode = SampleMode::Auto;
+  CaptureDirection direction = CaptureDirection::InOut; // In: ingress hook only; Out: egress
 };
 
 class BpfCapture final : public Capture {

@@ -35,6 +35,10 @@ struct KernelCounters {
   std::int64_t seen = 0;
   std::int64_t matched = 0;
   std::int64_t ring_full = 0;
+  // False when the map could not be read: before Linux 6.5, with
+  // kernel.unprivileged_bpf_disabled set, a process without CAP_BPF (wgcap
+  // after -Z) gets EPERM from every bpf() call.
+  bool read = true;
 };
 
 class BpfProgram {

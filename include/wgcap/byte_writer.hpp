@@ -74,6 +74,13 @@ private:
 class AtomicFileWriter final : public FdWriter {
 public:
   static Result<std::unique_ptr<AtomicFileWriter>> Create(const std::string& path);
+  // For a process about to give up root (-Z): `path` itself is created (or
+  // truncated) now, owned by uid:gid, and written in place, as tcpdump does;
+  // the new user may not rename in the directory, but may write its own file.
+  // Commit then only flushes and closes; CommitCompleteRecords cuts the file
+  // back in place; destroyed without either, the file is removed.
+  static Result<std::unique_ptr<AtomicFileWriter>>
+  CreateInPlace(const std::string& path, std::uint32_t uid, std::uint32_t gid);
   ~AtomicFileWriter() override;
 
   // Flushes, closes and renames into place.
@@ -91,6 +98,7 @@ private:
   std::string temp_path_;
   bool committed_ = false;
   bool closed_ = false;
+  bool regular_in_place_ = false; // CreateInPlace: may be cut back on failure
 };
 
 } // namespace wgcap

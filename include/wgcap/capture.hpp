@@ -9,6 +9,11 @@
 
 namespace wgcap {
 
+// Which packets a live capture takes (tcpdump's -Q), selected in the kernel:
+// the bpf backend attaches only that TC hook, the afpacket backend's socket
+// filter rejects the other packet type.
+enum class CaptureDirection { InOut, In, Out };
+
 class Capture {
 public:
   virtual ~Capture() = default;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "wgcap/direction.hpp"
 #include "wgcap/filter_ast.hpp"
 
 namespace wgcap {
@@ -28,6 +29,11 @@ struct ClassicProgram {
 };
 
 ClassicProgram CompileClassicFilter(const FilterExpression& expression, std::uint32_t snaplen);
+
+// -Q in the kernel: `program` behind a check of the packet type, so only
+// incoming packets (keep = Inbound: anything but PACKET_OUTGOING) or only
+// outgoing ones (Outbound) reach it; Unknown returns it unchanged.
+ClassicProgram KeepOnlyDirection(ClassicProgram program, Direction keep, std::uint32_t snaplen);
 
 // One instruction a line, in the style of `tcpdump -d`.
 std::string Disassemble(const std::vector<sock_filter>& program);

@@ -159,6 +159,23 @@ TEST_F(Serve, GroupMemberCapturesWithoutPrivileges) {
       HasSubstr("expr='icmp' exit=0: the packet count (-c) was reached, 6 packets captured"));
 }
 
+// -Q travels with the request: the daemon attaches only that hook.
+TEST_F(Serve, DirectionReachesTheDaemon) {
+  auto daemon = StartDaemon({});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-Q", "out", "-c", "3", "icmp"}),
+                           dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  EXPECT_EQ(test::TcxPrograms(tb_->ns_a, tb_->if_a, test::TcxHook::Ingress), 0);
+  if (test::KernelHasTcx()) {
+    EXPECT_EQ(test::TcxPrograms(tb_->ns_a, tb_->if_a, test::TcxHook::Egress), 1);
+  }
+  Ping(3);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), "[OUT"), 3) << client.Stdout();
+  EXPECT_EQ(Count(client.Stdout(), "[IN"), 0) << client.Stdout();
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
 TEST_F(Serve, MemberWritesAPcapFileLocally) {
   auto daemon = StartDaemon({});
   const std::string out = dir_.File("member.pcap");

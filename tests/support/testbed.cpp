@@ -58,7 +58,7 @@ void InNamespace(const std::string& ns, const std::function<void()>& body) {
   t.join();
 }
 
-int TcxPrograms(const std::string& ns, const std::string& interface) {
+int TcxPrograms(const std::string& ns, const std::string& interface, TcxHook hook) {
   int total = 0;
   if (!KernelHasTcx()) {
     return 0; // nothing can be attached there, and the query says EINVAL
@@ -67,6 +67,9 @@ int TcxPrograms(const std::string& ns, const std::string& interface) {
     const unsigned ifindex = if_nametoindex(interface.c_str());
     ASSERT_NE(ifindex, 0u) << interface;
     for (int type : {46, 47}) { // BPF_TCX_INGRESS, BPF_TCX_EGRESS
+      if ((hook == TcxHook::Ingress && type != 46) || (hook == TcxHook::Egress && type != 47)) {
+        continue;
+      }
       __u32 ids[64] = {};
       __u32 count = 64;
       ASSERT_EQ(bpf_prog_query(static_cast<int>(ifindex), static_cast<bpf_attach_type>(type), 0,

@@ -45,7 +45,9 @@ private:
 // sockets it opens live there. Fails the test when the namespace is missing.
 void InNamespace(const std::string& ns, const std::function<void()>& body);
 
+enum class TcxHook { Both, Ingress, Egress };
+
 // Programs attached on the tcx hooks of `interface` in namespace `ns`.
-int TcxPrograms(const std::string& ns, const std::string& interface);
+int TcxPrograms(const std::string& ns, const std::string& interface, TcxHook hook = TcxHook::Both);
 
 } // namespace wgcap::test

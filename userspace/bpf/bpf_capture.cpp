@@ -93,6 +93,9 @@ struct BpfCapture::Impl {
 
   void PublishCounters() {
     const KernelCounters c = program->ReadCounters();
+    if (!c.read) {
+      return; // keep the last counts rather than publish zeros
+    }
     session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0, filter.exact ? 0 : c.matched);
   }
 
@@ -155,8 +158,10 @@ struct BpfCapture::Impl {
     if (auto started_ring = ring->Start(); !started_ring) {
       return started_ring;
     }
-    auto attached = TcAttachment::Attach(ifindex, program->ingress_fd(), program->egress_fd(),
-                                         ToAttachMode(options.attach));
+    const CaptureDirection d = options.direction;
+    auto attached = TcAttachment::Attach(
+        ifindex, d == CaptureDirection::Out ? -1 : program->ingress_fd(),
+        d == CaptureDirection::In ? -1 : program->egress_fd(), ToAttachMode(options.attach));
     if (!attached) {
       ring->StopThread();
       return attached.error();

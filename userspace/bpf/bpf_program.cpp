@@ -194,10 +194,12 @@ KernelCounters BpfProgram::ReadCounters() const {
   const int fd = bpf_map__fd(skeleton_->skel->maps.wgcap_counters);
   std::int64_t* out[] = {&c.seen, &c.matched, &c.ring_full};
   for (std::uint32_t key = 0; key < WGCAP_COUNTER_MAX; ++key) {
-    if (bpf_map_lookup_elem(fd, &key, values.data()) == 0) {
-      for (auto v : values) {
-        *out[key] += static_cast<std::int64_t>(v);
-      }
+    if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
+      c.read = false;
+      continue;
+    }
+    for (auto v : values) {
+      *out[key] += static_cast<std::int64_t>(v);
     }
   }
   return c;

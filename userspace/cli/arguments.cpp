@@ -377,6 +377,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (!args.interface.empty() && !args.read_file.empty()) {
     return Usage("-i and -r exclude each other: capture live or read a file");
   }
+  if (args.list_interfaces) {
+    return args; // -D lists the interfaces; nothing else applies
+  }
   if (args.dump) {
     return args; // -d prints the compiled filter; no capture source needed
   }
@@ -391,6 +394,9 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   }
   if (!args.connect.empty() && args.interface.empty()) {
     return Usage("--connect captures live through wgcap serve: give -i IFACE");
+  }
+  if (!args.connect.empty() && !args.drop_user.empty()) {
+    return Usage("-Z has no use with --connect: the client holds no privileges to drop");
   }
   if (!args.connect.empty() && rotating) {
     return Usage("-C, -G and -W are not available with --connect");
@@ -424,6 +430,13 @@ options:
                cooked captures are reduced to their IP packets
   --mode M     capture backend: auto (default: bpf, else afpacket), bpf,
                afpacket
+  -Q DIR       in, out or inout (default): capture one direction only,
+               chosen in the kernel (bpf attaches just that hook)
+  -Z USER      once attached and the output is open, run as USER keeping
+               only what detaching needs (CAP_NET_ADMIN with clsact);
+               -w FILE is then USER's and written in place
+  -D, --list-interfaces
+               list the interfaces (WireGuard ones marked) and exit
   --duration D stop after D (30s, 5m, 1h, 250ms)
   -B MIB       kernel ring buffer size (default 4)
   -C MB        flight recorder: start a new file before one passes MB million

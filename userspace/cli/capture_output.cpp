@@ -70,7 +70,9 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
         out = pcap_stdout_.get();
       }
     } else {
-      auto file = AtomicFileWriter::Create(args.write_file);
+      auto file =
+          owner_ ? AtomicFileWriter::CreateInPlace(args.write_file, owner_->first, owner_->second)
+                 : AtomicFileWriter::Create(args.write_file);
       if (!file) {
         return file.error();
       }

@@ -3,8 +3,11 @@
 // atomically) or stdout, and text on stdout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "cli/arguments.hpp"
 #include "wgcap/byte_writer.hpp"
@@ -21,6 +24,11 @@ public:
   // with the arguments' matcher, snap length, count and text options.
   // `stdout_writer` replaces the process's stdout (wgcap serve streams to
   // its client).
+  // -Z: a single -w FILE is created now, owned by uid:gid, and written in
+  // place (the user may not rename in its directory). Rotated files are
+  // created later, after the drop, by that user. Call before OpenSession.
+  void OwnFileAs(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
+
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
                                                ByteWriter* stdout_writer = nullptr);
@@ -38,6 +46,7 @@ private:
   std::unique_ptr<PcapngWriter> pcapng_;
   std::unique_ptr<FdWriter> text_stdout_;
   std::unique_ptr<RotatingFileSink> rotating_;
+  std::optional<std::pair<uid_t, gid_t>> owner_;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

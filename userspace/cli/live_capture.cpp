@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "cli/capture_output.hpp"
@@ -34,6 +35,18 @@ std::string FirstLine(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
+CaptureDirection DirectionOf(Hooks hooks) {
+  switch (hooks) {
+  case Hooks::In:
+    return CaptureDirection::In;
+  case Hooks::Out:
+    return CaptureDirection::Out;
+  case Hooks::InOut:
+    break;
+  }
+  return CaptureDirection::InOut;
+}
+
 // The bpf backend where it can run; under --mode auto, AF_PACKET with one
 // line naming why not.
 Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& session,
@@ -44,6 +57,7 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
     options.snaplen = args.snaplen;
     options.ring_bytes = args.buffer_mib << 20;
     options.expression = expression;
+    options.direction = DirectionOf(args.hooks);
     // Not an option users need: the kernel decides (tcx where it has it).
     // Tests and the kernel matrix force the clsact path with it.
     if (const char* attach = std::getenv("WGCAP_TC_ATTACH"); attach != nullptr) {
@@ -75,6 +89,7 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
   options.snaplen = args.snaplen;
   options.buffer_bytes = args.buffer_mib << 20;
   options.expression = expression;
+  options.direction = DirectionOf(args.hooks);
   auto afpacket = std::make_unique<AFPacketCapture>(args.interface, session, std::move(options));
   if (auto started = afpacket->Start(); !started) {
     return started.error();
@@ -82,10 +97,22 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
   return std::unique_ptr<Capture>(std::move(afpacket));
 }
 
+// -Z: from here on the user; only clsact's filters need a privilege
+// (CAP_NET_ADMIN) to be removed at exit.
+Status DropAfterAttach(const DropTarget& target, const Capture& capture) {
+  const bool clsact = capture.backend_name() == "bpf/tc";
+  return DropPrivileges(target, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
+}
+
 } // namespace
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
-  const ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
+  ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
+  if (args.hooks != Hooks::InOut) { // what the afpacket backend attaches with -Q
+    classic = KeepOnlyDirection(std::move(classic),
+                                args.hooks == Hooks::In ? Direction::Inbound : Direction::Outbound,
+                                args.snaplen);
+  }
   const KernelFilterProgram kernel = CompileKernelFilter(matcher.expression());
   std::printf("expression: %s\n",
               matcher.MatchesAll() ? "(all packets)" : ToString(matcher.expression()).c_str());
@@ -120,6 +147,9 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     return 1;
   };
   CaptureOutput output;
+  if (control.drop != nullptr) {
+    output.OwnFileAs(control.drop->uid, control.drop->gid);
+  }
   auto session = output.OpenSession(args, matcher, io.output);
   if (!session) {
     return fail(session.error());
@@ -127,6 +157,13 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   auto capture = StartBackend(args, **session, matcher->expression(), say);
   if (!capture) {
     return fail(capture.error());
+  }
+  if (control.drop != nullptr) {
+    if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
+      (*capture)->Stop();
+      (*session)->Stop();
+      return fail(dropped.error());
+    }
   }
   if (!(*capture)->filter_note().empty()) {
     say("wgcap: note: " + (*capture)->filter_note() + "\n");
@@ -195,10 +232,17 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
 }
 
 int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
+  // Before anything is attached or created: an unknown user is a usage error.
+  int exit_code = 0;
+  const std::optional<DropTarget> drop = ResolveDropUser(args.drop_user, exit_code);
+  if (exit_code != 0) {
+    return exit_code;
+  }
   // Before any thread exists, so the signals reach only the signalfd.
   CaptureSignals signals;
   LiveCaptureIo io;
   LiveCaptureControl control;
+  control.drop = drop ? &*drop : nullptr;
   control.should_stop = [&signals](bool& print_counts) -> const char* {
     switch (signals.Wait(kTickMs)) {
     case SignalEvent::Stop:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/arguments.hpp"
+#include "cli/privilege_drop.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/filter_parser.hpp"
 
@@ -26,6 +27,9 @@ struct LiveCaptureIo {
 // a client gone); setting `print_counts` prints the counts so far (SIGUSR1).
 struct LiveCaptureControl {
   std::function<const char*(bool& print_counts)> should_stop;
+  // -Z: the output file is made this user's, and once the hooks are
+  // attached the process becomes that user (never set by wgcap serve).
+  const DropTarget* drop = nullptr;
 };
 
 // The capture loop itself, for RunLiveCapture and wgcap serve. `end_reason`

@@ -6,6 +6,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/connect_client.hpp"
+#include "cli/interface_list.hpp"
 #include "cli/live_capture.hpp"
 #include "cli/offline_capture.hpp"
 #include "cli/parity_check.hpp"
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
   if (args->version) {
     std::printf("wgcap %s\n", WGCAP_VERSION);
     return 0;
+  }
+  if (args->list_interfaces) {
+    return wgcap::cli::RunListInterfaces();
   }
   auto matcher = wgcap::ParseFilter(args->expression);
   if (!matcher) {

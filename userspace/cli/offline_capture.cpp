@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/capture_output.hpp"
+#include "cli/privilege_drop.hpp"
 #include "cli/stats_json.hpp"
 #include "wgcap/pcap_reader.hpp"
 #include "wgcap/session.hpp"
@@ -34,6 +35,12 @@ const char* LinkTypeName(std::uint32_t link_type) {
 } // namespace
 
 int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
+  // -Z with -r, as in tcpdump: checked first, dropped once input and output are open.
+  int exit_code = 0;
+  const std::optional<DropTarget> drop = ResolveDropUser(args.drop_user, exit_code);
+  if (exit_code != 0) {
+    return exit_code;
+  }
   auto input = ByteReader::OpenFile(args.read_file);
   if (!input) {
     return Fail(input.error());
@@ -54,9 +61,18 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
                (*reader)->snaplen());
 
   CaptureOutput output;
+  if (drop) {
+    output.OwnFileAs(drop->uid, drop->gid);
+  }
   auto session = output.OpenSession(args, std::move(matcher));
   if (!session) {
     return Fail(session.error());
+  }
+  if (drop) {
+    if (auto dropped = DropPrivileges(*drop, KeepCapability::None); !dropped) {
+      (*session)->Stop();
+      return Fail(dropped.error());
+    }
   }
 
   FileRecord record;

@@ -332,6 +332,10 @@ private:
     if (args->interface.empty() || !args->read_file.empty() || args->parity_check || args->dump) {
       return refuse("a request captures live: give -i IFACE (not -r, -d or --parity-check)", 2);
     }
+    if (!args->drop_user.empty()) {
+      return refuse("-Z is not available through wgcap serve (the daemon's privileges are its own)",
+                    2);
+    }
     if (!args->write_file.empty() && args->write_file != "-") {
       return refuse("the client writes files; the capture is streamed", 2);
     }

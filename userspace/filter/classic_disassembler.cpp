@@ -27,6 +27,9 @@ std::string Operand(const sock_filter& f) {
     std::snprintf(buf, sizeof buf, "#%u", f.k);
     return buf;
   case BPF_ABS:
+    if (f.k == static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)) {
+      return "#pkttype"; // -Q: the ancillary load of the packet type
+    }
     std::snprintf(buf, sizeof buf, "[%u]", f.k);
     return buf;
   case BPF_IND:
