@@ -248,41 +248,17 @@ private:
     return Add(n);
   }
 
-  // Words that begin a primitive; any other word in operand position is a
-  // bare ID.
-  static bool IsPrimitiveKeyword(const std::string& k) {
-    static constexpr const char* kWords[] = {"src",       "dst",   "host", "net",    "port",
-                                             "portrange", "proto", "less", "greater"};
-    return filter::ProtoQualifier(k).has_value() ||
-           std::find_if(std::begin(kWords), std::end(kWords),
-                        [&](const char* w) { return k == w; }) != std::end(kWords);
-  }
-  static std::optional<filter::QualKind> KindWord(const std::string& k) {
-    if (k == "host") {
-      return filter::QualKind::Host;
-    }
-    if (k == "net") {
-      return filter::QualKind::Net;
-    }
-    if (k == "port") {
-      return filter::QualKind::Port;
-    }
-    if (k == "portrange") {
-      return filter::QualKind::PortRange;
-    }
-    return std::nullopt;
-  }
   bool AtHeadWord() const {
     if (Peek().kind != TokenKind::Word) {
       return false;
     }
     const std::string k = Lower(Peek().text);
-    return k == "src" || k == "dst" || k == "proto" || KindWord(k).has_value();
+    return k == "src" || k == "dst" || k == "proto" || filter::KindWord(k).has_value();
   }
 
   int ParseTerm() {
     const std::string k = Lower(Peek().text);
-    if (IsPrimitiveKeyword(k)) {
+    if (filter::IsPrimitiveKeyword(k)) {
       return ParsePrimitive();
     }
     return ParseBareId();
@@ -319,7 +295,7 @@ private:
         last = ParseDirection(&q);
       }
       if (Peek().kind == TokenKind::Word) {
-        if (const auto kind = KindWord(Lower(Peek().text))) {
+        if (const auto kind = filter::KindWord(Lower(Peek().text))) {
           last = Take();
           q.kind = *kind;
         }
@@ -418,26 +394,8 @@ private:
     return std::make_pair(text, v.column);
   }
 
-  static std::string MissingValue(const filter::Qualifiers& q, const Token& after) {
-    switch (q.kind) {
-    case filter::QualKind::Host:
-      return "expected an address after \"host\", got ";
-    case filter::QualKind::Net:
-      return "expected a prefix after \"net\", got ";
-    case filter::QualKind::Port:
-    case filter::QualKind::PortRange:
-      return "expected a port, got ";
-    case filter::QualKind::Proto:
-      return "expected a protocol number after \"proto\", got ";
-    case filter::QualKind::Default:
-      break;
-    }
-    return "expected host, net, port, portrange or an address after \"" + std::string(after.text) +
-           "\", got ";
-  }
-
   bool ReadId(const filter::Qualifiers& q, const Token& after, filter::IdText* id) {
-    const auto word = ReadWord(MissingValue(q, after));
+    const auto word = ReadWord(filter::MissingValue(q, after.text));
     if (!word) {
       return false;
     }

@@ -33,6 +33,14 @@ std::optional<QualProto> ProtoQualifier(std::string_view lower_word);
 const char* ProtoName(QualProto proto);
 // The term a protocol qualifier stands for on its own (`tcp`, `ip6`).
 Term ProtoTerm(QualProto proto);
+// "host" → Host, ..., "portrange" → PortRange; nullopt otherwise.
+std::optional<QualKind> KindWord(std::string_view lower_word);
+// A word that begins a primitive; any other word in operand position is a
+// bare ID.
+bool IsPrimitiveKeyword(std::string_view lower_word);
+// "expected ... after \"host\", got " for an ID that is missing; `after` is
+// the last qualifier written.
+std::string MissingValue(const Qualifiers& q, std::string_view after);
 
 // The ID as written. `high` is the upper end of a port range ("1-100",
 // "1 - 100", "ftp-telnet"); `mask` the netmask of "net A mask M".
