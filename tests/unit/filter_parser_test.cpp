@@ -98,7 +98,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"src", "column 4: expected host, net, port, portrange or an address after \"src\", got "
                    "end of input"},
         Bad{"dst (",
-            "column 5: expected host, net, port, portrange or an address after \"dst\", got \"(\""},
+            "column 6: expected a value to take the qualifiers before \"(\", got end of input"},
         Bad{"src banana", "column 5: invalid address \"banana\""},
         Bad{"hots 192.0.2.1", "column 1: unknown keyword \"hots\" (expected host, net, port, "
                               "portrange, src, dst, tcp, "

@@ -80,6 +80,12 @@ INSTANTIATE_TEST_SUITE_P(
         Same{"host 192.0.2.1 or 80", "host 192.0.2.1 or host 0.0.0.80"},
         Same{"port 80 or 443 or host 192.0.2.1 or 192.0.2.2",
              "port 80 or port 443 or host 192.0.2.1 or host 192.0.2.2"},
+        // A bracket (or not) right after the qualifiers: each value inside takes them.
+        Same{"host (192.0.2.1 or 192.0.2.2)", "host 192.0.2.1 or host 192.0.2.2"},
+        Same{"tcp dst port (80 or 443) or 22",
+             "tcp dst port 80 or tcp dst port 443 or tcp dst port 22"},
+        Same{"port not 22", "not port 22"},
+        Same{"src (192.0.2.1 and not 192.0.2.2)", "src 192.0.2.1 and not src 192.0.2.2"},
         // After a bracketed expression, the qualifiers are again those from before it.
         Same{"port 22 or (tcp) or 80", "port 22 or tcp or port 80"},
         Same{"port 22 or (host 192.0.2.1) or 80", "port 22 or host 192.0.2.1 or port 80"}));
@@ -159,6 +165,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"(host 192.0.2.1 or 192.0.2.2) or 192.0.2.3",
             "column 34: expected a keyword before \"192.0.2.3\" (for example \"host "
             "192.0.2.3\" or \"net 192.0.2.3\")"},
+        Bad{"host (192.0.2.1 or tcp)",
+            "column 20: expected a value to take the qualifiers before \"(\", got \"tcp\""},
         Bad{"host 192.0.2.1 or banana", "column 19: invalid address \"banana\""},
         Bad{"src or dst", "column 11: expected host, net, port, portrange or an address after "
                           "\"dst\", got end of input"}));

@@ -224,6 +224,11 @@ private:
       c.proto = proto.empty() ? "" : proto.substr(0, proto.size() - 1);
     }
     context_ = c;
+    if (r_.Chance(8)) { // "host (A or B)", "port not 22"
+      return text + (r_.Chance(30) ? Not() + Id() : "(" + Sequence(r_.Uniform(1, 2), [&](bool) {
+                                                      return Id();
+                                                    }) + ")");
+    }
     return text + Id();
   }
 

@@ -235,9 +235,11 @@ private:
       return inner;
     }
     if (t.kind != TokenKind::Word || IsAnd() || IsOr()) {
-      return Fail(t, "expected an expression, got " + Describe(t));
+      return Fail(t, ids_only_ > 0 ? "expected a value to take the qualifiers before \"(\", got " +
+                                         Describe(t)
+                                   : "expected an expression, got " + Describe(t));
     }
-    return ParseTerm();
+    return ParseTerm(depth);
   }
 
   int AddTerm(const Term& term, int column) {
@@ -256,16 +258,20 @@ private:
     return k == "src" || k == "dst" || k == "proto" || filter::KindWord(k).has_value();
   }
 
-  int ParseTerm() {
+  int ParseTerm(int depth) {
     const std::string k = Lower(Peek().text);
     if (filter::IsPrimitiveKeyword(k)) {
-      return ParsePrimitive();
+      if (ids_only_ > 0) { // libpcap: "host (A or B)" holds values only
+        return Fail(Peek(), "expected a value to take the qualifiers before \"(\", got " +
+                                Describe(Peek()));
+      }
+      return ParsePrimitive(depth);
     }
     return ParseBareId();
   }
 
   // `[proto] [dir] [kind] ID`, or a lone protocol, `less N`, `greater N`.
-  int ParsePrimitive() {
+  int ParsePrimitive(int depth) {
     const Token first = Take();
     const std::string k = Lower(first.text);
     if (k == "less" || k == "greater") {
@@ -303,6 +309,16 @@ private:
     }
     ctx_ = q;
     ctx_->proto_column = 0;
+    if (Peek().kind == TokenKind::LParen || Peek().kind == TokenKind::Bang || IsWord("not")) {
+      // "host (A or B)", "port not 22": every value inside takes these
+      // qualifiers, as in libpcap's grammar.
+      ++ids_only_;
+      const int group = ParseUnary(depth + 1);
+      --ids_only_;
+      ctx_ = q;
+      ctx_->proto_column = 0;
+      return group;
+    }
     filter::IdText id;
     if (!ReadId(q, last, &id)) {
       return -1;
@@ -449,6 +465,7 @@ private:
   // protocol, less/greater, or at the start.
   std::optional<filter::Qualifiers> ctx_;
   AndChain and_;
+  int ids_only_ = 0; // inside "host (A or B)": values only
 };
 
 } // namespace
