@@ -122,14 +122,13 @@ private:
     return left;
   }
 
-  // Where the first "and" of the last and-chain parsed sits: the token that
-  // ends its first operand and the operator (or, for juxtaposition, the
+  // Where the first "and" of the last and-chain parsed sits: one past its
+  // first operand's last token, and the operator (for juxtaposition, the
   // second operand's first token).
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   struct AndChain {
-    std::size_t first_end = kNone; // one past the first operand's last token
+    std::size_t first_end = kNone;
     std::size_t op = kNone;
-    bool juxtaposed = false;
   };
 
   int ParseAnd(int depth) {
@@ -141,7 +140,7 @@ private:
         break;
       }
       if (chain.op == kNone) {
-        chain = AndChain{pos_, pos_, !explicit_and};
+        chain = AndChain{pos_, pos_};
       }
       if (explicit_and) {
         const Token op = Take();
@@ -169,7 +168,8 @@ private:
   }
 
   // "a or b and c": ours is "a or (b and c)", tcpdump's, with equal
-  // precedence left to right, "(a or b) and c". One warning per such "or".
+  // precedence left to right, "(a or b) and c". At most one warning per
+  // bracket level: the first "or" whose right side holds an "and".
   void WarnPrecedence(std::size_t start, std::size_t or_op, const AndChain& chain) {
     const std::string left(Slice(start, or_op));
     const std::string op(tokens_[or_op].text);
