@@ -47,6 +47,7 @@ INSTANTIATE_TEST_SUITE_P(
         Same{"tcp port 443", "tcp and port 443"}, Same{"ip proto 47", "ip and proto 47"},
         Same{"ip6 proto 17", "ip6 and udp"}, Same{"net 10.0.0.0 mask 255.0.0.0", "net 10.0.0.0/8"},
         Same{"src net 192.0.2.0 mask 255.255.255.128", "src net 192.0.2.0/25"},
+        Same{"net ::ffff:198.51.100.0 mask 255.255.255.0", "net 198.51.100.0/24"},
         Same{"net 10", "net 10.0.0.0/8"}, Same{"net 2560", "net 10.0.0.0/16"},
         Same{"src 10", "src host 0.0.0.10"}, Same{"host 167772162", "host 10.0.0.2"},
         Same{"portrange 200", "portrange 200-200"}, Same{"portrange 100-1", "portrange 1-100"}));

@@ -185,8 +185,8 @@ std::optional<IpPrefix> Builder::ParseMasked(bool* is_net) {
     return std::nullopt;
   }
   *is_net = true;
-  auto prefix = IpPrefix::Parse(id_.text + "/" + std::to_string(length));
-  return prefix;
+  // From the address as parsed: an IPv4-mapped one is IPv4 by now.
+  return IpPrefix::Parse(address->ToString() + "/" + std::to_string(length));
 }
 
 // A bare number, as libpcap 1.10 reads it: a 32-bit IPv4 host (`src 10` is
