@@ -374,6 +374,10 @@ TEST(TcpdumpQualifierDifferential, InProcessAgreesWithLibpcap) {
       const bool got = ours.value()->Match(packet, static_cast<std::uint32_t>(packet.size()));
       ++verdicts;
       matched_here += want ? 1 : 0;
+      if (theirs.rejects_all() && got) {
+        note("\"" + expression + "\": libpcap rejects all packets, wgcap matches " +
+             Summary(packet));
+      }
       if (want != got) {
         note("\"" + expression + "\" (" + ToString(ours.value()->expression()) + "): libpcap " +
              (want ? "true" : "false") + ", wgcap " + (got ? "true" : "false") + " on " +
