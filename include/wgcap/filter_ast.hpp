@@ -52,6 +52,9 @@ struct FilterExpression {
   std::vector<FilterNode> nodes;
   int root = -1;
   std::string source;
+  // Readings a tcpdump user may not expect, each "column N: ...", for the
+  // caller to show (the CLI prints them on stderr); the parse goes on.
+  std::vector<std::string> warnings;
 
   bool empty() const noexcept { return root < 0; }
   const FilterNode& node(int i) const { return nodes[static_cast<std::size_t>(i)]; }

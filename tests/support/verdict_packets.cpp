@@ -159,6 +159,31 @@ const std::vector<std::pair<std::string, std::string>>& VerdictRows() {
       {"proto 6 and not port 443", "o4 x6 trunc4"},
       {"not not tcp", "t4 o4 t6 x6 trunc4"},
       {"udp and (port 53 or port 5353) and not ip6", "u4 f4a"},
+      // qualifier chains, inheritance, service names, masks (SPEC 1
+      // "Qualifiers, as tcpdump reads them"): desugared, so every evaluator
+      // must agree on them too
+      {"not tcp dst port 443",
+       "u4 i4 o4 f4a f4b g4 sc4 trunc4 t6 u6 c6 x6 x6f x6long x6trunc v6mapped arp empty"},
+      {"ip6 src host 2001:db8::1", "t6 c6"},
+      {"udp src or dst portrange 50-60", "u4 u6"},
+      {"src and dst net 192.0.2.0/24", "o4"},
+      {"src and dst port 5353", "f4a"},
+      {"ip6 src or dst net 2001:db8::/126", "t6 u6 c6 x6 x6f v6mapped"},
+      {"port 443 or 53", "t4 u4 t6 u6"},
+      {"host 192.0.2.9 or 2001:db8::3", "o4 x6"},
+      {"not host 192.0.2.9 and 192.0.2.1", "t4 u4 i4 f4a f4b g4 trunc4"},
+      {"tcp dst port 443 or 40000", "t4 o4"},
+      {"port 443 and not 1234", "t6"},
+      {"host 192.0.2.9 or (203.0.113.7 or 2001:db8::3)", "o4 sc4 x6"},
+      {"portrange 1-100 or 443", "t4 u4 o4 sc4 t6 u6 x6"},
+      {"udp port 53 or tcp port 22", "u4 u6 o4"},
+      {"net 198.51.100.0 mask 255.255.255.0", "t4 i4 g4 trunc4"},
+      {"port domain", "u4 u6"},
+      {"port https", "t4 t6"},
+      {"port ssh", "o4"},
+      {"port http", "x6"},
+      {"ip proto 47", "g4"},
+      {"ip6 proto 6", "t6 x6"},
   };
   return rows;
 }

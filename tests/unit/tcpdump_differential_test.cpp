@@ -20,39 +20,28 @@
 //   numbers in hex or octal.
 // Where libpcap's optimizer contradicts libpcap's own unoptimized program, the
 // unoptimized one is the reference (see LibpcapFilter).
-#include <arpa/inet.h>
-#include <pcap/pcap.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
-#include <exception>
-#include <memory>
-#include <random>
 #include <span>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "support/libpcap_reference.hpp"
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
-#include "wgcap/byte_writer.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/packet_parse.hpp"
-#include "wgcap/pcap_writer.hpp"
 
 namespace wgcap::test {
 namespace {
 
 // Fixed so a failure reproduces; every failure message prints it.
 constexpr std::uint32_t kSeed = 0x57c0ffee;
-
-using Bytes = std::vector<std::uint8_t>;
 
 // Small address pools so host/net terms hit often; the addresses differ in
 // early, middle and late bits so prefixes of every length split them.
@@ -68,29 +57,9 @@ constexpr std::array<std::uint16_t, 12> kPortPool = {22,   53,   80,   443,  999
                                                      1500, 1999, 2000, 2001, 8080, 65535};
 constexpr std::array<std::uint8_t, 3> kOtherProtocols = {47, 50, 89}; // GRE, ESP, OSPF
 
-class Random {
-public:
-  explicit Random(std::uint32_t seed) : rng_(seed) {}
-
-  int Uniform(int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng_); }
-  bool Chance(int percent) { return Uniform(0, 99) < percent; }
-  template <typename T, std::size_t N> T Pick(const std::array<T, N>& pool) {
-    return pool[static_cast<std::size_t>(Uniform(0, static_cast<int>(N) - 1))];
-  }
-  Bytes RandomBytes(std::size_t n) {
-    Bytes out(n);
-    for (auto& b : out) {
-      b = static_cast<std::uint8_t>(Uniform(0, 255));
-    }
-    return out;
-  }
-  std::uint16_t Port() {
-    return Chance(60) ? Pick(kPortPool) : static_cast<std::uint16_t>(Uniform(1, 65535));
-  }
-
-private:
-  std::mt19937 rng_;
-};
+std::uint16_t Port(Random& r) {
+  return r.Chance(60) ? r.Pick(kPortPool) : static_cast<std::uint16_t>(r.Uniform(1, 65535));
+}
 
 // A packet inside the shared subset: IPv4 or IPv6 without extension headers,
 // never truncated, at least 8 bytes of transport header.
@@ -100,9 +69,9 @@ Bytes RandomPacket(Random& r) {
                        : PacketBuilder::Ipv6(r.Pick(kIpv6Pool), r.Pick(kIpv6Pool));
   const int kind = r.Uniform(0, 99);
   if (kind < 35) {
-    b.Tcp(r.Port(), r.Port());
+    b.Tcp(Port(r), Port(r));
   } else if (kind < 65) {
-    b.Udp(r.Port(), r.Port());
+    b.Udp(Port(r), Port(r));
   } else if (kind < 80) {
     const auto id = static_cast<std::uint16_t>(r.Uniform(0, 65535));
     v4 ? b.Icmp(8, 0, id, 1) : b.Icmp6(128, 0, id, 1);
@@ -126,18 +95,6 @@ Bytes RandomPacket(Random& r) {
     }
   }
   return b.Build();
-}
-
-std::string MaskedPrefix(const std::string& address, int length) {
-  const bool v4 = address.find(':') == std::string::npos;
-  std::array<std::uint8_t, 16> bytes{};
-  inet_pton(v4 ? AF_INET : AF_INET6, address.c_str(), bytes.data());
-  for (int bit = length; bit < (v4 ? 32 : 128); ++bit) {
-    bytes[static_cast<std::size_t>(bit / 8)] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
-  }
-  std::array<char, INET6_ADDRSTRLEN> text{};
-  inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data(), text.data(), text.size());
-  return std::string(text.data()) + "/" + std::to_string(length);
 }
 
 // Random fully bracketed expressions over the shared subset.
@@ -169,8 +126,8 @@ private:
   std::string Net() { return Net(r_.Chance(50)); }
 
   std::string PortRange() {
-    int low = r_.Port();
-    int high = r_.Chance(50) ? std::min(65535, low + r_.Uniform(0, 1500)) : r_.Port();
+    int low = Port(r_);
+    int high = r_.Chance(50) ? std::min(65535, low + r_.Uniform(0, 1500)) : Port(r_);
     if (low > high) {
       std::swap(low, high);
     }
@@ -191,16 +148,15 @@ private:
     return r_.Pick(kEndpoint);
   }
 
-  // "tcp port 443", "udp src port 53", "ip6 net P": in tcpdump one term
-  // restricted to that protocol, here juxtaposition ("tcp and port 443"):
-  // the same packets. Bracketed, because `not tcp port 443` is `not` of the
-  // whole term in tcpdump but `(not tcp) and port 443` here. The family
-  // matches the address: tcpdump rejects `ip host 2001:db8::1`.
+  // "tcp port 443", "udp src port 53", "ip6 net P": one term restricted to
+  // that protocol in both (tcpdump_qualifier_differential_test covers the
+  // qualifier forms, unbracketed and inherited). The family matches the
+  // address: both reject `ip host 2001:db8::1`.
   std::string QualifiedTerm() {
     if (r_.Chance(50)) {
       const std::string qualifier = r_.Chance(50) ? "tcp " : "udp ";
       return "(" + qualifier + Endpoint() +
-             (r_.Chance(70) ? "port " + std::to_string(r_.Port()) : "portrange " + PortRange()) +
+             (r_.Chance(70) ? "port " + std::to_string(Port(r_)) : "portrange " + PortRange()) +
              ")";
     }
     const bool v4 = r_.Chance(50);
@@ -230,7 +186,7 @@ private:
       return Endpoint() + "net " + Net();
     case 5:
     case 6:
-      return Endpoint() + "port " + std::to_string(r_.Port());
+      return Endpoint() + "port " + std::to_string(Port(r_));
     case 7:
       return Endpoint() + "portrange " + PortRange();
     case 8:
@@ -251,118 +207,12 @@ private:
   std::vector<std::uint32_t> lengths_;
 };
 
-std::string Hex(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  char buf[3];
-  for (const auto b : bytes) {
-    std::snprintf(buf, sizeof buf, "%02x", b);
-    out += buf;
-  }
-  return out;
-}
-
-// What our parse saw, so a mismatch report is readable without a decoder.
-std::string Summary(std::span<const std::uint8_t> bytes) {
-  const ParsedPacket p = ParsePacket(bytes);
-  std::string out = "IPv" + std::to_string(p.family) + " proto " + std::to_string(p.protocol) +
-                    " len " + std::to_string(p.original_length);
-  if (p.has_ports) {
-    out += " ports " + std::to_string(p.src_port) + ">" + std::to_string(p.dst_port);
-  }
-  if (p.is_fragment) {
-    out += " fragment offset " + std::to_string(p.fragment_offset);
-  }
-  return out;
-}
-
-struct PcapCloser {
-  void operator()(pcap_t* p) const { pcap_close(p); }
-};
-using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
-
-// libpcap's optimizer refuses an expression it proves can never match
-// (`ip6 and host 192.0.2.1`) with this error, and tcpdump exits 1. That is
-// libpcap declining to run a filter, not a different selection: wgcap accepts
-// the expression and selects nothing.
-constexpr std::string_view kRejectsAll = "expression rejects all packets";
-
-// One compiled classic BPF program.
-class BpfProgram {
-public:
-  BpfProgram(pcap_t* dead, const std::string& expression, bool optimize) {
-    ok_ = pcap_compile(dead, &program_, expression.c_str(), optimize ? 1 : 0,
-                       PCAP_NETMASK_UNKNOWN) == 0;
-    if (!ok_) {
-      error_ = pcap_geterr(dead);
-    }
-  }
-  ~BpfProgram() {
-    if (ok_) {
-      pcap_freecode(&program_);
-    }
-  }
-  BpfProgram(const BpfProgram&) = delete;
-  BpfProgram& operator=(const BpfProgram&) = delete;
-
-  bool ok() const noexcept { return ok_; }
-  const std::string& error() const noexcept { return error_; }
-  bool Matches(std::span<const std::uint8_t> packet) const {
-    pcap_pkthdr header{};
-    header.caplen = header.len = static_cast<bpf_u_int32>(packet.size());
-    return pcap_offline_filter(&program_, &header, packet.data()) != 0;
-  }
-
-private:
-  bpf_program program_{};
-  bool ok_ = false;
-  std::string error_;
-};
-
-// An expression compiled by libpcap both ways. The reference verdict is the
-// unoptimized program's: it is gencode's direct translation of the
-// documented semantics. libpcap 1.10's optimizer miscompiles some
-// expressions that mix `less`/`greater` with address and family tests, e.g.
-// `dst host 2001:db8::5 or ip or greater 51 or ip6` rejects a 48-byte IPv6
-// packet although `ip6` is one of its disjuncts (the unoptimized program
-// accepts it). Where the two libpcap programs disagree, the optimized one is
-// wrong, so wgcap is held to the unoptimized one and to the optimized one
-// everywhere else.
-class LibpcapFilter {
-public:
-  LibpcapFilter(pcap_t* dead, const std::string& expression)
-      : plain_(dead, expression, false), optimized_(dead, expression, true) {}
-
-  bool ok() const noexcept { return plain_.ok() && (optimized_.ok() || rejects_all()); }
-  std::string error() const { return plain_.ok() ? optimized_.error() : plain_.error(); }
-  // The optimizer proved no packet can match (see kRejectsAll).
-  bool rejects_all() const {
-    return !optimized_.ok() && optimized_.error().find(kRejectsAll) != std::string::npos;
-  }
-  bool Matches(std::span<const std::uint8_t> packet) const { return plain_.Matches(packet); }
-  // False when the optimized program is missing (rejects all) or agrees.
-  bool OptimizerDisagrees(std::span<const std::uint8_t> packet) const {
-    return optimized_.ok() && optimized_.Matches(packet) != plain_.Matches(packet);
-  }
-
-private:
-  BpfProgram plain_;
-  BpfProgram optimized_;
-};
-
 std::vector<Bytes> RandomPackets(Random& r, int count) {
   std::vector<Bytes> packets;
   for (int i = 0; i < count; ++i) {
     packets.push_back(RandomPacket(r));
   }
   return packets;
-}
-
-std::vector<std::uint32_t> Lengths(const std::vector<Bytes>& packets) {
-  std::vector<std::uint32_t> out;
-  for (const auto& p : packets) {
-    out.push_back(static_cast<std::uint32_t>(p.size()));
-  }
-  return out;
 }
 
 TEST(TcpdumpDifferential, InProcessAgreesWithLibpcap) {
@@ -448,66 +298,6 @@ TEST(TcpdumpDifferential, InProcessAgreesWithLibpcap) {
 
 // --- The binaries: `wgcap -r` selects exactly the packets `tcpdump -r` selects.
 
-struct CaptureRecord {
-  long seconds = 0;
-  long microseconds = 0;
-  std::uint32_t captured_length = 0;
-  std::uint32_t original_length = 0;
-  Bytes data;
-
-  friend bool operator==(const CaptureRecord&, const CaptureRecord&) = default;
-};
-
-struct Capture {
-  int link_type = -1;
-  std::vector<CaptureRecord> records;
-};
-
-// Read with libpcap, not our PcapReader, so both outputs go through the
-// same independent reader.
-Capture ReadCapture(const std::string& path) {
-  Capture capture;
-  char error[PCAP_ERRBUF_SIZE] = {};
-  const PcapHandle p(pcap_open_offline(path.c_str(), error));
-  if (!p) {
-    ADD_FAILURE() << "pcap_open_offline " << path << ": " << error;
-    return capture;
-  }
-  capture.link_type = pcap_datalink(p.get());
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  int rc = 0;
-  while ((rc = pcap_next_ex(p.get(), &header, &data)) == 1) {
-    capture.records.push_back(CaptureRecord{header->ts.tv_sec, header->ts.tv_usec, header->caplen,
-                                            header->len, Bytes(data, data + header->caplen)});
-  }
-  EXPECT_EQ(rc, PCAP_ERROR_BREAK) << path << ": " << pcap_geterr(p.get());
-  return capture;
-}
-
-// The random packets as a pcap file written by our PcapWriter, each with its
-// own microsecond timestamp so a reordering or a swapped record shows.
-void WriteInput(const std::string& path, const std::vector<Bytes>& packets) {
-  auto file = AtomicFileWriter::Create(path);
-  ASSERT_TRUE(file) << file.error().message;
-  PcapWriter writer(**file, kDefaultSnaplen);
-  std::int64_t timestamp_ns = 1'700'000'000'000'000'000;
-  for (const auto& packet : packets) {
-    timestamp_ns += 1'000'000 + 1'000 * static_cast<std::int64_t>(packet.size());
-    ASSERT_TRUE(writer.WritePacket(timestamp_ns, packet));
-  }
-  ASSERT_TRUE(writer.Flush());
-  ASSERT_TRUE((*file)->Commit());
-}
-
-bool HaveTcpdump() {
-  try {
-    return Run({"tcpdump", "--version"}).exit_code == 0;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 class BinaryDifferential : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -520,65 +310,8 @@ protected:
     ASSERT_NO_FATAL_FAILURE(WriteInput(input_, packets_));
   }
 
-  // Runs both tools on `expression`; returns tcpdump's selection after
-  // checking wgcap's is the same.
   Capture Compare(const std::string& expression) {
-    const std::string theirs_path = dir_.File("out_t.pcap");
-    const std::string ours_path = dir_.File("out_w.pcap");
-    std::remove(theirs_path.c_str());
-    std::remove(ours_path.c_str());
-    // -Z root: tcpdump run as root otherwise drops to its own user before
-    // opening the output, which cannot write into the private temp dir.
-    std::vector<std::string> tcpdump = {"tcpdump", "-Z", "root"};
-    if (NeedsUnoptimized(expression)) {
-      tcpdump.push_back("-O");
-    }
-    for (const auto& arg :
-         {std::string("-r"), input_, std::string("-w"), theirs_path, expression}) {
-      tcpdump.push_back(arg);
-    }
-    const ProcessResult t = test::Run(tcpdump);
-    EXPECT_EQ(t.exit_code, 0) << "tcpdump \"" << expression << "\": " << t.err;
-    const ProcessResult w = test::Run({WgcapBinary(), "-r", input_, "-w", ours_path, expression});
-    EXPECT_EQ(w.exit_code, 0) << "wgcap \"" << expression << "\": " << w.err;
-    if (t.exit_code != 0 || w.exit_code != 0) {
-      return {};
-    }
-    Capture theirs = ReadCapture(theirs_path);
-    const Capture ours = ReadCapture(ours_path);
-    EXPECT_EQ(ours.link_type, theirs.link_type) << expression;
-    EXPECT_EQ(ours.records.size(), theirs.records.size())
-        << "seed " << kSeed + 1 << ", \"" << expression << "\"";
-    for (std::size_t i = 0; i < std::min(ours.records.size(), theirs.records.size()); ++i) {
-      if (!(ours.records[i] == theirs.records[i])) {
-        ADD_FAILURE() << "seed " << kSeed + 1 << ", \"" << expression << "\": record " << i
-                      << " differs: tcpdump " << theirs.records[i].seconds << "."
-                      << theirs.records[i].microseconds << " " << Hex(theirs.records[i].data)
-                      << ", wgcap " << ours.records[i].seconds << "."
-                      << ours.records[i].microseconds << " " << Hex(ours.records[i].data);
-        break;
-      }
-    }
-    return theirs;
-  }
-
-  // True when tcpdump must run without its optimizer (-O) to give libpcap's
-  // reference verdicts on this input: the optimizer refuses the expression
-  // (kRejectsAll) or miscompiles it (see LibpcapFilter).
-  bool NeedsUnoptimized(const std::string& expression) const {
-    const PcapHandle dead(pcap_open_dead(DLT_RAW, 65535));
-    const LibpcapFilter filter(dead.get(), expression);
-    if (filter.rejects_all()) {
-      return true;
-    }
-    for (const auto& packet : packets_) {
-      if (filter.OptimizerDisagrees(packet)) {
-        std::printf("libpcap's optimizer miscompiles \"%s\"; comparing with tcpdump -O\n",
-                    expression.c_str());
-        return true;
-      }
-    }
-    return false;
+    return CompareBinaries(dir_, input_, packets_, expression, kSeed + 1);
   }
 
   TempDir dir_;

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
+  // Readings that differ from tcpdump's (SPEC 1): shown once, before anything runs.
+  for (const std::string& warning : (*matcher)->expression().warnings) {
+    std::fprintf(stderr, "wgcap: warning: %s\n", warning.c_str());
+  }
   if (args->dump) {
     return wgcap::cli::DumpFilters(*args, **matcher);
   }

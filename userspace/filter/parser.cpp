@@ -5,7 +5,10 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
+#include <tuple>
+#include <utility>
 
+#include "filter/primitive.hpp"
 #include "filter/token.hpp"
 #include "wgcap/filter_parser.hpp"
 
@@ -103,30 +106,81 @@ private:
   }
 
   int ParseOr(int depth) {
+    const std::size_t start = pos_;
     int left = ParseAnd(depth);
+    bool warned = false;
     while (error_.empty() && IsOr()) {
-      const Token op = Take();
-      left =
-          Binary(FilterNode::Kind::Or, left, ParseOperand(op, depth, &Parser::ParseAnd), op.column);
+      const std::size_t op = pos_;
+      const Token or_token = Take();
+      const int right = ParseOperand(or_token, depth, &Parser::ParseAnd);
+      if (!warned && error_.empty() && and_.op != kNone) {
+        warned = true;
+        WarnPrecedence(start, op, and_);
+      }
+      left = Binary(FilterNode::Kind::Or, left, right, or_token.column);
     }
     return left;
   }
 
+  // Where the first "and" of the last and-chain parsed sits: one past its
+  // first operand's last token, and the operator (for juxtaposition, the
+  // second operand's first token).
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  struct AndChain {
+    std::size_t first_end = kNone;
+    std::size_t op = kNone;
+  };
+
   int ParseAnd(int depth) {
+    AndChain chain;
     int left = ParseUnary(depth);
     while (error_.empty()) {
-      if (IsAnd()) {
+      const bool explicit_and = IsAnd();
+      if (!explicit_and && !StartsUnary()) {
+        break;
+      }
+      if (chain.op == kNone) {
+        chain = AndChain{pos_, pos_};
+      }
+      if (explicit_and) {
         const Token op = Take();
         left = Binary(FilterNode::Kind::And, left, ParseOperand(op, depth, &Parser::ParseUnary),
                       op.column);
-      } else if (StartsUnary()) {
+      } else {
+        // Juxtaposition is "and", but, as in libpcap, a bare ID right after
+        // a term has nothing to inherit: "host A B" is an error.
+        ctx_.reset();
         const int column = Peek().column;
         left = Binary(FilterNode::Kind::And, left, ParseUnary(depth), column);
-      } else {
-        break;
       }
     }
+    and_ = chain;
     return left;
+  }
+
+  // Source text of tokens [from, to).
+  std::string_view Slice(std::size_t from, std::size_t to) const {
+    const Token& a = tokens_[from];
+    const Token& b = tokens_[to - 1];
+    const auto begin = static_cast<std::size_t>(a.column - 1);
+    const auto end = static_cast<std::size_t>(b.column - 1) + b.text.size();
+    return std::string_view(expr_.source).substr(begin, end - begin);
+  }
+
+  // "a or b and c": ours is "a or (b and c)", tcpdump's, with equal
+  // precedence left to right, "(a or b) and c". At most one warning per
+  // bracket level: the first "or" whose right side holds an "and".
+  void WarnPrecedence(std::size_t start, std::size_t or_op, const AndChain& chain) {
+    const std::string left(Slice(start, or_op));
+    const std::string op(tokens_[or_op].text);
+    const std::string whole(Slice(start, pos_));
+    const std::string right(Slice(or_op + 1, pos_));
+    const std::string before_and(Slice(start, chain.first_end));
+    const std::string rest(Slice(chain.op, pos_));
+    expr_.warnings.push_back("column " + std::to_string(tokens_[chain.op].column) + ": \"" + whole +
+                             "\" is read as \"" + left + " " + op + " (" + right +
+                             ")\"; tcpdump reads \"(" + before_and + ") " + rest +
+                             "\"; add parentheses to choose");
   }
 
   // The right operand of a binary operator, with a message naming the
@@ -165,10 +219,14 @@ private:
       if (Peek().kind == TokenKind::RParen) {
         return Fail(Peek(), "expected an expression after \"(\", got \")\"");
       }
+      // A bare ID just inside takes the qualifiers from before the "(";
+      // after the ")" they are again those from before it, as in libpcap.
+      const auto outer = ctx_;
       const int inner = ParseOr(depth + 1);
       if (!error_.empty()) {
         return -1;
       }
+      ctx_ = outer;
       if (Peek().kind != TokenKind::RParen) {
         return Fail(Peek(), "expected \")\" to close \"(\" at column " +
                                 std::to_string(open.column) + ", got " + Describe(Peek()));
@@ -177,9 +235,11 @@ private:
       return inner;
     }
     if (t.kind != TokenKind::Word || IsAnd() || IsOr()) {
-      return Fail(t, "expected an expression, got " + Describe(t));
+      return Fail(t, ids_only_ > 0 ? "expected a value to take the qualifiers before \"(\", got " +
+                                         Describe(t)
+                                   : "expected an expression, got " + Describe(t));
     }
-    return ParseTerm();
+    return ParseTerm(depth);
   }
 
   int AddTerm(const Term& term, int column) {
@@ -190,159 +250,222 @@ private:
     return Add(n);
   }
 
-  int ParseTerm() {
-    const Token kw = Take();
-    const std::string k = Lower(kw.text);
-    Term term;
-    if (k == "src" || k == "dst") {
-      term.endpoint = k == "src" ? Endpoint::Src : Endpoint::Dst;
-      return ParseTarget(kw, term);
+  bool AtHeadWord() const {
+    if (Peek().kind != TokenKind::Word) {
+      return false;
     }
-    if (k == "host" || k == "net" || k == "port" || k == "portrange") {
-      --pos_; // the keyword is part of the target
-      return ParseTarget(kw, term);
-    }
-    static constexpr struct {
-      const char* word;
-      std::uint8_t protocol;
-    } kProtocols[] = {
-        {"tcp", kProtoTcp}, {"udp", kProtoUdp}, {"icmp", kProtoIcmp}, {"icmp6", kProtoIcmp6}};
-    for (const auto& p : kProtocols) {
-      if (k == p.word) {
-        term.kind = TermKind::Protocol;
-        term.protocol = p.protocol;
-        return AddTerm(term, kw.column);
+    const std::string k = Lower(Peek().text);
+    return k == "src" || k == "dst" || k == "proto" || filter::KindWord(k).has_value();
+  }
+
+  int ParseTerm(int depth) {
+    const std::string k = Lower(Peek().text);
+    if (filter::IsPrimitiveKeyword(k)) {
+      if (ids_only_ > 0) { // libpcap: "host (A or B)" holds values only
+        return Fail(Peek(), "expected a value to take the qualifiers before \"(\", got " +
+                                Describe(Peek()));
       }
+      return ParsePrimitive(depth);
     }
-    if (k == "ip" || k == "ip6") {
-      term.kind = TermKind::Family;
-      term.family = k == "ip" ? 4 : 6;
-      return AddTerm(term, kw.column);
-    }
-    if (k == "proto") {
-      const Token v = Take();
-      const auto n = ParseNumber<std::uint8_t>(Value(v), 0, 255);
-      if (v.kind != TokenKind::Word || !n) {
-        return Fail(v, "invalid protocol " + Describe(v) + " after \"proto\" (expected 0-255)");
-      }
-      term.kind = TermKind::Protocol;
-      term.protocol = *n;
-      return AddTerm(term, kw.column);
-    }
+    return ParseBareId();
+  }
+
+  // `[proto] [dir] [kind] ID`, or a lone protocol, `less N`, `greater N`.
+  int ParsePrimitive(int depth) {
+    const Token first = Take();
+    const std::string k = Lower(first.text);
     if (k == "less" || k == "greater") {
-      const Token v = Take();
-      const auto n = ParseNumber<std::uint32_t>(Value(v), 0, UINT32_MAX);
-      if (v.kind != TokenKind::Word || !n) {
-        return Fail(v, "invalid length " + Describe(v) + " after \"" + k +
-                           "\" (expected 0-4294967295)");
+      ctx_.reset(); // as in libpcap, nothing for a later bare ID to inherit
+      return ParseLength(first, k);
+    }
+    filter::Qualifiers q;
+    Token last = first; // the last qualifier word, for messages
+    if (const auto proto = filter::ProtoQualifier(k)) {
+      q.proto = *proto;
+      q.proto_column = first.column;
+      if (!AtHeadWord()) {
+        ctx_.reset();
+        return AddTerm(filter::ProtoTerm(*proto), first.column);
       }
-      term.kind = k == "less" ? TermKind::Less : TermKind::Greater;
-      term.length = *n;
-      return AddTerm(term, kw.column);
+      if (IsWord("proto") && *proto != filter::QualProto::Ip && *proto != filter::QualProto::Ip6) {
+        return Fail(first, "'" + k + " proto' is bogus");
+      }
+    } else {
+      --pos_;
     }
-    if (IpAddress::Parse(kw.text) || IpPrefix::Parse(kw.text)) {
-      return Fail(kw, "expected a keyword before \"" + std::string(kw.text) +
-                          "\" (for example \"host " + std::string(kw.text) + "\" or \"net " +
-                          std::string(kw.text) + "\")");
+    if (IsWord("proto")) {
+      last = Take();
+      q.kind = filter::QualKind::Proto;
+    } else {
+      if (IsWord("src") || IsWord("dst")) {
+        last = ParseDirection(&q);
+      }
+      if (Peek().kind == TokenKind::Word) {
+        if (const auto kind = filter::KindWord(Lower(Peek().text))) {
+          last = Take();
+          q.kind = *kind;
+        }
+      }
     }
-    return Fail(kw, "unknown keyword " + Describe(kw) +
-                        " (expected host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, "
-                        "ip, ip6, proto, less, greater, not or \"(\")");
+    ctx_ = q;
+    ctx_->proto_column = 0;
+    if (Peek().kind == TokenKind::LParen || Peek().kind == TokenKind::Bang || IsWord("not")) {
+      // "host (A or B)", "port not 22": every value inside takes these
+      // qualifiers, as in libpcap's grammar.
+      ++ids_only_;
+      const int group = ParseUnary(depth + 1);
+      --ids_only_;
+      ctx_ = q;
+      ctx_->proto_column = 0;
+      return group;
+    }
+    filter::IdText id;
+    if (!ReadId(q, last, &id)) {
+      return -1;
+    }
+    return Build(q, id, first.column);
+  }
+
+  // src, dst, and the pairs "src or dst", "dst and src" (also || and &&).
+  Token ParseDirection(filter::Qualifiers* q) {
+    const Token d = Take();
+    const bool src = Lower(d.text) == "src";
+    q->dir = src ? filter::QualDir::Src : filter::QualDir::Dst;
+    const Token& next = tokens_[std::min(pos_ + 1, tokens_.size() - 1)];
+    if ((IsOr() || IsAnd()) && next.kind == TokenKind::Word &&
+        Lower(next.text) == (src ? "dst" : "src")) {
+      q->dir = IsOr() ? filter::QualDir::SrcOrDst : filter::QualDir::SrcAndDst;
+      Take();
+      return Take();
+    }
+    return d;
+  }
+
+  int ParseLength(const Token& kw, const std::string& k) {
+    const Token v = Take();
+    const auto n = ParseNumber<std::uint32_t>(Value(v), 0, UINT32_MAX);
+    if (v.kind != TokenKind::Word || !n) {
+      return Fail(v,
+                  "invalid length " + Describe(v) + " after \"" + k + "\" (expected 0-4294967295)");
+    }
+    Term term;
+    term.kind = k == "less" ? TermKind::Less : TermKind::Greater;
+    term.length = *n;
+    return AddTerm(term, kw.column);
+  }
+
+  // A bare ID in operand position takes the qualifiers of the primitive
+  // before it: `port 80 or 443`, `host A or B`, `not host A and B`.
+  int ParseBareId() {
+    const Token v = Peek();
+    const bool number = !v.text.empty() && std::all_of(v.text.begin(), v.text.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
+    const bool address = IpAddress::Parse(v.text) || IpPrefix::Parse(v.text);
+    if (!ctx_) {
+      if (number) {
+        return Fail(v, "expected a keyword before \"" + std::string(v.text) +
+                           "\" (for example \"port " + std::string(v.text) +
+                           "\"); the term before it has no host, net, port, portrange or proto "
+                           "to lend");
+      }
+      if (address) {
+        return Fail(v, "expected a keyword before \"" + std::string(v.text) +
+                           "\" (for example \"host " + std::string(v.text) + "\" or \"net " +
+                           std::string(v.text) + "\")");
+      }
+      return Fail(v, "unknown keyword " + Describe(v) +
+                         " (expected host, net, port, portrange, src, dst, tcp, udp, icmp, "
+                         "icmp6, ip, ip6, proto, less, greater, not or \"(\")");
+    }
+    const filter::Qualifiers q = *ctx_;
+    filter::IdText id;
+    if (!ReadId(q, v, &id)) {
+      return -1;
+    }
+    return Build(q, id, v.column);
+  }
+
+  // Two tokens with nothing between them ("ftp" "-" "data").
+  static bool Touching(const Token& a, const Token& b) {
+    return b.column == a.column + static_cast<int>(a.text.size());
+  }
+
+  // The word after `at` with any "-word" pieces touching it: service names
+  // (ftp-data) and ranges (1000-2000) are one ID, as libpcap's lexer reads
+  // them, although the tokenizer splits at "-".
+  std::optional<std::pair<std::string, int>> ReadWord(const std::string& missing) {
+    const Token v = Peek();
+    if (v.kind != TokenKind::Word || IsAnd() || IsOr() || IsWord("not")) {
+      Fail(v, missing + Describe(v));
+      return std::nullopt;
+    }
+    Token last = Take();
+    std::string text(v.text);
+    while (Peek().kind == TokenKind::Dash && Touching(last, Peek()) &&
+           tokens_[pos_ + 1].kind == TokenKind::Word && Touching(Peek(), tokens_[pos_ + 1])) {
+      Take();
+      last = Take();
+      text += "-" + std::string(last.text);
+    }
+    return std::make_pair(text, v.column);
+  }
+
+  bool ReadId(const filter::Qualifiers& q, const Token& after, filter::IdText* id) {
+    const auto word = ReadWord(filter::MissingValue(q, after.text));
+    if (!word) {
+      return false;
+    }
+    std::tie(id->text, id->column) = *word;
+    if (q.kind == filter::QualKind::PortRange) {
+      const auto dash = id->text.find('-');
+      if (dash != std::string::npos) { // "1000-2000", "ftp-telnet": split at the first "-"
+        id->high = id->text.substr(dash + 1);
+        id->high_column = id->column + static_cast<int>(dash) + 1;
+        id->text.resize(dash);
+      } else if (Peek().kind == TokenKind::Dash) { // "1000 - 2000"
+        Take();
+        const auto high = ReadWord("expected a port, got ");
+        if (!high) {
+          return false;
+        }
+        std::tie(id->high, id->high_column) = *high;
+      }
+    }
+    if (IsWord("mask") && q.kind != filter::QualKind::Port &&
+        q.kind != filter::QualKind::PortRange && q.kind != filter::QualKind::Proto) {
+      const Token mask = Take();
+      const auto m = ReadWord("expected a netmask after \"" + std::string(mask.text) + "\", got ");
+      if (!m) {
+        return false;
+      }
+      std::tie(id->mask, id->mask_column) = *m;
+    }
+    return true;
+  }
+
+  int Build(const filter::Qualifiers& q, const filter::IdText& id, int column) {
+    filter::Diagnostic diagnostic;
+    const int root = filter::BuildPrimitive(
+        q, id, column, [this](const FilterNode& n) { return Add(n); }, &diagnostic);
+    if (root < 0 && error_.empty()) {
+      error_ = "column " + std::to_string(diagnostic.column) + ": " + diagnostic.message;
+    }
+    return root;
   }
 
   static std::string_view Value(const Token& t) {
     return t.kind == TokenKind::Word ? t.text : std::string_view{};
   }
 
-  // After src/dst (or for a bare host/net/port/portrange): the keyword and
-  // its value. `qualifier` is the token that began the term.
-  int ParseTarget(const Token& qualifier, Term term) {
-    const Token kw = Take();
-    const std::string k = Lower(Value(kw));
-    if (k == "host") {
-      return ParseAddress(kw, qualifier, term);
-    }
-    if (k == "net") {
-      const Token v = Take();
-      std::string why;
-      const auto prefix = v.kind == TokenKind::Word ? IpPrefix::Parse(v.text, &why) : std::nullopt;
-      if (!prefix) {
-        return Fail(v, v.kind == TokenKind::Word
-                           ? why
-                           : "expected a prefix after \"net\", got " + Describe(v));
-      }
-      term.kind = TermKind::Net;
-      term.prefix = *prefix;
-      return AddTerm(term, qualifier.column);
-    }
-    if (k == "port") {
-      const auto port = ParsePort(Take());
-      if (!port) {
-        return -1;
-      }
-      term.kind = TermKind::Port;
-      term.port_low = term.port_high = *port;
-      return AddTerm(term, qualifier.column);
-    }
-    if (k == "portrange") {
-      const Token first = Peek();
-      const auto low = ParsePort(Take());
-      if (!low) {
-        return -1;
-      }
-      if (Peek().kind != TokenKind::Dash) {
-        return Fail(Peek(), "expected \"-\" in port range after " + Describe(first) + ", got " +
-                                Describe(Peek()));
-      }
-      Take();
-      const auto high = ParsePort(Take());
-      if (!high) {
-        return -1;
-      }
-      term.kind = TermKind::PortRange;
-      // As in libpcap, a reversed range means the same ports.
-      term.port_low = std::min(*low, *high);
-      term.port_high = std::max(*low, *high);
-      return AddTerm(term, qualifier.column);
-    }
-    if (term.endpoint != Endpoint::Either && kw.kind == TokenKind::Word) {
-      --pos_; // "src 192.0.2.1" means "src host 192.0.2.1"
-      return ParseAddress(qualifier, qualifier, term);
-    }
-    return Fail(kw, "expected host, net, port, portrange or an address after \"" +
-                        std::string(qualifier.text) + "\", got " + Describe(kw));
-  }
-
-  int ParseAddress(const Token& after, const Token& qualifier, Term term) {
-    const Token v = Take();
-    if (v.kind != TokenKind::Word) {
-      return Fail(v, "expected an address after \"" + std::string(after.text) + "\", got " +
-                         Describe(v));
-    }
-    const auto address = IpAddress::Parse(v.text);
-    if (!address) {
-      const bool prefix = v.text.find('/') != std::string_view::npos;
-      return Fail(v,
-                  "invalid address " + Describe(v) + (prefix ? " (use \"net\" for a prefix)" : ""));
-    }
-    term.kind = TermKind::Host;
-    term.prefix = IpPrefix::Host(*address);
-    return AddTerm(term, qualifier.column);
-  }
-
-  std::optional<std::uint16_t> ParsePort(const Token& v) {
-    const auto port = ParseNumber<std::uint16_t>(Value(v), 1, 65535);
-    if (!port) {
-      Fail(v, v.kind == TokenKind::Word ? "invalid port " + Describe(v) + " (expected 1-65535)"
-                                        : "expected a port, got " + Describe(v));
-    }
-    return port;
-  }
-
   FilterExpression expr_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
   std::string error_;
+  // The qualifiers a bare ID would inherit here; empty after a lone
+  // protocol, less/greater, or at the start.
+  std::optional<filter::Qualifiers> ctx_;
+  AndChain and_;
+  int ids_only_ = 0; // inside "host (A or B)": values only
 };
 
 } // namespace

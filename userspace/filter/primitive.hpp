@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// One primitive of the filter language, `[proto] [dir] [kind] ID`, read as
+// tcpdump reads it (SPEC section 1, "Qualifiers, as tcpdump reads them") and
+// desugared into the AST's existing terms under And/Or, so every evaluator
+// keeps its semantics.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "wgcap/filter_ast.hpp"
+
+namespace wgcap::filter {
+
+enum class QualProto : std::uint8_t { None, Ip, Ip6, Tcp, Udp, Icmp, Icmp6 };
+enum class QualDir : std::uint8_t { Default, Src, Dst, SrcOrDst, SrcAndDst };
+enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto };
+
+// The qualifiers of a primitive. A bare ID after and/or/not takes those of
+// the primitive before it, as libpcap's grammar passes them on.
+struct Qualifiers {
+  QualProto proto = QualProto::None;
+  QualDir dir = QualDir::Default;
+  QualKind kind = QualKind::Default;
+  int proto_column = 0; // where the protocol was written; 0 when inherited
+};
+
+// "tcp" → Tcp; nullopt for a word that is not a protocol qualifier.
+std::optional<QualProto> ProtoQualifier(std::string_view lower_word);
+const char* ProtoName(QualProto proto);
+// The term a protocol qualifier stands for on its own (`tcp`, `ip6`).
+Term ProtoTerm(QualProto proto);
+// "host" → Host, ..., "portrange" → PortRange; nullopt otherwise.
+std::optional<QualKind> KindWord(std::string_view lower_word);
+// A word that begins a primitive; any other word in operand position is a
+// bare ID.
+bool IsPrimitiveKeyword(std::string_view lower_word);
+// "expected ... after \"host\", got " for an ID that is missing; `after` is
+// the last qualifier written.
+std::string MissingValue(const Qualifiers& q, std::string_view after);
+
+// The ID as written. `high` is the upper end of a port range ("1-100",
+// "1 - 100", "ftp-telnet"); `mask` the netmask of "net A mask M".
+struct IdText {
+  std::string text;
+  int column = 0;
+  std::string high;
+  int high_column = 0;
+  std::string mask;
+  int mask_column = 0;
+};
+
+struct Diagnostic {
+  int column = 0;
+  std::string message; // without the "column N: " prefix
+};
+
+using AddNode = std::function<int(const FilterNode&)>;
+
+// Adds the nodes of one primitive through `add` and returns its root, or -1
+// with `error` set (tcpdump's wording where tcpdump has one). `column` is the
+// column every new node records: where the primitive (or the bare ID) begins.
+int BuildPrimitive(const Qualifiers& q, const IdText& id, int column, const AddNode& add,
+                   Diagnostic* error);
+
+} // namespace wgcap::filter
