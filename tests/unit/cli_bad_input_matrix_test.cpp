@@ -171,7 +171,7 @@ Bytes Pcap(std::uint32_t snaplen, std::uint32_t link_type, const std::vector<Byt
   return b;
 }
 
-// What `wgcap -w -` writes for the first n packets.
+// What `wgcap -w - --pcap` writes for the first n packets.
 std::string PcapOutput(std::size_t n) {
   MemoryWriter out;
   PcapWriter w(out, kDefaultSnaplen);
@@ -528,7 +528,7 @@ TEST_F(BadInputMatrix, PcapTruncatedAtEveryByte) {
       const std::string err = "wgcap: " + path + ": truncated pcap global header at byte offset " +
                               std::to_string(cut) + " (24 bytes needed)\n";
       rows.push_back({name, {"-r", path}, 1, {err}, ""});
-      rows.push_back({name + " -w -", {"-r", path, "-w", "-"}, 1, {err}, ""});
+      rows.push_back({name + " -w -", {"-r", path, "-w", "-", "--pcap"}, 1, {err}, ""});
       continue;
     }
     std::size_t complete = 0;
@@ -548,7 +548,8 @@ TEST_F(BadInputMatrix, PcapTruncatedAtEveryByte) {
                     "\n");
     }
     rows.push_back({name, {"-r", path}, code, err, FirstLines(kPcapLines, complete)});
-    rows.push_back({name + " -w -", {"-r", path, "-w", "-"}, code, err, PcapOutput(complete)});
+    rows.push_back(
+        {name + " -w -", {"-r", path, "-w", "-", "--pcap"}, code, err, PcapOutput(complete)});
   }
   // The same from a pipe: offsets count from the start of the stream.
   const std::size_t cut = starts[2] + 20;
@@ -722,7 +723,7 @@ TEST_F(BadInputMatrix, MalformedPcapHeadersAndRecords) {
                        "allowed)\n"},
        ""},
       {"absurd captured length -w -",
-       {"-r", absurd, "-w", "-"},
+       {"-r", absurd, "-w", "-", "--pcap"},
        1,
        {"claims 4294967280 captured bytes"},
        PcapOutput(2)},

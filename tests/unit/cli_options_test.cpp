@@ -58,8 +58,8 @@ TEST(CliOptions, UnbufferedWritesEveryPacketAsItComes) {
   // -U: each packet is flushed on its own; the output is identical.
   test::TempDir dir;
   const std::string in = WriteInput(dir, 50);
-  const auto buffered = Wgcap({"-r", in, "-w", "-"});
-  const auto unbuffered = Wgcap({"-r", in, "-w", "-", "-U"});
+  const auto buffered = Wgcap({"-r", in, "-w", "-", "--pcap"});
+  const auto unbuffered = Wgcap({"-r", in, "-w", "-", "--pcap", "-U"});
   ASSERT_EQ(unbuffered.exit_code, 0) << unbuffered.err;
   EXPECT_EQ(buffered.out, unbuffered.out);
   EXPECT_EQ(unbuffered.out.size(), 24u + 50u * (16u + 128u));

@@ -362,8 +362,10 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
                                     TimeStamp::DateTime,  TimeStamp::SinceFirst};
   args.text.time = kByCount[t_flags];
   args.text.nanoseconds = args.time_stamp_nano;
-  if (args.write_file.ends_with(".pcapng")) {
-    args.pcapng = true;
+  // pcapng unless asked otherwise: it keeps the direction, the filter and
+  // the loss counts, which pcap has no place for.
+  if (!args.write_file.empty() && !args.pcap && !args.pcapng) {
+    args.pcapng = !args.write_file.ends_with(".pcap");
   }
   for (int i = optind; i < argc; ++i) {
     if (!args.expression.empty()) {
@@ -400,6 +402,12 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   }
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");
+  }
+  if (args.pcap && args.pcapng) {
+    return Usage("--pcap and --pcapng exclude each other: choose one file format");
+  }
+  if (args.pcap && args.write_file.empty()) {
+    return Usage("--pcap needs -w FILE (without -w the output is text)");
   }
   if (args.pcapng && args.write_file.empty()) {
     return Usage("--pcapng needs -w FILE (without -w the output is text)");

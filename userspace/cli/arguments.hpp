@@ -22,7 +22,7 @@ struct Arguments {
   std::string read_file;         // -r
   std::string write_file;        // -w ("-" = stdout)
   bool print = false;            // --print
-  bool pcapng = false;           // --pcapng, or a -w name ending in .pcapng
+  bool pcapng = false;           // the -w format: pcapng unless --pcap or a name ending in .pcap
   bool pcap = false;             // --pcap
   std::int64_t count = 0;        // -c (0 = unlimited)
   std::uint32_t snaplen = 65535; // -s

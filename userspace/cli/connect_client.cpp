@@ -24,9 +24,14 @@ namespace {
 using serve::FrameType;
 
 // The request: the user's arguments without --connect, with -w FILE turned
-// into -w - (this side writes the file; the daemon only streams).
-std::vector<std::string> RequestArguments(int argc, char** argv) {
+// into -w - (this side writes the file; the daemon only streams). The file's
+// format follows FILE's name, which the daemon no longer sees: --pcap says it
+// (first, so a "--" among the arguments cannot make it an expression word).
+std::vector<std::string> RequestArguments(const Arguments& args, int argc, char** argv) {
   std::vector<std::string> out;
+  if (!args.write_file.empty() && !args.pcapng) {
+    out.emplace_back("--pcap");
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--connect" && i + 1 < argc) {
@@ -75,7 +80,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
   // reason is still waiting to be read, so a failed send is reported only
   // when no answer follows.
   const Status sent = serve::SendFrame(sock->get(), FrameType::Arguments,
-                                       serve::JoinArguments(RequestArguments(argc, argv)));
+                                       serve::JoinArguments(RequestArguments(args, argc, argv)));
   // Where the stream goes: the file (atomically) or stdout.
   std::unique_ptr<AtomicFileWriter> file;
   FdWriter stdout_writer(STDOUT_FILENO, "stdout");
