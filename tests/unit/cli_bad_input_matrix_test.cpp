@@ -440,13 +440,22 @@ TEST_F(BadInputMatrix, MissingInterface) {
   // Found missing before anything loads or attaches, with or without
   // privileges; the output file is never created.
   const std::string w = dir_.File("live.pcap");
-  const std::string missing = "wgcap: interface nosuchif0: No such device\n";
+  const std::string missing = "wgcap: nosuchif0: no such interface\n";
   RunRows({
       {"-i nosuchif0", {"-i", "nosuchif0"}, 1, {missing}, ""},
       {"-i nosuchif0 --mode bpf", {"-i", "nosuchif0", "--mode", "bpf"}, 1, {missing}, ""},
       {"-i nosuchif0 --mode afpacket", {"-i", "nosuchif0", "--mode", "afpacket"}, 1, {missing}, ""},
       Row("-i nosuchif0 -w FILE", {"-i", "nosuchif0", "-w", w, "tcp"}, 1, {missing}, "").Absent(w),
   });
+  // SPEC 6: that line and nothing before it (no note about a fallback from
+  // bpf), in every mode.
+  for (const char* mode : {"auto", "bpf", "afpacket"}) {
+    const test::ProcessResult r =
+        test::Run({test::WgcapBinary(), "-i", "nosuchif0", "--mode", mode, "-w", w});
+    EXPECT_EQ(r.exit_code, 1) << mode;
+    EXPECT_EQ(r.err, missing) << mode;
+    EXPECT_EQ(r.out, "") << mode;
+  }
 }
 
 // --- files that cannot be read ----------------------------------------------

@@ -216,7 +216,7 @@ TEST(CliOptions, ServeChecksItsRecorderBeforeListening) {
       {{"--max-captres", "2"}, 2, "wgcap serve: unknown option --max-captres"},
       {{"-i", "nosuch0", "-w", base},
        1,
-       "wgcap serve: recorder: interface nosuch0: No such device"},
+       "wgcap serve: recorder: nosuch0: no such interface"},
       {{"-i", "lo", "-w", dir.File("missing/rec.pcap")},
        1,
        "directory " + dir.File("missing") + ": No such file or directory"},

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/live_capture.hpp"
 
+#include <net/if.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -65,7 +68,9 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
     if (started) {
       return std::unique_ptr<Capture>(std::move(bpf));
     }
-    if (args.mode == Mode::Bpf) {
+    // An interface gone since it was looked up is no reason to try another
+    // backend on it.
+    if (args.mode == Mode::Bpf || started.error().errnum == ENODEV) {
       return started.error();
     }
     say("wgcap: bpf backend unavailable (" + FirstLine(started.error().message) +
@@ -83,6 +88,10 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
 }
 
 } // namespace
+
+Error NoSuchInterface(const std::string& name) {
+  return Error{name + ": no such interface", ENODEV};
+}
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
   const ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
@@ -119,6 +128,11 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     end_reason = e.message;
     return 1;
   };
+  // First, so that nothing (a backend's fallback note, an output file) comes
+  // before the one line that matters.
+  if (if_nametoindex(args.interface.c_str()) == 0) {
+    return fail(NoSuchInterface(args.interface));
+  }
   CaptureOutput output;
   auto session = output.OpenSession(args, matcher, io.output);
   if (!session) {

@@ -340,7 +340,11 @@ private:
       return refuse("filter: " + matcher.error().message, 2);
     }
     if (if_nametoindex(args->interface.c_str()) == 0) {
-      return refuse("interface " + args->interface + ": No such device", 1);
+      // Word for word what a local `wgcap -i` says (SPEC 6).
+      (void)SendFrame(fd, FrameType::Message,
+                      "wgcap: " + NoSuchInterface(args->interface).message + "\n");
+      const std::uint8_t c = 1;
+      return (void)SendFrame(fd, FrameType::Exit, std::span(&c, 1));
     }
     if (o_.max_duration_ms > 0 &&
         (args->duration_ms == 0 || args->duration_ms > o_.max_duration_ms)) {

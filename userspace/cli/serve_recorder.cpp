@@ -90,7 +90,7 @@ Result<RecorderPlan> ParseRecorder(const std::vector<std::string>& words) {
     return Usage(FilterError(matcher.error().message, args->expression));
   }
   if (if_nametoindex(args->interface.c_str()) == 0) {
-    return Error{"interface " + args->interface + ": No such device", ENODEV};
+    return NoSuchInterface(args->interface);
   }
   // Rotated files are created as packets come, so an unwritable directory
   // would otherwise show only at the first packet.
