@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "cli/line_flushing_writer.hpp"
 #include "wgcap_version.hpp"
 
 namespace wgcap::cli {
@@ -105,6 +106,10 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     } else {
       text_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
       options.text_output = text_stdout_.get();
+    }
+    if (args.line_buffered) {
+      text_lines_ = std::make_unique<LineFlushingWriter>(*options.text_output);
+      options.text_output = text_lines_.get();
     }
   }
   return {};

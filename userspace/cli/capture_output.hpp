@@ -20,7 +20,7 @@ public:
   // Opens the outputs the arguments ask for and a Session writing to them
   // with the arguments' matcher, snap length, count and text options.
   // `stdout_writer` replaces the process's stdout (wgcap serve streams to
-  // its client).
+  // its client). With -l, text is flushed line by line either way.
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
                                                ByteWriter* stdout_writer = nullptr);
@@ -37,6 +37,7 @@ private:
   std::unique_ptr<PcapWriter> pcap_;
   std::unique_ptr<PcapngWriter> pcapng_;
   std::unique_ptr<FdWriter> text_stdout_;
+  std::unique_ptr<ByteWriter> text_lines_; // -l, over the text output
   std::unique_ptr<RotatingFileSink> rotating_;
 };
 
