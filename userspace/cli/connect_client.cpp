@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "cli/capture_output.hpp"
+#include "cli/connect_request.hpp"
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
 #include "wgcap/byte_writer.hpp"
@@ -22,35 +23,6 @@ namespace wgcap::cli {
 namespace {
 
 using serve::FrameType;
-
-// The request: the user's arguments without --connect, with -w FILE turned
-// into -w - (this side writes the file; the daemon only streams). The file's
-// format follows FILE's name, which the daemon no longer sees: --pcap says it
-// (first, so a "--" among the arguments cannot make it an expression word).
-std::vector<std::string> RequestArguments(const Arguments& args, int argc, char** argv) {
-  std::vector<std::string> out;
-  if (!args.write_file.empty() && !args.pcapng) {
-    out.emplace_back("--pcap");
-  }
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--connect" && i + 1 < argc) {
-      ++i;
-      continue;
-    }
-    if (a.rfind("--connect=", 0) == 0) {
-      continue;
-    }
-    if (a == "-w" && i + 1 < argc) {
-      out.emplace_back("-w");
-      out.emplace_back("-");
-      ++i;
-      continue;
-    }
-    out.emplace_back(a);
-  }
-  return out;
-}
 
 Result<UniqueFd> Connect(const std::string& path) {
   sockaddr_un addr{};

@@ -335,6 +335,11 @@ private:
     if (!args->write_file.empty() && args->write_file != "-") {
       return refuse("the client writes files; the capture is streamed", 2);
     }
+    // The daemon could read files its client may not: `wgcap --connect`
+    // sends the expression from -F FILE instead.
+    if (!args->filter_file.empty()) {
+      return refuse("-F: the client reads the file and sends the expression", 2);
+    }
     auto matcher = ParseFilter(args->expression);
     if (!matcher) {
       return refuse("filter: " + matcher.error().message, 2);

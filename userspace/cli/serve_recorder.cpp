@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "cli/filter_file.hpp"
 #include "cli/live_capture.hpp"
 
 namespace wgcap::cli {
@@ -84,6 +85,13 @@ Result<RecorderPlan> ParseRecorder(const std::vector<std::string>& words) {
   }
   if (args->count > 0 || args->duration_ms > 0) {
     return Usage("-c and --duration do not apply: the recorder runs as long as the daemon");
+  }
+  if (!args->filter_file.empty()) { // the daemon's own command line: its files
+    auto expression = ReadFilterFile(args->filter_file);
+    if (!expression) {
+      return Usage(expression.error().message);
+    }
+    args->expression = std::move(expression).value();
   }
   auto matcher = ParseFilter(args->expression);
   if (!matcher) {
