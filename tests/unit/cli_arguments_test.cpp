@@ -184,6 +184,13 @@ TEST(CliLineBuffered, EveryLineIsFlushedAsItEnds) {
   EXPECT_THAT(stream.flushed_at, ElementsAre(42u, 49u));
 }
 
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 // Every option of the getopt tables, as a user would type it.
 std::vector<std::string> EveryOption() {
   std::vector<std::string> names;
@@ -223,6 +230,28 @@ TEST(CliDocumentation, HelpNamesEveryOption) {
     const bool named = std::any_of(lines.begin(), lines.end(),
                                    [&](const std::string& l) { return HasOptionWord(l, name); });
     EXPECT_TRUE(named) << name << " is missing from --help";
+  }
+}
+
+TEST(CliDocumentation, ManPageListsEveryOption) {
+  std::istringstream page(ReadWhole(std::string(WGCAP_SOURCE_DIR) + "/docs/wgcap.8"));
+  // The option lines: the tag after each .TP, roff's "\-" read as '-'.
+  std::vector<std::string> tags;
+  bool after_tp = false;
+  for (std::string line; std::getline(page, line);) {
+    if (after_tp && line.starts_with(".B")) {
+      for (std::size_t at; (at = line.find("\\-")) != std::string::npos;) {
+        line.erase(at, 1);
+      }
+      tags.push_back(line);
+    }
+    after_tp = line == ".TP";
+  }
+  ASSERT_GT(tags.size(), 30u) << "docs/wgcap.8 has its OPTIONS";
+  for (const std::string& name : EveryOption()) {
+    const bool listed = std::any_of(tags.begin(), tags.end(),
+                                    [&](const std::string& t) { return HasOptionWord(t, name); });
+    EXPECT_TRUE(listed) << name << " has no .TP entry in docs/wgcap.8";
   }
 }
 
