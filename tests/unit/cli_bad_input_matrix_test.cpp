@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/cli_rows.hpp"
 #include "support/packet_builder.hpp"
 #include "support/pcapng_builder.hpp"
 #include "support/subprocess.hpp"
@@ -37,61 +38,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::int64_t kT0 = 1700000000LL * 1000000000LL; // 2023-11-14 22:13:20 UTC
 constexpr std::uint64_t kT0Micros = 1700000000ULL * 1000000ULL;
 
-struct Row {
-  Row(std::string row_name, std::vector<std::string> row_args, int code,
-      std::vector<std::string> err_parts, std::string stdout_text)
-      : name(std::move(row_name)), args(std::move(row_args)), exit_code(code),
-        err(std::move(err_parts)), out(std::move(stdout_text)) {}
-  Row& Stdin(std::string data) {
-    stdin_data = std::move(data);
-    return *this;
-  }
-  Row& AsNobody() {
-    unprivileged = true;
-    return *this;
-  }
-  Row& Absent(std::string path) {
-    absent.push_back(std::move(path));
-    return *this;
-  }
-
-  std::string name;
-  std::vector<std::string> args;
-  int exit_code;
-  std::vector<std::string> err; // each must appear in stderr
-  std::string out;              // stdout, exactly
-  std::string stdin_data;
-  bool unprivileged = false;       // as uid/gid 65534 when run as root
-  std::vector<std::string> absent; // paths that must not exist afterwards
-};
-
-// What a crash, an abort or a sanitizer leaves on stderr.
-constexpr const char* kCrashMarks[] = {"Sanitizer", "runtime error:", "terminate called",
-                                       "Assertion", "Aborted",        "Segmentation fault"};
-
-void RunRows(const std::vector<Row>& rows) {
-  for (const Row& row : rows) {
-    SCOPED_TRACE(row.name);
-    std::vector<std::string> argv;
-    if (row.unprivileged && geteuid() == 0) {
-      argv = {"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"};
-    }
-    argv.push_back(test::WgcapBinary());
-    argv.insert(argv.end(), row.args.begin(), row.args.end());
-    const test::ProcessResult r = test::Run(argv, row.stdin_data);
-    EXPECT_EQ(r.exit_code, row.exit_code) << r.err;
-    for (const std::string& part : row.err) {
-      EXPECT_THAT(r.err, HasSubstr(part));
-    }
-    EXPECT_EQ(r.out, row.out) << r.err;
-    for (const char* mark : kCrashMarks) {
-      EXPECT_THAT(r.err, Not(HasSubstr(mark)));
-    }
-    for (const std::string& path : row.absent) {
-      EXPECT_FALSE(std::filesystem::exists(path)) << path;
-    }
-  }
-}
+using Row = test::CliRow;
+using test::RunRows;
+using test::UsageRow;
 
 // The three packets every good file holds, and their text lines.
 std::vector<Bytes> Packets() {
@@ -327,18 +276,6 @@ TEST_F(BadInputMatrix, MalformedExpressions) {
 }
 
 // --- options (SPEC 6: usage errors exit 2 and name the option) -------------
-
-Row UsageRow(const std::vector<std::string>& args, const std::string& message) {
-  std::string name;
-  for (const auto& a : args) {
-    name += (name.empty() ? "" : " ") + (a.empty() ? std::string("''") : a);
-  }
-  return {name,
-          args,
-          2,
-          {"wgcap: " + message + "\n", "Try 'wgcap --help' for more information.\n"},
-          ""};
-}
 
 TEST_F(BadInputMatrix, BadOptions) {
   const std::string f = good_;
