@@ -223,6 +223,13 @@ TEST_F(Serve, RequestsAreValidatedBeforeAnythingAttaches) {
   const auto r = test::Run(argv);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "wgcap: nosuch0: no such interface\n") << "as a local capture says it";
+  // Nor is a client's -w file left behind by a refused request.
+  const std::string out = dir_.File("refused.pcapng");
+  argv.insert(argv.end(), {"-w", out});
+  const auto with_file = test::Run(argv);
+  EXPECT_EQ(with_file.exit_code, 1);
+  EXPECT_EQ(with_file.err, "wgcap: nosuch0: no such interface\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_EQ(tb_->HooksOnA(), "");
 }
 

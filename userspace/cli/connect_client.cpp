@@ -66,6 +66,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
     out = file.get();
   }
   bool stop_sent = false;
+  bool streamed = false; // the daemon sent capture output
   for (;;) {
     const SignalEvent event = signals.Wait(0);
     if (event == SignalEvent::Stop && !stop_sent) {
@@ -91,6 +92,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
       }
       // The daemon already batches; pass each batch on so pipes see it live.
       (void)out->Flush();
+      streamed = true;
       break;
     case FrameType::Message:
       std::fputs((*frame)->payload.c_str(), stderr);
@@ -99,8 +101,13 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
       const int code =
           (*frame)->payload.empty() ? 1 : static_cast<std::uint8_t>((*frame)->payload[0]);
       Status finished = out->Flush();
-      if (file) {
+      // A refused request (missing interface, bad value) streamed nothing:
+      // no file is left, as for a local capture. A capture that failed
+      // midway keeps its complete records.
+      if (file && code == 0) {
         finished = file->Commit();
+      } else if (file && streamed) {
+        finished = file->CommitCompleteRecords();
       }
       if (!finished) {
         return Fail(finished.error());
