@@ -160,7 +160,7 @@ Result<ServeOptions> ParseServeOptions(int all_argc, char** all_argv) {
 const char* kServeHelp = R"(usage: wgcap serve --socket PATH [--allow-group G] [--allow-uid U]
                    [--max-captures N] [--max-duration D] [--max-bytes B]
                    [-i IFACE -w BASE [-C MB] [-G SECONDS] [-W N] [-s N]
-                    [--pcapng] [--mode M] [-B MIB] [expression]]
+                    [--pcap] [--mode M] [-B MIB] [expression]]
 
 Runs captures for permitted users who connect with `wgcap --connect PATH`.
 root is always allowed; --allow-group and --allow-uid (names or numbers, may
@@ -169,8 +169,8 @@ once (default 8), --max-duration per capture (longer requests are cut to it),
 --max-bytes streamed per capture. SIGINT/SIGTERM end every capture cleanly.
 
 With -i and -w the daemon also records IFACE into BASE for its whole life,
-as `wgcap -i IFACE -w BASE` would (rotated by -C, -G, -W), beside the
-clients' captures. The limits above are for clients: the recorder neither
+as `wgcap -i IFACE -w BASE` would (rotated by -C, -G, -W; pcapng unless
+BASE ends in .pcap or --pcap is given), beside the clients' captures. The limits above are for clients: the recorder neither
 counts against them nor is cut by them. Its options, expression and
 interface are checked before the daemon listens (exit 2 or 1); if it fails
 later (disk full, interface gone) the daemon logs why and goes on serving
