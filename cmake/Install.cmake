@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-# `cmake --install`: the agent, the one static library, the public headers
-# and a pkg-config file. The bpftool skeleton is compiled into libwgcap.a
+# `cmake --install`: the agent and its man page, the one static library, the
+# public headers and a pkg-config file. The bpftool skeleton is compiled into libwgcap.a
 # (bpf_program.cpp embeds the BPF object), so no header or object of the
 # kernel side is installed and nothing is loaded from disk at run time.
 include(GNUInstallDirs)
 
 install(TARGETS wgcap_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/docs/wgcap.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(TARGETS wgcap ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # include/wgcap holds only public headers (the private ones live beside
 # their sources in userspace/); abi.h is the kernel/userspace ABI.

@@ -151,8 +151,9 @@ run_case() { # REP TRAFFIC NS DEV TOOL FILTERNAME RATE GENERATOR...
   : >"$err"
   local -a cmd=() words=()
   case $tool in
-    wgcap-bpf) cmd=("$WGCAP" -i "$dev" --mode bpf -w -) ;;
-    wgcap-afpacket) cmd=("$WGCAP" -i "$dev" --mode afpacket -w -) ;;
+    # --pcap: what tcpdump -w - writes, and what BENCHMARKS.md was measured with.
+    wgcap-bpf) cmd=("$WGCAP" -i "$dev" --mode bpf -w - --pcap) ;;
+    wgcap-afpacket) cmd=("$WGCAP" -i "$dev" --mode afpacket -w - --pcap) ;;
     # -B 4096: the same 4 MiB kernel buffer as wgcap's default -B 4.
     tcpdump) cmd=("$TCPDUMP" -i "$dev" -n -B 4096 -Z root -w -) ;;
     none) ;;

@@ -8,7 +8,8 @@
 #
 # The live capture runs wgcap in its default mode (`wgcap -i IF -w FILE
 # --print`): the text is shown as packets arrive, the file is kept for the
-# offline part.
+# offline part. The file is pcapng (what -w writes unless the name ends in
+# .pcap), so reading it back still tells IN from OUT.
 #
 # Run as root from anywhere: scripts/demo.sh. Exits non-zero if any step
 # fails; the testbed and temp files are removed either way.
@@ -115,8 +116,8 @@ heading "capture on $WGCAP_IF_A (namespace $WGCAP_NS_A)"
 # The capture and the files made from it live in the temp dir; working
 # there keeps the commands shown short.
 cd "$tmp"
-pcap=capture.pcap
-ip netns exec "$WGCAP_NS_A" wgcap -i "$WGCAP_IF_A" -w "$pcap" --print \
+capture=capture.pcapng
+ip netns exec "$WGCAP_NS_A" wgcap -i "$WGCAP_IF_A" -w "$capture" --print \
   >live.txt 2>capture.err &
 capture_pid=$!
 for _ in {1..50}; do
@@ -196,19 +197,23 @@ sed -n '/packets /p' capture.err
 expect 18 "$(packet_lines live.txt)" "live capture"
 
 heading "wgcap: all packets"
-show_to all.txt wgcap -r "$pcap"
+show_to all.txt wgcap -r "$capture"
 expect 18 "$(packet_lines all.txt)" "all packets"
+# pcapng recorded each packet's direction; a pcap file would show [?  ...].
+expect 1 "$(grep -c '\[IN ' all.txt || true)" "[IN ...] lines read back"
+expect 1 "$(grep -c '\[OUT ' all.txt || true)" "[OUT ...] lines read back"
+expect 18 "$(grep -c '\[IN \|\[OUT ' all.txt || true)" "packets with a direction"
 
 heading "wgcap: ICMP only"
-show_to icmp.txt wgcap -r "$pcap" 'icmp or icmp6'
+show_to icmp.txt wgcap -r "$capture" 'icmp or icmp6'
 expect 8 "$(packet_lines icmp.txt)" "icmp or icmp6"
 
 heading "wgcap: TCP port $TCP_PORT only"
-show_to tcp.txt wgcap -r "$pcap" "tcp and port $TCP_PORT"
+show_to tcp.txt wgcap -r "$capture" "tcp and port $TCP_PORT"
 expect 6 "$(packet_lines tcp.txt)" "tcp and port $TCP_PORT"
 
 heading "wgcap: UDP written to pcap, read back by tcpdump"
-show wgcap -r "$pcap" -w udp.pcap udp
+show wgcap -r "$capture" -w udp.pcap udp
 show_to udp.txt tcpdump -nr udp.pcap
 expect 4 "$(grep -c ' UDP, ' udp.txt)" "udp read back by tcpdump"
 

@@ -13,13 +13,18 @@ inline constexpr std::uint32_t kLinkTypeRaw = 101;
 inline constexpr std::uint32_t kDefaultSnaplen = 65535;
 inline constexpr std::uint32_t kMaxSnaplen = 262144;
 
-// pcap (little-endian a1b2c3d4, v2.4, LINKTYPE_RAW, µs timestamps). The
-// global header is written lazily, on the first packet or WriteHeader.
-// Not thread-safe.
+// The record timestamps' unit. Nano is the same format with another magic
+// (a1b23c4d), which libpcap, tcpdump and tshark read as nanoseconds.
+enum class PcapTimePrecision { Micro, Nano };
+
+// pcap (little-endian a1b2c3d4, v2.4, LINKTYPE_RAW, µs timestamps; a1b23c4d
+// and ns with PcapTimePrecision::Nano). The global header is written lazily,
+// on the first packet or WriteHeader. Not thread-safe.
 class PcapWriter final : public PacketSink {
 public:
   // snaplen 0 means 65535.
-  PcapWriter(ByteWriter& out, std::uint32_t snaplen);
+  PcapWriter(ByteWriter& out, std::uint32_t snaplen,
+             PcapTimePrecision precision = PcapTimePrecision::Micro);
 
   Status WriteHeader(); // idempotent
   // Keeps at most snaplen bytes; the record's original length stays
@@ -30,10 +35,12 @@ public:
   Status Flush() override;
 
   std::uint32_t snaplen() const noexcept { return snaplen_; }
+  PcapTimePrecision precision() const noexcept { return precision_; }
 
 private:
   ByteWriter& out_;
   std::uint32_t snaplen_;
+  PcapTimePrecision precision_;
   bool header_written_ = false;
 };
 

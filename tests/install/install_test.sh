@@ -16,10 +16,17 @@ prefix=$tmp/prefix
 
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
 
-for f in bin/wgcap lib/libwgcap.a lib/pkgconfig/wgcap.pc include/wgcap/filter_parser.hpp \
-  include/wgcap/unique_fd.hpp include/wgcap/abi.h; do
+for f in bin/wgcap share/man/man8/wgcap.8 lib/libwgcap.a lib/pkgconfig/wgcap.pc \
+  include/wgcap/filter_parser.hpp include/wgcap/unique_fd.hpp include/wgcap/abi.h; do
   [ -e "$prefix/$f" ] || { echo "not installed: $f" >&2; cat "$tmp/install.log" >&2; exit 1; }
 done
+
+# The man page renders without a warning (man -l runs groff the same way).
+if ! warnings=$(groff -man -ww -z "$prefix/share/man/man8/wgcap.8" 2>&1) || [ -n "$warnings" ]; then
+  echo "groff warns about wgcap.8:" >&2
+  echo "$warnings" >&2
+  exit 1
+fi
 
 # Public headers include only each other and system headers.
 if grep -n '#include "' "$prefix"/include/wgcap/* | grep -v '#include "wgcap/'; then

@@ -398,10 +398,13 @@ TEST_F(Live, ModeBpfWithoutCapBpfFailsWithTheReason) {
 }
 
 TEST_F(Live, MissingInterfaceIsAClearError) {
-  const auto r =
-      test::Run(testbed_->InA({test::WgcapBinary(), "-i", "nosuch0", "--mode", "afpacket"}));
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("interface nosuch0: No such device"));
+  // SPEC 6: this one line, with nothing before it, whichever backend.
+  for (const char* mode : {"auto", "bpf", "afpacket"}) {
+    const auto r = test::Run(testbed_->InA({test::WgcapBinary(), "-i", "nosuch0", "--mode", mode}));
+    EXPECT_EQ(r.exit_code, 1) << mode;
+    EXPECT_EQ(r.err, "wgcap: nosuch0: no such interface\n") << mode;
+  }
+  EXPECT_EQ(Hooks(), "");
 }
 
 TEST_F(Live, WithoutCapNetRawTheMessageNamesIt) {

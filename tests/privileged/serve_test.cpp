@@ -189,6 +189,42 @@ TEST_F(Serve, MemberWritesAPcapFileLocally) {
   EXPECT_EQ(Count(read.out, "ICMP echo"), 4);
 }
 
+// The daemon streams -w -; the client's name decides the format, so a
+// pcapng file (the default) keeps each packet's direction.
+TEST_F(Serve, MemberWritesAPcapngFileWithDirections) {
+  auto daemon = StartDaemon({});
+  const std::string out = dir_.File("member.pcapng");
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-c", "4", "-w", out, "icmp"}),
+                           dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on", 10s)) << client.Stderr();
+  Ping(2);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  const auto text = test::Run({test::WgcapBinary(), "-r", out});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(Count(text.out, "[OUT ICMP]"), 2) << text.out;
+  EXPECT_EQ(Count(text.out, "[IN  ICMP]"), 2) << text.out;
+}
+
+// -F: the client reads the file and sends its expression; the daemon (root)
+// never opens a file for a client.
+TEST_F(Serve, FilterFileIsReadByTheClient) {
+  auto daemon = StartDaemon({});
+  const std::string filter = dir_.File("filter.txt");
+  test::WriteFileBytes(filter, {'i', 'c', 'm', 'p', ' ', '#', ' ', 'p', 'i', 'n', 'g', '\n'});
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-c", "2", "-F", filter, "udp"}),
+                           dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on", 10s)) << client.Stderr();
+  Ping(1);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), " ICMP] "), 2) << client.Stdout();
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("expr='icmp        '"));
+  const auto missing =
+      test::Run(ClientArgv(accounts_->member, {"-F", dir_.File("missing.txt"), "icmp"}));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err, "wgcap: -F " + dir_.File("missing.txt") + ": No such file or directory\n");
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
 TEST_F(Serve, OutsiderIsRefusedWithAMessage) {
   auto daemon = StartDaemon({});
   const auto r = test::Run(ClientArgv(accounts_->outsider, {"-c", "1"}));
@@ -203,7 +239,14 @@ TEST_F(Serve, RequestsAreValidatedBeforeAnythingAttaches) {
   argv[argv.size() - 3] = "nosuch0"; // the interface after -i
   const auto r = test::Run(argv);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("interface nosuch0: No such device"));
+  EXPECT_EQ(r.err, "wgcap: nosuch0: no such interface\n") << "as a local capture says it";
+  // Nor is a client's -w file left behind by a refused request.
+  const std::string out = dir_.File("refused.pcapng");
+  argv.insert(argv.end(), {"-w", out});
+  const auto with_file = test::Run(argv);
+  EXPECT_EQ(with_file.exit_code, 1);
+  EXPECT_EQ(with_file.err, "wgcap: nosuch0: no such interface\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_EQ(tb_->HooksOnA(), "");
 }
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/cli_rows.hpp"
 #include "support/packet_builder.hpp"
 #include "support/pcapng_builder.hpp"
 #include "support/subprocess.hpp"
@@ -37,61 +38,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::int64_t kT0 = 1700000000LL * 1000000000LL; // 2023-11-14 22:13:20 UTC
 constexpr std::uint64_t kT0Micros = 1700000000ULL * 1000000ULL;
 
-struct Row {
-  Row(std::string row_name, std::vector<std::string> row_args, int code,
-      std::vector<std::string> err_parts, std::string stdout_text)
-      : name(std::move(row_name)), args(std::move(row_args)), exit_code(code),
-        err(std::move(err_parts)), out(std::move(stdout_text)) {}
-  Row& Stdin(std::string data) {
-    stdin_data = std::move(data);
-    return *this;
-  }
-  Row& AsNobody() {
-    unprivileged = true;
-    return *this;
-  }
-  Row& Absent(std::string path) {
-    absent.push_back(std::move(path));
-    return *this;
-  }
-
-  std::string name;
-  std::vector<std::string> args;
-  int exit_code;
-  std::vector<std::string> err; // each must appear in stderr
-  std::string out;              // stdout, exactly
-  std::string stdin_data;
-  bool unprivileged = false;       // as uid/gid 65534 when run as root
-  std::vector<std::string> absent; // paths that must not exist afterwards
-};
-
-// What a crash, an abort or a sanitizer leaves on stderr.
-constexpr const char* kCrashMarks[] = {"Sanitizer", "runtime error:", "terminate called",
-                                       "Assertion", "Aborted",        "Segmentation fault"};
-
-void RunRows(const std::vector<Row>& rows) {
-  for (const Row& row : rows) {
-    SCOPED_TRACE(row.name);
-    std::vector<std::string> argv;
-    if (row.unprivileged && geteuid() == 0) {
-      argv = {"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"};
-    }
-    argv.push_back(test::WgcapBinary());
-    argv.insert(argv.end(), row.args.begin(), row.args.end());
-    const test::ProcessResult r = test::Run(argv, row.stdin_data);
-    EXPECT_EQ(r.exit_code, row.exit_code) << r.err;
-    for (const std::string& part : row.err) {
-      EXPECT_THAT(r.err, HasSubstr(part));
-    }
-    EXPECT_EQ(r.out, row.out) << r.err;
-    for (const char* mark : kCrashMarks) {
-      EXPECT_THAT(r.err, Not(HasSubstr(mark)));
-    }
-    for (const std::string& path : row.absent) {
-      EXPECT_FALSE(std::filesystem::exists(path)) << path;
-    }
-  }
-}
+using Row = test::CliRow;
+using test::RunRows;
+using test::UsageRow;
 
 // The three packets every good file holds, and their text lines.
 std::vector<Bytes> Packets() {
@@ -171,7 +120,7 @@ Bytes Pcap(std::uint32_t snaplen, std::uint32_t link_type, const std::vector<Byt
   return b;
 }
 
-// What `wgcap -w -` writes for the first n packets.
+// What `wgcap -w - --pcap` writes for the first n packets.
 std::string PcapOutput(std::size_t n) {
   MemoryWriter out;
   PcapWriter w(out, kDefaultSnaplen);
@@ -328,18 +277,6 @@ TEST_F(BadInputMatrix, MalformedExpressions) {
 
 // --- options (SPEC 6: usage errors exit 2 and name the option) -------------
 
-Row UsageRow(const std::vector<std::string>& args, const std::string& message) {
-  std::string name;
-  for (const auto& a : args) {
-    name += (name.empty() ? "" : " ") + (a.empty() ? std::string("''") : a);
-  }
-  return {name,
-          args,
-          2,
-          {"wgcap: " + message + "\n", "Try 'wgcap --help' for more information.\n"},
-          ""};
-}
-
 TEST_F(BadInputMatrix, BadOptions) {
   const std::string f = good_;
   const std::string w = dir_.File("out.pcap");
@@ -440,13 +377,22 @@ TEST_F(BadInputMatrix, MissingInterface) {
   // Found missing before anything loads or attaches, with or without
   // privileges; the output file is never created.
   const std::string w = dir_.File("live.pcap");
-  const std::string missing = "wgcap: interface nosuchif0: No such device\n";
+  const std::string missing = "wgcap: nosuchif0: no such interface\n";
   RunRows({
       {"-i nosuchif0", {"-i", "nosuchif0"}, 1, {missing}, ""},
       {"-i nosuchif0 --mode bpf", {"-i", "nosuchif0", "--mode", "bpf"}, 1, {missing}, ""},
       {"-i nosuchif0 --mode afpacket", {"-i", "nosuchif0", "--mode", "afpacket"}, 1, {missing}, ""},
       Row("-i nosuchif0 -w FILE", {"-i", "nosuchif0", "-w", w, "tcp"}, 1, {missing}, "").Absent(w),
   });
+  // SPEC 6: that line and nothing before it (no note about a fallback from
+  // bpf), in every mode.
+  for (const char* mode : {"auto", "bpf", "afpacket"}) {
+    const test::ProcessResult r =
+        test::Run({test::WgcapBinary(), "-i", "nosuchif0", "--mode", mode, "-w", w});
+    EXPECT_EQ(r.exit_code, 1) << mode;
+    EXPECT_EQ(r.err, missing) << mode;
+    EXPECT_EQ(r.out, "") << mode;
+  }
 }
 
 // --- files that cannot be read ----------------------------------------------
@@ -528,7 +474,7 @@ TEST_F(BadInputMatrix, PcapTruncatedAtEveryByte) {
       const std::string err = "wgcap: " + path + ": truncated pcap global header at byte offset " +
                               std::to_string(cut) + " (24 bytes needed)\n";
       rows.push_back({name, {"-r", path}, 1, {err}, ""});
-      rows.push_back({name + " -w -", {"-r", path, "-w", "-"}, 1, {err}, ""});
+      rows.push_back({name + " -w -", {"-r", path, "-w", "-", "--pcap"}, 1, {err}, ""});
       continue;
     }
     std::size_t complete = 0;
@@ -548,7 +494,8 @@ TEST_F(BadInputMatrix, PcapTruncatedAtEveryByte) {
                     "\n");
     }
     rows.push_back({name, {"-r", path}, code, err, FirstLines(kPcapLines, complete)});
-    rows.push_back({name + " -w -", {"-r", path, "-w", "-"}, code, err, PcapOutput(complete)});
+    rows.push_back(
+        {name + " -w -", {"-r", path, "-w", "-", "--pcap"}, code, err, PcapOutput(complete)});
   }
   // The same from a pipe: offsets count from the start of the stream.
   const std::size_t cut = starts[2] + 20;
@@ -722,7 +669,7 @@ TEST_F(BadInputMatrix, MalformedPcapHeadersAndRecords) {
                        "allowed)\n"},
        ""},
       {"absurd captured length -w -",
-       {"-r", absurd, "-w", "-"},
+       {"-r", absurd, "-w", "-", "--pcap"},
        1,
        {"claims 4294967280 captured bytes"},
        PcapOutput(2)},

@@ -164,7 +164,7 @@ TEST_F(CliOffline, SnaplenTruncatesAndKeepsOriginalLength) {
 }
 
 TEST_F(CliOffline, WritesPcapToStdout) {
-  auto r = Wgcap({"-r", input_, "-w", "-", "icmp"});
+  auto r = Wgcap({"-r", input_, "-w", "-", "--pcap", "icmp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(r.out.size(), 24u + 16u + 84u);
   EXPECT_EQ(static_cast<unsigned char>(r.out[0]), 0xd4);
@@ -173,7 +173,7 @@ TEST_F(CliOffline, WritesPcapToStdout) {
 
 TEST_F(CliOffline, ReadsStdin) {
   auto bytes = test::ReadFileBytes(input_);
-  auto r = Wgcap({"-r", "-", "-w", "-", "udp"}, std::string(bytes.begin(), bytes.end()));
+  auto r = Wgcap({"-r", "-", "-w", "-", "--pcap", "udp"}, std::string(bytes.begin(), bytes.end()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.size(), 24u + 16u + 58u + 16u + 248u);
 }

@@ -58,8 +58,8 @@ TEST(CliOptions, UnbufferedWritesEveryPacketAsItComes) {
   // -U: each packet is flushed on its own; the output is identical.
   test::TempDir dir;
   const std::string in = WriteInput(dir, 50);
-  const auto buffered = Wgcap({"-r", in, "-w", "-"});
-  const auto unbuffered = Wgcap({"-r", in, "-w", "-", "-U"});
+  const auto buffered = Wgcap({"-r", in, "-w", "-", "--pcap"});
+  const auto unbuffered = Wgcap({"-r", in, "-w", "-", "--pcap", "-U"});
   ASSERT_EQ(unbuffered.exit_code, 0) << unbuffered.err;
   EXPECT_EQ(buffered.out, unbuffered.out);
   EXPECT_EQ(unbuffered.out.size(), 24u + 50u * (16u + 128u));
@@ -214,9 +214,10 @@ TEST(CliOptions, ServeChecksItsRecorderBeforeListening) {
       {{"-i", "lo", "-w", base, "-G", "soon"}, 2, "-G: invalid rotation period \"soon\""},
       {{"-r", base, "-w", base}, 2, "-r, -d, --parity-check and --connect do not apply"},
       {{"--max-captres", "2"}, 2, "wgcap serve: unknown option --max-captres"},
-      {{"-i", "nosuch0", "-w", base},
-       1,
-       "wgcap serve: recorder: interface nosuch0: No such device"},
+      {{"-i", "nosuch0", "-w", base}, 1, "wgcap serve: recorder: nosuch0: no such interface"},
+      {{"-i", "lo", "-w", base, "-F", dir.File("missing.txt")},
+       2,
+       "wgcap serve: recorder: -F " + dir.File("missing.txt") + ": No such file or directory"},
       {{"-i", "lo", "-w", dir.File("missing/rec.pcap")},
        1,
        "directory " + dir.File("missing") + ": No such file or directory"},

@@ -164,6 +164,28 @@ TEST(PcapWriter, ZeroPacketFileIsJustTheHeader) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(PcapWriter, NanoPrecisionHasItsMagicAndNanosecondRecords) {
+  MemoryWriter out;
+  PcapWriter w(out, 0, PcapTimePrecision::Nano);
+  EXPECT_EQ(w.precision(), PcapTimePrecision::Nano);
+  const Bytes packet = PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Udp(1, 2).Build();
+  ASSERT_TRUE(w.WritePacket(kT0, packet));
+  Bytes header = kHeader65535;
+  header[0] = 0x4d; // a1b23c4d, little-endian
+  header[1] = 0x3c;
+  EXPECT_EQ(Slice(out.bytes(), 0, 24), header);
+  // 0x6553f100 s, 123456789 ns = 0x075bcd15.
+  EXPECT_EQ(Slice(out.bytes(), 24, 8), (Bytes{0x00, 0xf1, 0x53, 0x65, 0x15, 0xcd, 0x5b, 0x07}));
+}
+
+TEST(PcapWriter, NanoPrecisionBeforeTheEpochUsesFloorDivision) {
+  MemoryWriter out;
+  PcapWriter w(out, 0, PcapTimePrecision::Nano);
+  ASSERT_TRUE(w.WritePacket(-1, Bytes{0x45}));
+  // -1 ns is 1 ns before second 0: second -1, 999999999 ns.
+  EXPECT_EQ(Slice(out.bytes(), 24, 8), (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xc9, 0x9a, 0x3b}));
+}
+
 class ExternalReaders : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -196,6 +218,41 @@ TEST_F(ExternalReaders, TcpdumpReadsEveryPacket) {
   EXPECT_THAT(lines[1], HasSubstr("length 4"));
   EXPECT_THAT(lines[2],
               StartsWith("1700000000.125456 IP 192.0.2.1 > 192.0.2.2: ICMP echo request"));
+}
+
+// Nanosecond pcap as the tools read it: every digit of kT0 survives.
+class NanoExternalReaders : public ::testing::Test {
+protected:
+  void SetUp() override {
+    path_ = dir_.File("nano.pcap");
+    auto file = AtomicFileWriter::Create(path_);
+    ASSERT_TRUE(file) << file.error().message;
+    PcapWriter w(**file, 0, PcapTimePrecision::Nano);
+    const Bytes tcp = PacketBuilder::Ipv4("10.0.0.1", "10.0.0.2").Tcp(40000, 80).Build();
+    ASSERT_TRUE(w.WritePacket(kT0, tcp));
+    ASSERT_TRUE(w.WritePacket(kT0 + 1, tcp));
+    ASSERT_TRUE((*file)->Commit());
+  }
+
+  test::TempDir dir_;
+  std::string path_;
+};
+
+TEST_F(NanoExternalReaders, TcpdumpReadsNanoseconds) {
+  const auto r =
+      test::Run({"tcpdump", "-nn", "-tt", "--time-stamp-precision", "nano", "-r", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("1700000000.123456789 IP 10.0.0.1.40000 > 10.0.0.2.80"));
+  EXPECT_THAT(lines[1], StartsWith("1700000000.123456790 IP "));
+}
+
+TEST_F(NanoExternalReaders, TsharkReadsNanoseconds) {
+  const auto r = test::Run({"tshark", "-r", path_, "-T", "fields", "-e", "frame.time_epoch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(Lines(r.out),
+              ElementsAre(StartsWith("1700000000.123456789"), StartsWith("1700000000.123456790")));
 }
 
 TEST_F(ExternalReaders, TsharkReadsEveryPacket) {

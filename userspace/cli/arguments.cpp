@@ -25,6 +25,8 @@ enum LongOnly {
   kTimeStampPrecision,
 };
 
+constexpr const char* kShortOptionString = ":i:r:w:c:s:B:C:G:W:UvAdhnNtxXeqSlQ:DF:Z:p#";
+
 constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
     {"print", no_argument, nullptr, kPrint},
@@ -75,6 +77,14 @@ std::string LongOptionsStartingWith(std::string_view prefix) {
 }
 
 } // namespace
+
+std::string_view ShortOptions() {
+  return kShortOptionString;
+}
+
+std::span<const option> LongOptions() {
+  return std::span(kLongOptions, std::size(kLongOptions) - 1); // without the {} end mark
+}
 
 // "30s", "5m", "1h", "250ms"; a bare number is seconds.
 bool ParseDurationMs(std::string_view text, std::int64_t& ms) {
@@ -149,8 +159,7 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   int opt;
   int optind_before = optind; // where the next getopt_long call starts
   int t_flags = 0;            // -t given this many times
-  while ((opt = getopt_long(argc, argv, ":i:r:w:c:s:B:C:G:W:UvAdhnNtxXeqSlQ:DF:Z:p#", kLongOptions,
-                            nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, kShortOptionString, kLongOptions, nullptr)) != -1) {
     const std::string_view value = optarg != nullptr ? optarg : "";
     switch (opt) {
     case 'n': // wgcap never resolves names
@@ -362,8 +371,10 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
                                     TimeStamp::DateTime,  TimeStamp::SinceFirst};
   args.text.time = kByCount[t_flags];
   args.text.nanoseconds = args.time_stamp_nano;
-  if (args.write_file.ends_with(".pcapng")) {
-    args.pcapng = true;
+  // pcapng unless asked otherwise: it keeps the direction, the filter and
+  // the loss counts, which pcap has no place for.
+  if (!args.write_file.empty() && !args.pcap && !args.pcapng) {
+    args.pcapng = !args.write_file.ends_with(".pcap");
   }
   for (int i = optind; i < argc; ++i) {
     if (!args.expression.empty()) {
@@ -407,6 +418,12 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");
   }
+  if (args.pcap && args.pcapng) {
+    return Usage("--pcap and --pcapng exclude each other: choose one file format");
+  }
+  if (args.pcap && args.write_file.empty()) {
+    return Usage("--pcap needs -w FILE (without -w the output is text)");
+  }
   if (args.pcapng && args.write_file.empty()) {
     return Usage("--pcapng needs -w FILE (without -w the output is text)");
   }
@@ -414,75 +431,6 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     return Usage("--print and -w - both want stdout; write the capture to a file or drop --print");
   }
   return args;
-}
-
-std::string HelpText() {
-  return R"(usage: wgcap [-i IFACE | -r FILE] [options] [expression ...]
-
-Captures the packets on an interface (a WireGuard interface shows the
-decrypted traffic inside the tunnel), or reads a capture file, keeps those the
-filter expression selects and writes them as pcap or as one line of text per
-packet.
-
-options:
-  -i IFACE     capture live on IFACE (needs CAP_NET_RAW for afpacket)
-  -r FILE      read a pcap or pcapng file ("-" = stdin); Ethernet and Linux
-               cooked captures are reduced to their IP packets
-  --mode M     capture backend: auto (default: bpf, else afpacket), bpf,
-               afpacket
-  -Q DIR       in, out or inout (default): capture one direction only,
-               chosen in the kernel (bpf attaches just that hook)
-  -Z USER      once attached and the output is open, run as USER keeping
-               only what detaching needs (CAP_NET_ADMIN with clsact);
-               -w FILE is then USER's and written in place
-  -D, --list-interfaces
-               list the interfaces (WireGuard ones marked) and exit
-  --duration D stop after D (30s, 5m, 1h, 250ms)
-  -B MIB       kernel ring buffer size (default 4)
-  -C MB        flight recorder: start a new file before one passes MB million
-               bytes (names BASE.UTCTIME.SEQ.EXT sort by time)
-  -G SECONDS   ... or once a file is SECONDS old
-  -W N         ... keeping only the newest N files
-  --connect PATH
-               capture through a wgcap serve daemon listening on PATH
-               (needs no privileges of its own)
-  --stats      print the final counters as one JSON object on stderr
-  -d           print the compiled filters (classic and kernel forms) and exit
-  --parity-check
-               with -r: run every packet through the Matcher, the classic
-               socket filter and the kernel program; print disagreements
-               (exit 3 if any)
-  -w FILE      write pcap to FILE ("-" = stdout); FILE appears only when
-               complete. Without -w, text goes to stdout
-  --pcapng     write pcapng (direction, interface, filter and statistics
-               recorded), as a -w name ending in .pcapng does
-  --print      print text to stdout even with -w FILE
-  -c N         stop after N packets written
-  -s N         snap length: bytes kept per packet (0 = 65535, at most 262144)
-  -U           flush the output after every packet
-  -v           verbose text: TCP seq/ack relative to each flow's first, window
-               and options; ttl, IP id and IP length on every line
-  -A           text: after each line, the payload as ASCII (other bytes as .)
-  -h, --help   this text
-  --version    print the version
-
-expression (tcpdump-like; "and" binds tighter than "or"):
-  host IP | net PREFIX | port N | portrange N-M     (prefix with src or dst)
-  tcp | udp | icmp | icmp6 | ip | ip6 | proto N | less N | greater N
-  not / !, and / &&, or / ||, parentheses; juxtaposition means "and"
-
-examples:
-  wgcap -i wg0 'tcp and (port 443 or port 80)'
-  wgcap -i wg0 -w wg0.pcap -c 100 icmp or icmp6
-  wgcap -r in.pcap 'tcp and (port 443 or port 80)'
-  wgcap -r in.pcap -w dns.pcap udp port 53
-  wgcap -r in.pcap -c 10 'src net 198.51.100.0/24 and not icmp'
-
-signals: SIGINT/SIGTERM stop, finish the output and print the counts;
-SIGUSR1 prints the counts and goes on.
-
-exit status: 0 done, 1 runtime failure, 2 usage or filter error
-)";
 }
 
 } // namespace wgcap::cli

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <getopt.h>
+
 #include <charconv>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,7 +25,7 @@ struct Arguments {
   std::string read_file;         // -r
   std::string write_file;        // -w ("-" = stdout)
   bool print = false;            // --print
-  bool pcapng = false;           // --pcapng, or a -w name ending in .pcapng
+  bool pcapng = false;           // the -w format: pcapng unless --pcap or a name ending in .pcap
   bool pcap = false;             // --pcap
   std::int64_t count = 0;        // -c (0 = unlimited)
   std::uint32_t snaplen = 65535; // -s
@@ -59,6 +62,12 @@ bool ParseByteSize(std::string_view text, std::uint64_t& bytes); // 64K, 100M, 2
 // A usage error's Error::message names the offending option.
 Result<Arguments> ParseArguments(int argc, char** argv);
 
+// `wgcap --help`: every option in the tables below (a test holds it to that).
 std::string HelpText();
+
+// getopt_long's tables: the short options (with ':' marking a value, after
+// the leading ':') and the long ones. --connect rewrites a request with them.
+std::string_view ShortOptions();
+std::span<const option> LongOptions();
 
 } // namespace wgcap::cli

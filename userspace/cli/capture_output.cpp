@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "cli/line_flushing_writer.hpp"
 #include "wgcap_version.hpp"
 
 namespace wgcap::cli {
@@ -30,6 +31,11 @@ PcapngWriterOptions PcapngOptionsFor(const Arguments& args) {
   return o;
 }
 
+// --time-stamp-precision; pcapng records nanoseconds either way.
+PcapTimePrecision PrecisionFor(const Arguments& args) {
+  return args.time_stamp_nano ? PcapTimePrecision::Nano : PcapTimePrecision::Micro;
+}
+
 } // namespace
 
 Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* stdout_writer) {
@@ -40,9 +46,11 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     const bool pcapng = args.pcapng;
     const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args);
     const std::uint32_t snaplen = args.snaplen;
+    const PcapTimePrecision precision = PrecisionFor(args);
     rotating_ = std::make_unique<RotatingFileSink>(
         rotation,
-        [pcapng, pcapng_options, snaplen](ByteWriter& out) -> Result<std::unique_ptr<PacketSink>> {
+        [pcapng, pcapng_options, snaplen,
+         precision](ByteWriter& out) -> Result<std::unique_ptr<PacketSink>> {
           std::unique_ptr<PacketSink> writer;
           Status header;
           if (pcapng) {
@@ -50,7 +58,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
             header = w->WriteHeader();
             writer = std::move(w);
           } else {
-            auto w = std::make_unique<PcapWriter>(out, snaplen);
+            auto w = std::make_unique<PcapWriter>(out, snaplen, precision);
             header = w->WriteHeader();
             writer = std::move(w);
           }
@@ -87,7 +95,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
       }
       options.sinks.push_back(pcapng_.get());
     } else {
-      pcap_ = std::make_unique<PcapWriter>(*out, args.snaplen);
+      pcap_ = std::make_unique<PcapWriter>(*out, args.snaplen, PrecisionFor(args));
       if (auto s = pcap_->WriteHeader(); !s) {
         return s;
       }
@@ -100,6 +108,10 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     } else {
       text_stdout_ = std::make_unique<FdWriter>(STDOUT_FILENO, "stdout");
       options.text_output = text_stdout_.get();
+    }
+    if (args.line_buffered) {
+      text_lines_ = std::make_unique<LineFlushingWriter>(*options.text_output);
+      options.text_output = text_lines_.get();
     }
   }
   return {};

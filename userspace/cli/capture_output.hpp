@@ -23,7 +23,7 @@ public:
   // Opens the outputs the arguments ask for and a Session writing to them
   // with the arguments' matcher, snap length, count and text options.
   // `stdout_writer` replaces the process's stdout (wgcap serve streams to
-  // its client).
+  // its client). With -l, text is flushed line by line either way.
   // -Z: a single -w FILE is created now, owned by uid:gid, and written in
   // place (the user may not rename in its directory). Rotated files are
   // created later, after the drop, by that user. Call before OpenSession.
@@ -45,6 +45,7 @@ private:
   std::unique_ptr<PcapWriter> pcap_;
   std::unique_ptr<PcapngWriter> pcapng_;
   std::unique_ptr<FdWriter> text_stdout_;
+  std::unique_ptr<ByteWriter> text_lines_; // -l, over the text output
   std::unique_ptr<RotatingFileSink> rotating_;
   std::optional<std::pair<uid_t, gid_t>> owner_;
 };

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "cli/capture_output.hpp"
+#include "cli/connect_request.hpp"
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
 #include "wgcap/byte_writer.hpp"
@@ -22,30 +23,6 @@ namespace wgcap::cli {
 namespace {
 
 using serve::FrameType;
-
-// The request: the user's arguments without --connect, with -w FILE turned
-// into -w - (this side writes the file; the daemon only streams).
-std::vector<std::string> RequestArguments(int argc, char** argv) {
-  std::vector<std::string> out;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--connect" && i + 1 < argc) {
-      ++i;
-      continue;
-    }
-    if (a.rfind("--connect=", 0) == 0) {
-      continue;
-    }
-    if (a == "-w" && i + 1 < argc) {
-      out.emplace_back("-w");
-      out.emplace_back("-");
-      ++i;
-      continue;
-    }
-    out.emplace_back(a);
-  }
-  return out;
-}
 
 Result<UniqueFd> Connect(const std::string& path) {
   sockaddr_un addr{};
@@ -75,7 +52,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
   // reason is still waiting to be read, so a failed send is reported only
   // when no answer follows.
   const Status sent = serve::SendFrame(sock->get(), FrameType::Arguments,
-                                       serve::JoinArguments(RequestArguments(argc, argv)));
+                                       serve::JoinArguments(RequestArguments(args, argc, argv)));
   // Where the stream goes: the file (atomically) or stdout.
   std::unique_ptr<AtomicFileWriter> file;
   FdWriter stdout_writer(STDOUT_FILENO, "stdout");
@@ -89,6 +66,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
     out = file.get();
   }
   bool stop_sent = false;
+  bool streamed = false; // the daemon sent capture output
   for (;;) {
     const SignalEvent event = signals.Wait(0);
     if (event == SignalEvent::Stop && !stop_sent) {
@@ -114,6 +92,7 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
       }
       // The daemon already batches; pass each batch on so pipes see it live.
       (void)out->Flush();
+      streamed = true;
       break;
     case FrameType::Message:
       std::fputs((*frame)->payload.c_str(), stderr);
@@ -122,8 +101,13 @@ int RunConnect(const Arguments& args, int argc, char** argv) {
       const int code =
           (*frame)->payload.empty() ? 1 : static_cast<std::uint8_t>((*frame)->payload[0]);
       Status finished = out->Flush();
-      if (file) {
+      // A refused request (missing interface, bad value) streamed nothing:
+      // no file is left, as for a local capture. A capture that failed
+      // midway keeps its complete records.
+      if (file && code == 0) {
         finished = file->Commit();
+      } else if (file && streamed) {
+        finished = file->CommitCompleteRecords();
       }
       if (!finished) {
         return Fail(finished.error());

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/live_capture.hpp"
 
+#include <net/if.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -79,7 +82,9 @@ Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& se
     if (started) {
       return std::unique_ptr<Capture>(std::move(bpf));
     }
-    if (args.mode == Mode::Bpf) {
+    // An interface gone since it was looked up is no reason to try another
+    // backend on it.
+    if (args.mode == Mode::Bpf || started.error().errnum == ENODEV) {
       return started.error();
     }
     say("wgcap: bpf backend unavailable (" + FirstLine(started.error().message) +
@@ -105,6 +110,10 @@ Status DropAfterAttach(const DropTarget& target, const Capture& capture) {
 }
 
 } // namespace
+
+Error NoSuchInterface(const std::string& name) {
+  return Error{name + ": no such interface", ENODEV};
+}
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
   ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
@@ -146,6 +155,11 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     end_reason = e.message;
     return 1;
   };
+  // First, so that nothing (a backend's fallback note, an output file) comes
+  // before the one line that matters.
+  if (if_nametoindex(args.interface.c_str()) == 0) {
+    return fail(NoSuchInterface(args.interface));
+  }
   CaptureOutput output;
   if (control.drop != nullptr) {
     output.OwnFileAs(control.drop->uid, control.drop->gid);

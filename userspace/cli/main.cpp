@@ -3,9 +3,11 @@
 #include <csignal>
 #include <cstdio>
 #include <string_view>
+#include <utility>
 
 #include "cli/arguments.hpp"
 #include "cli/connect_client.hpp"
+#include "cli/filter_file.hpp"
 #include "cli/interface_list.hpp"
 #include "cli/live_capture.hpp"
 #include "cli/offline_capture.hpp"
@@ -38,6 +40,15 @@ int main(int argc, char** argv) {
   }
   if (args->list_interfaces) {
     return wgcap::cli::RunListInterfaces();
+  }
+  if (!args->filter_file.empty()) {
+    // As tcpdump 4.99 does, the file replaces any expression arguments.
+    auto expression = wgcap::cli::ReadFilterFile(args->filter_file);
+    if (!expression) {
+      std::fprintf(stderr, "wgcap: %s\n", expression.error().message.c_str());
+      return 2;
+    }
+    args->expression = std::move(expression).value();
   }
   auto matcher = wgcap::ParseFilter(args->expression);
   if (!matcher) {

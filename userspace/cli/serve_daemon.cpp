@@ -160,7 +160,7 @@ Result<ServeOptions> ParseServeOptions(int all_argc, char** all_argv) {
 const char* kServeHelp = R"(usage: wgcap serve --socket PATH [--allow-group G] [--allow-uid U]
                    [--max-captures N] [--max-duration D] [--max-bytes B]
                    [-i IFACE -w BASE [-C MB] [-G SECONDS] [-W N] [-s N]
-                    [--pcapng] [--mode M] [-B MIB] [expression]]
+                    [--pcap] [--mode M] [-B MIB] [expression]]
 
 Runs captures for permitted users who connect with `wgcap --connect PATH`.
 root is always allowed; --allow-group and --allow-uid (names or numbers, may
@@ -169,8 +169,8 @@ once (default 8), --max-duration per capture (longer requests are cut to it),
 --max-bytes streamed per capture. SIGINT/SIGTERM end every capture cleanly.
 
 With -i and -w the daemon also records IFACE into BASE for its whole life,
-as `wgcap -i IFACE -w BASE` would (rotated by -C, -G, -W), beside the
-clients' captures. The limits above are for clients: the recorder neither
+as `wgcap -i IFACE -w BASE` would (rotated by -C, -G, -W; pcapng unless
+BASE ends in .pcap or --pcap is given), beside the clients' captures. The limits above are for clients: the recorder neither
 counts against them nor is cut by them. Its options, expression and
 interface are checked before the daemon listens (exit 2 or 1); if it fails
 later (disk full, interface gone) the daemon logs why and goes on serving
@@ -339,12 +339,21 @@ private:
     if (!args->write_file.empty() && args->write_file != "-") {
       return refuse("the client writes files; the capture is streamed", 2);
     }
+    // The daemon could read files its client may not: `wgcap --connect`
+    // sends the expression from -F FILE instead.
+    if (!args->filter_file.empty()) {
+      return refuse("-F: the client reads the file and sends the expression", 2);
+    }
     auto matcher = ParseFilter(args->expression);
     if (!matcher) {
       return refuse("filter: " + matcher.error().message, 2);
     }
     if (if_nametoindex(args->interface.c_str()) == 0) {
-      return refuse("interface " + args->interface + ": No such device", 1);
+      // Word for word what a local `wgcap -i` says (SPEC 6).
+      (void)SendFrame(fd, FrameType::Message,
+                      "wgcap: " + NoSuchInterface(args->interface).message + "\n");
+      const std::uint8_t c = 1;
+      return (void)SendFrame(fd, FrameType::Exit, std::span(&c, 1));
     }
     if (o_.max_duration_ms > 0 &&
         (args->duration_ms == 0 || args->duration_ms > o_.max_duration_ms)) {

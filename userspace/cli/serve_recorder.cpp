@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "cli/filter_file.hpp"
 #include "cli/live_capture.hpp"
 
 namespace wgcap::cli {
@@ -85,12 +86,19 @@ Result<RecorderPlan> ParseRecorder(const std::vector<std::string>& words) {
   if (args->count > 0 || args->duration_ms > 0) {
     return Usage("-c and --duration do not apply: the recorder runs as long as the daemon");
   }
+  if (!args->filter_file.empty()) { // the daemon's own command line: its files
+    auto expression = ReadFilterFile(args->filter_file);
+    if (!expression) {
+      return Usage(expression.error().message);
+    }
+    args->expression = std::move(expression).value();
+  }
   auto matcher = ParseFilter(args->expression);
   if (!matcher) {
     return Usage(FilterError(matcher.error().message, args->expression));
   }
   if (if_nametoindex(args->interface.c_str()) == 0) {
-    return Error{"interface " + args->interface + ": No such device", ENODEV};
+    return NoSuchInterface(args->interface);
   }
   // Rotated files are created as packets come, so an unwritable directory
   // would otherwise show only at the first packet.
