@@ -60,7 +60,7 @@ LINK_LAYER_WORDS = {
     "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls",
     "vpi", "vci", "lane", "oamf4", "oamf4ec", "oamf4sc", "oam", "metac", "bcc",
     "sc", "ilmic", "metaconnect", "connectmsg", "on", "ifname", "rnr", "rulenum",
-    "reason", "rset", "ruleset", "srnr", "subrulenum", "action", "hdpc",
+    "reason", "rset", "ruleset", "srnr", "subrulenum", "action",
 }
 
 DUMPER = r"""
@@ -127,8 +127,8 @@ def compile_all(tmp, exprs):
 
 
 def words(expr):
-    # Drop "\name" protocol escapes and bracketed index bodies are kept:
-    # "ether[0]" is link layer, "ip[0]" is not.
+    # Whole words, not "\name" protocol escapes ("ether proto \arp" counts
+    # for "ether" only); an index keeps its word: "ether[0]" is link layer.
     return set(re.findall(r"(?<![\\\w.-])[A-Za-z][A-Za-z0-9_]*(?![\w.:-])", expr))
 
 

@@ -146,10 +146,16 @@ class Harvest:
             self.lengths.add(int(m.group(1)))
         self.ports.discard(None)
 
-    @staticmethod
-    def port(tok):
+    # The service names the list uses, fixed so the capture does not depend
+    # on the machine's /etc/services; others are looked up there.
+    SERVICES = {"smtp": 25, "domain": 53, "bootps": 67, "bootpc": 68}
+
+    @classmethod
+    def port(cls, tok):
         if tok.isdigit():
             return int(tok) if int(tok) < 65536 else None
+        if tok in cls.SERVICES:
+            return cls.SERVICES[tok]
         try:
             return socket.getservbyname(tok)
         except OSError:
