@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "support/background_process.hpp"
+#include "support/live_wgcap.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
@@ -31,23 +32,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::BackgroundProcess;
+using test::CountOf;
+using test::TcpdumpCount;
 using ::testing::HasSubstr;
-
-int CountLines(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
-// Packets in a pcap file, as tcpdump counts them.
-int TcpdumpCount(const std::string& file) {
-  const auto r = test::Run({"tcpdump", "-nn", "-r", file});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return CountLines(r.out, "\n");
-}
 
 // One testbed per test process (ctest runs each test in its own).
 class TestbedEnvironment : public ::testing::Environment {
@@ -136,10 +123,8 @@ TEST_P(LiveBackend, PingWritesTwentyIcmpPacketsInBothDirections) {
   const auto code = wgcap->Wait(10s);
   ASSERT_EQ(code, std::optional<int>(0)) << wgcap->Stderr();
   const std::string text = wgcap->Stdout();
-  EXPECT_EQ(CountLines(text, "[OUT ICMP] " + testbed_->addr_a + " > " + testbed_->addr_b), 10)
-      << text;
-  EXPECT_EQ(CountLines(text, "[IN  ICMP] " + testbed_->addr_b + " > " + testbed_->addr_a), 10)
-      << text;
+  EXPECT_EQ(CountOf(text, "[OUT ICMP] " + testbed_->addr_a + " > " + testbed_->addr_b), 10) << text;
+  EXPECT_EQ(CountOf(text, "[IN  ICMP] " + testbed_->addr_b + " > " + testbed_->addr_a), 10) << text;
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("20 packets captured"));
   EXPECT_EQ(Hooks(), "") << "nothing stays attached after -c ends the capture";
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("0 packets dropped by kernel"));
@@ -148,8 +133,8 @@ TEST_P(LiveBackend, PingWritesTwentyIcmpPacketsInBothDirections) {
   EXPECT_EQ(TcpdumpCount(out), 20);
   const auto tshark = test::Run({"tshark", "-r", out, "-T", "fields", "-e", "icmp.type"});
   ASSERT_EQ(tshark.exit_code, 0) << tshark.err;
-  EXPECT_EQ(CountLines(tshark.out, "8\n"), 10);
-  EXPECT_EQ(CountLines(tshark.out, "0\n"), 10);
+  EXPECT_EQ(CountOf(tshark.out, "8\n"), 10);
+  EXPECT_EQ(CountOf(tshark.out, "0\n"), 10);
 }
 
 TEST_P(LiveBackend, Ipv6PingIsCapturedWithIp6Filter) {
@@ -157,9 +142,9 @@ TEST_P(LiveBackend, Ipv6PingIsCapturedWithIp6Filter) {
   Ping(testbed_->addr6_b, 3);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   const std::string text = wgcap->Stdout();
-  EXPECT_EQ(CountLines(text, "[OUT ICMP] " + testbed_->addr6_a + " > " + testbed_->addr6_b), 3)
+  EXPECT_EQ(CountOf(text, "[OUT ICMP] " + testbed_->addr6_a + " > " + testbed_->addr6_b), 3)
       << text;
-  EXPECT_EQ(CountLines(text, "[IN  ICMP] " + testbed_->addr6_b + " > " + testbed_->addr6_a), 3)
+  EXPECT_EQ(CountOf(text, "[IN  ICMP] " + testbed_->addr6_b + " > " + testbed_->addr6_a), 3)
       << text;
 }
 
@@ -205,7 +190,7 @@ TEST_P(LiveBackend, SigtermFinishesTheFileAndPrintsCounts) {
   ASSERT_TRUE(wgcap->WaitForStderr("packets captured", 5s));
   wgcap->Signal(SIGTERM);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
-  EXPECT_EQ(CountLines(wgcap->Stderr(), "packets captured"), 2) << "SIGUSR1 and exit";
+  EXPECT_EQ(CountOf(wgcap->Stderr(), "packets captured"), 2) << "SIGUSR1 and exit";
   EXPECT_EQ(Hooks(), "") << "nothing stays attached after SIGTERM";
   EXPECT_GE(TcpdumpCount(out), 8);
 }
@@ -255,7 +240,7 @@ TEST_P(LiveBackend, FullDiskStopsWithExitOneKeepingCompleteRecords) {
   const auto read = test::Run({"tcpdump", "-nn", "-r", out});
   EXPECT_EQ(read.exit_code, 0) << "the records written before the failure stay a valid file: "
                                << read.err;
-  EXPECT_GE(CountLines(read.out, "ICMP echo"), 5);
+  EXPECT_GE(CountOf(read.out, "ICMP echo"), 5);
 }
 
 TEST_P(LiveBackend, ClosedPipeStopsWithExitOneAndDetaches) {
@@ -284,7 +269,7 @@ TEST_P(LiveBackend, StatsAndSmallBufferAndSnaplen) {
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("\"packets\":4,"));
   const auto read = test::Run({"tcpdump", "-nn", "-r", dir_.File("s.pcap")});
   EXPECT_THAT(read.err, HasSubstr("snapshot length 60"));
-  EXPECT_EQ(CountLines(read.out, "ICMP echo"), 4);
+  EXPECT_EQ(CountOf(read.out, "ICMP echo"), 4);
 }
 
 // pcapng (SPEC 4): the direction in each packet's flags, the interface and
@@ -300,8 +285,8 @@ TEST_P(LiveBackend, PcapngRecordsDirectionInterfaceAndCounts) {
   const auto fields = test::Run({"tshark", "-r", out, "-T", "fields", "-e", "frame.interface_name",
                                  "-e", "frame.packet_flags_direction", "-e", "icmp.type"});
   ASSERT_EQ(fields.exit_code, 0) << fields.err;
-  EXPECT_EQ(CountLines(fields.out, testbed_->if_a + "\t0x00000002\t8\n"), 5) << fields.out;
-  EXPECT_EQ(CountLines(fields.out, testbed_->if_a + "\t0x00000001\t0\n"), 5) << fields.out;
+  EXPECT_EQ(CountOf(fields.out, testbed_->if_a + "\t0x00000002\t8\n"), 5) << fields.out;
+  EXPECT_EQ(CountOf(fields.out, testbed_->if_a + "\t0x00000001\t0\n"), 5) << fields.out;
   const auto capinfos = test::Run({"capinfos", out});
   EXPECT_THAT(capinfos.out, HasSubstr("Filter string = icmp"));
   // received, kernel drops, accepted by the filter, userspace drops, written.
@@ -381,11 +366,11 @@ TEST_F(Live, WithoutCapBpfAutoFallsBackToAFPacket) {
   Ping(testbed_->addr_b, 2);
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   const std::string err = wgcap->Stderr();
-  EXPECT_EQ(CountLines(err, "bpf backend unavailable"), 1) << err;
+  EXPECT_EQ(CountOf(err, "bpf backend unavailable"), 1) << err;
   EXPECT_THAT(err, HasSubstr("needs CAP_BPF"));
   EXPECT_THAT(err, HasSubstr("using afpacket"));
   EXPECT_THAT(err, HasSubstr("4 packets captured"));
-  EXPECT_EQ(CountLines(wgcap->Stdout(), " ICMP] "), 4);
+  EXPECT_EQ(CountOf(wgcap->Stdout(), " ICMP] "), 4);
 }
 
 TEST_F(Live, ModeBpfWithoutCapBpfFailsWithTheReason) {
