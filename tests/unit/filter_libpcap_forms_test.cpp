@@ -9,6 +9,7 @@
 
 #include <netdb.h>
 
+#include "support/packet_builder.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {
@@ -117,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"igmp host 1.2.3.4", "column 1: 'igmp' modifier applied to host"},
         Bad{"pim port 1", "column 1: illegal qualifier of 'port'"},
         Bad{"vrrp proto 1", "column 1: 'vrrp proto' is bogus"},
-        Bad{"tcp port \\", "column 10: expected a name after \"\\\""}));
+        Bad{"tcp port \\", "column 10: expected a name after \"\\\""},
+        Bad{"tcp or \\gw", "column 8: \"gw\": host names are not looked up; give an address"}));
 
 TEST(LibpcapForms, EscapedNameIsNeverAKeyword) {
   // "\host" is a name, so it is looked up as one, not read as a qualifier.
@@ -132,6 +134,24 @@ TEST(LibpcapForms, ProtocolNamesComeFromTheProtocolsDatabase) {
     GTEST_SKIP() << "no /etc/protocols";
   }
   EXPECT_EQ(Canonical("proto \\udp or ip proto \\tcp"), Canonical("udp or (ip and tcp)"));
+}
+
+// `icmp` keeps libpcap's family: an IPv6 packet whose next header is 1 is
+// not ICMP, nor is an IPv4 packet of protocol 58 ICMPv6.
+TEST(LibpcapForms, IcmpIsTiedToItsFamily) {
+  const auto icmp = ParseFilter("icmp").value();
+  const auto icmp6 = ParseFilter("icmp6").value();
+  auto match = [](const auto& m, const std::vector<std::uint8_t>& p) {
+    return m->Match(p, static_cast<std::uint32_t>(p.size()));
+  };
+  const auto v4_icmp = test::PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Icmp(8, 0).Build();
+  const auto v6_proto1 =
+      test::PacketBuilder::Ipv6("2001:db8::1", "2001:db8::2").Protocol(1, {8, 0, 0, 0}).Build();
+  const auto v4_proto58 =
+      test::PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Protocol(58, {128, 0, 0, 0}).Build();
+  EXPECT_TRUE(match(icmp, v4_icmp));
+  EXPECT_FALSE(match(icmp, v6_proto1));
+  EXPECT_FALSE(match(icmp6, v4_proto58));
 }
 
 } // namespace

@@ -359,8 +359,10 @@ private:
     const bool number = !v.text.empty() && std::all_of(v.text.begin(), v.text.end(),
                                                        [](char c) { return c >= '0' && c <= '9'; });
     const bool address = IpAddress::Parse(v.text) || IpPrefix::Parse(v.text);
-    if (!ctx_) {
-      return Fail(v, filter::NothingToLend(v.text, number, address));
+    if (!ctx_) { // libpcap reads a lone "\\name" as a host name
+      return Fail(v, v.escaped ? "\"" + std::string(v.text) +
+                                     "\": host names are not looked up; give an address"
+                               : filter::NothingToLend(v.text, number, address));
     }
     const filter::Qualifiers q = *ctx_;
     filter::IdText id;
