@@ -36,7 +36,8 @@ bool Truncated(const Bytes& packet);
 // its chain is empty (Next Header is none of 0, 43, 44, 60, 51), or it is a
 // single fragment header followed by a non-extension header where wgcap has
 // no ports either: a non-first fragment, or not TCP/UDP/SCTP behind it.
-// Verdicts are compared on those packets only.
+// Verdicts are compared in full on those packets; on the others wgcap may
+// only keep more (see libpcap_testrun_test.cpp).
 bool ChainsCoincide(const Bytes& packet);
 
 // Quoted, newlines and tabs escaped, for reports.
