@@ -62,18 +62,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     ProtocolNames, LibpcapForms,
-    ::testing::Values(
-        Same{"icmp", "ip and proto 1"}, Same{"icmp6", "ip6 and proto 58"},
-        Same{"igmp", "ip and proto 2"}, Same{"igrp", "ip and proto 9"}, Same{"pim", "proto 103"},
-        Same{"vrrp", "ip and proto 112"}, Same{"carp", "ip and proto 112"},
-        Same{"sctp", "proto 132"}, Same{"ah", "proto 51"}, Same{"esp", "proto 50"},
-        Same{"sctp port 5672", "proto 132 and port 5672"},
-        Same{"sctp src portrange 1023-1", "proto 132 and src portrange 1-1023"},
-        Same{"not icmp", "not (ip and proto 1)"}, Same{"ip proto \\tcp", "ip and proto 6"},
-        Same{"proto \\udp", "proto 17"}, Same{"ip6 proto \\tcp", "ip6 and tcp"},
-        Same{"ip multicast", "dst net 224.0.0.0/3"},
-        Same{"ip broadcast", "dst host 0.0.0.0 or dst host 255.255.255.255"},
-        Same{"ip6 multicast", "dst net ff00::/8"}, Same{"portrange 25", "portrange 25-25"}));
+    ::testing::Values(Same{"icmp", "ip and proto 1"}, Same{"icmp6", "ip6 and proto 58"},
+                      Same{"igmp", "ip and proto 2"}, Same{"igrp", "ip and proto 9"},
+                      Same{"pim", "proto 103"}, Same{"vrrp", "ip and proto 112"},
+                      Same{"carp", "ip and proto 112"}, Same{"sctp", "proto 132"},
+                      Same{"ah", "proto 51"}, Same{"esp", "proto 50"},
+                      Same{"sctp port 5672", "proto 132 and port 5672"},
+                      Same{"sctp src portrange 1023-1", "proto 132 and src portrange 1-1023"},
+                      Same{"not icmp", "not (ip and proto 1)"},
+                      Same{"ip proto \\tcp", "ip and proto 6"}, Same{"proto \\udp", "proto 17"},
+                      Same{"ip6 proto \\tcp", "ip6 and tcp"},
+                      Same{"ip multicast", "dst net 224.0.0.0/3"},
+                      Same{"ip broadcast", "dst host 0.0.0.0 or dst host 255.255.255.255"},
+                      Same{"ip6 multicast", "dst net ff00::/8"},
+                      Same{"portrange 25", "portrange 25-25"}, Same{"tcp port 0x50", "tcp port 80"},
+                      Same{"port 010", "port 8"}, Same{"portrange 0x10-020", "portrange 16-16"},
+                      Same{"proto 0x11", "udp"}, Same{"less 0x100", "less 256"}));
 
 struct Bad {
   const char* text;
@@ -118,6 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"igmp host 1.2.3.4", "column 1: 'igmp' modifier applied to host"},
         Bad{"pim port 1", "column 1: illegal qualifier of 'port'"},
         Bad{"vrrp proto 1", "column 1: 'vrrp proto' is bogus"},
+        Bad{"port 08", "column 6: invalid port \"08\" (expected 1-65535)"},
         Bad{"tcp port \\", "column 10: expected a name after \"\\\""},
         Bad{"tcp or \\gw", "column 8: \"gw\": host names are not looked up; give an address"}));
 

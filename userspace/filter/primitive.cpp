@@ -343,8 +343,12 @@ int Builder::WrongKindForAddress(const char* kind) {
 }
 
 std::optional<PortValue> Builder::ResolvePort(const std::string& text, int column, bool in_range) {
-  if (AllDigits(text) || text.empty()) {
-    const auto port = Decimal(text, 1, 65535);
+  // A number as libpcap's lexer reads it: 0x hex, leading-0 octal (`port
+  // 010` is port 8, as in tcpdump).
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  if (AllDigits(text) || text.empty() || hex) {
+    const auto number = ParseLibpcapNumber(text);
+    const auto port = number && *number >= 1 && *number <= 65535 ? number : std::nullopt;
     if (!port) {
       Fail(column, "invalid port " + Quoted(text) + " (expected 1-65535)");
       return std::nullopt;
