@@ -62,6 +62,20 @@ std::vector<std::string> ReadExpressionList(const std::string& path) {
   return out;
 }
 
+std::vector<Rejected> ReadRejectedList(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<Rejected> out;
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find('\t');
+    const auto second = first == std::string::npos ? first : line.find('\t', first + 1);
+    if (line.empty() || line.front() == '#' || second == std::string::npos) {
+      continue;
+    }
+    out.push_back(Rejected{line.substr(0, first), DecodeLine(line.substr(second + 1))});
+  }
+  return out;
+}
+
 std::vector<Bytes> ReadCorpusCapture(const std::string& path) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   const std::unique_ptr<pcap_t, void (*)(pcap_t*)> in(pcap_open_offline(path.c_str(), errbuf),

@@ -15,6 +15,13 @@ using Bytes = std::vector<std::uint8_t>;
 // One expression a line, '#' lines skipped; a line starting with a quote is
 // a JSON string literal (extract.py's encode_line, for newlines and tabs).
 std::vector<std::string> ReadExpressionList(const std::string& path);
+// rejected.txt: each expression (decoded) with its reason ("link-layer",
+// "needs-name-lookup", ...).
+struct Rejected {
+  std::string reason;
+  std::string expression;
+};
+std::vector<Rejected> ReadRejectedList(const std::string& path);
 std::vector<Bytes> ReadCorpusCapture(const std::string& path);
 
 // Rule (a) of the harness: the expression uses a packet-data relation

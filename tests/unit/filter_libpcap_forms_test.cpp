@@ -122,6 +122,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"igmp host 1.2.3.4", "column 1: 'igmp' modifier applied to host"},
         Bad{"pim port 1", "column 1: illegal qualifier of 'port'"},
         Bad{"vrrp proto 1", "column 1: 'vrrp proto' is bogus"},
+        Bad{"link[0:1] & 0xff == 0",
+            "column 1: \"link\" needs a link layer: wgcap captures raw IP"},
+        Bad{"ip net net-10-0-0-0.example",
+            "column 8: \"net-10-0-0-0.example\": network names are not looked up; give a "
+            "network"},
         Bad{"port 08", "column 6: invalid port \"08\" (expected 1-65535)"},
         Bad{"tcp port \\", "column 10: expected a name after \"\\\""},
         Bad{"tcp or \\gw", "column 8: \"gw\": host names are not looked up; give an address"}));

@@ -386,11 +386,6 @@ private:
       Fail(v, missing + Describe(v));
       return std::nullopt;
     }
-    if (!v.escaped && filter::IsPrimitiveKeyword(Lower(v.text))) {
-      Fail(v, missing + Describe(v) + " (a keyword; write \\" + std::string(v.text) +
-                  " for the name)");
-      return std::nullopt;
-    }
     Token last = Take();
     std::string text(v.text);
     while (Peek().kind == TokenKind::Dash && Touching(last, Peek()) &&
@@ -398,6 +393,12 @@ private:
       Take();
       last = Take();
       text += "-" + std::string(last.text);
+    }
+    // A keyword alone is not a value ("net-10.example" is one name).
+    if (!v.escaped && last.column == v.column && filter::IsPrimitiveKeyword(Lower(v.text))) {
+      Fail(v, missing + Describe(v) + " (a keyword; write \\" + std::string(v.text) +
+                  " for the name)");
+      return std::nullopt;
     }
     // "10.0.0.2 / 32", "10.0.0.2/ 32": libpcap's lexer allows blanks around
     // the "/" of a prefix.
@@ -476,7 +477,9 @@ Result<FilterExpression> ParseFilterExpression(std::string_view text) {
   }
   filter::TokenizeResult tokens = filter::Tokenize(text);
   if (!tokens.error.empty()) {
-    return Error{tokens.error, 0};
+    // "link[0] & 1": the link layer is the first thing wrong, not the "&".
+    const auto link = filter::FirstLinkLayerWord(tokens.tokens);
+    return Error{link.value_or(tokens.error), 0};
   }
   return Parser(text, std::move(tokens.tokens)).Run();
 }

@@ -10,10 +10,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wgcap/filter_ast.hpp"
 
 namespace wgcap::filter {
+
+struct Token; // token.hpp
 
 enum class QualProto : std::uint8_t {
   None,
@@ -55,6 +58,9 @@ const char* ProtoName(QualProto proto);
 int AddProtoTerms(QualProto proto, int column, const AddNode& add);
 // "\"ether\" needs a link layer: ..." for a link-layer primitive's word.
 std::optional<std::string> LinkLayerWord(std::string_view lower_word);
+// "column N: ..." for the first link-layer word among `tokens`, for input
+// the tokenizer could not finish.
+std::optional<std::string> FirstLinkLayerWord(const std::vector<Token>& tokens);
 // `ip multicast`, `ip broadcast`, `ip6 multicast` (proto None: the bare
 // word) as destination terms; -1 with `error` set for the other pairs.
 int AddCastTerms(QualProto proto, bool multicast, int column, const AddNode& add,

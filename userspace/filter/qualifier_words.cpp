@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The words of a primitive's qualifiers and what each stands for.
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 
 #include "filter/primitive.hpp"
+#include "filter/token.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap::filter {
@@ -174,6 +176,21 @@ std::optional<std::string> LinkLayerWord(std::string_view w) {
     return std::nullopt;
   }
   return "\"" + std::string(w) + "\" needs a link layer: wgcap captures raw IP";
+}
+
+std::optional<std::string> FirstLinkLayerWord(const std::vector<Token>& tokens) {
+  for (const Token& t : tokens) {
+    if (t.kind != TokenKind::Word || t.escaped) {
+      continue;
+    }
+    std::string word(t.text.substr(0, t.text.find('[')));
+    std::transform(word.begin(), word.end(), word.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (auto why = LinkLayerWord(word)) {
+      return "column " + std::to_string(t.column) + ": " + *why;
+    }
+  }
+  return std::nullopt;
 }
 
 int AddCastTerms(QualProto proto, bool multicast, int column, const AddNode& add,
