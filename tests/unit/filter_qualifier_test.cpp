@@ -168,7 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
             "192.0.2.3\" or \"net 192.0.2.3\")"},
         Bad{"host (192.0.2.1 or tcp)",
             "column 20: expected a value to take the qualifiers before \"(\", got \"tcp\""},
-        Bad{"host 192.0.2.1 or banana", "column 19: invalid address \"banana\""},
+        Bad{"host 192.0.2.1 or banana",
+            "column 19: \"banana\": host names are not looked up; give an address"},
         Bad{"src or dst", "column 11: expected host, net, port, portrange or an address after "
                           "\"dst\", got end of input"}));
 

@@ -4,7 +4,10 @@
 // no name lookup (tests/data/libpcap-testrun/ip-expressions.txt, see
 // extract.py there for the rule and the source commit) must parse in wgcap
 // and keep, on every packet of the crafted capture (crafted.pcap, written by
-// make_capture.py from what the expressions name), the packets libpcap keeps.
+// make_capture.py from what the expressions name), the packets libpcap keeps:
+// in the Matcher and in wgcap's classic BPF program (run by libpcap's
+// interpreter). The kernel program is held to the same semantics by the
+// privileged verdict and parity tests.
 //
 // The reference is libpcap compiled for DLT_RAW with netmask 0, as tcpdump -r
 // does on a raw-IP savefile (so `ip broadcast` is 0.0.0.0 or
@@ -15,97 +18,48 @@
 // expects `ldb [N]`), so for them the reference is `link[N] & V != 0` (link[]
 // is the packet's first byte on DLT_RAW).
 //
-// Not run by default (ctest property DISABLED, label issue23) until the
-// parser supports the whole list; run the binary directly to see the numbers.
+// Two rule-based exclusions, each checked so it can only shrink honestly:
+// (a) pending-relations.txt lists exactly the kept expressions that use a
+//     packet-data relation (NeedsRelation) and do not parse yet (issue 21);
+// (b) verdicts are compared in full only on packets where wgcap's IPv6
+//     extension walk and libpcap's first-header check coincide
+//     (ChainsCoincide) and that are not truncated (Truncated: a primitive is
+//     false there, libpcap rejects; issue 21). On the other IPv6 packets the
+//     README's one intended difference applies: wgcap may find protocols and
+//     ports libpcap does not, never fewer. So there an expression without
+//     `not` (every connective then monotone) must keep every packet libpcap
+//     keeps; an expression with `not` is not compared on them.
+// pending-evaluators.txt lists exactly the expressions that still fail for
+// want of `protochain` and of `proto N` matching the extension headers met in
+// the walk (the evaluator half of issue 23): each must fail, all others pass.
 #include <pcap/pcap.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <regex>
-#include <span>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "support/classic_runners.hpp"
+#include "support/testrun_corpus.hpp"
+#include "wgcap/classic_filter.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap::test {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
 const std::string kDataDir = std::string(WGCAP_SOURCE_DIR) + "/tests/data/libpcap-testrun";
 constexpr std::size_t kReported = 20;
-
-// A line of ip-expressions.txt: verbatim, or a JSON string literal when the
-// expression holds a newline or tab (extract.py's encode_line).
-std::string DecodeLine(const std::string& line) {
-  if (line.empty() || line.front() != '"') {
-    return line;
-  }
-  std::string out;
-  for (std::size_t i = 1; i + 1 < line.size(); ++i) {
-    if (line[i] != '\\') {
-      out += line[i];
-      continue;
-    }
-    const char c = line[++i];
-    switch (c) {
-    case 'n':
-      out += '\n';
-      break;
-    case 't':
-      out += '\t';
-      break;
-    case 'r':
-      out += '\r';
-      break;
-    case 'u':
-      out += static_cast<char>(std::stoi(line.substr(i + 1, 4), nullptr, 16));
-      i += 4;
-      break;
-    default: // \\ \" \/
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> ReadExpressions() {
-  std::ifstream in(kDataDir + "/ip-expressions.txt");
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() == '#') {
-      continue;
-    }
-    out.push_back(DecodeLine(line));
-  }
-  return out;
-}
 
 struct PcapCloser {
   void operator()(pcap_t* p) const { pcap_close(p); }
 };
 using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
-
-std::vector<Bytes> ReadPackets() {
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  const PcapHandle in(pcap_open_offline((kDataDir + "/crafted.pcap").c_str(), errbuf));
-  std::vector<Bytes> out;
-  if (in == nullptr) {
-    ADD_FAILURE() << errbuf;
-    return out;
-  }
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  while (pcap_next_ex(in.get(), &header, &data) == 1) {
-    out.emplace_back(data, data + header->caplen);
-  }
-  return out;
-}
 
 class BpfProgram {
 public:
@@ -152,125 +106,177 @@ std::string ReferenceExpression(pcap_t* dead, const std::string& expression) {
   return "link[" + m[1].str() + "] " + m[2].str() + " " + m[3].str() + " != 0";
 }
 
-// Not a whole IPv4 or IPv6 packet: another version, or shorter than its
-// header or its length field says. The capture holds a few on purpose; the
-// report tells disagreements on them apart from those on whole packets.
-bool Malformed(const Bytes& p) {
-  if (p.empty()) {
-    return true;
-  }
-  if (p[0] >> 4 == 4) {
-    const std::size_t header = (p[0] & 0x0fu) * 4u;
-    return p.size() < 20 || header < 20 || p.size() < header ||
-           p.size() < static_cast<std::size_t>(p[2] << 8 | p[3]);
-  }
-  if (p[0] >> 4 == 6) {
-    return p.size() < 40 || p.size() < 40u + static_cast<std::size_t>(p[4] << 8 | p[5]);
-  }
-  return true;
-}
-
-std::string Hex(const Bytes& packet) {
+std::string Join(const std::vector<std::string>& list, std::size_t limit) {
   std::string out;
-  char buf[4];
-  for (std::size_t i = 0; i < packet.size() && i < 64; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", packet[i]);
-    out += buf;
+  for (std::size_t i = 0; i < list.size() && i < limit; ++i) {
+    out += "\n  " + list[i];
   }
-  return out + (packet.size() > 64 ? "..." : "");
+  return out;
 }
 
-std::string Quote(const std::string& expression) {
-  std::string out = "\"";
-  for (const char c : expression) {
-    out += c == '\n' ? std::string("\\n") : c == '\t' ? std::string("\\t") : std::string(1, c);
+// What one expression did against the capture.
+struct Outcome {
+  bool parsed = false;
+  std::string error;      // the parse error
+  std::string first_diff; // the first disagreement, empty when none
+};
+
+class Harness {
+public:
+  Harness() : dead_(pcap_open_dead(DLT_RAW, 65535)) {
+    const auto packets = ReadCorpusCapture(kDataDir + "/crafted.pcap");
+    for (const Bytes& p : packets) {
+      (Truncated(p) ? truncated_ : !ChainsCoincide(p) ? chained_ : compared_).push_back(p);
+    }
   }
-  return out + "\"";
+  pcap_t* dead() const { return dead_.get(); }
+  std::size_t compared() const { return compared_.size(); }
+  std::size_t truncated() const { return truncated_.size(); }
+  std::size_t chained() const { return chained_.size(); }
+
+  Outcome Run(const std::string& expression, const BpfProgram& reference,
+              std::size_t* optimizer_notes) const {
+    Outcome out;
+    const auto ours = ParseFilterExpression(expression);
+    if (!ours) {
+      out.error = ours.error().message;
+      return out;
+    }
+    out.parsed = true;
+    const auto matcher = ParseFilter(expression).value();
+    const ClassicProgram classic = CompileClassicFilter(ours.value(), 65535);
+    const BpfProgram optimized(dead_.get(), expression, true);
+    const auto& nodes = ours.value().nodes;
+    const bool monotone = std::none_of(nodes.begin(), nodes.end(), [](const FilterNode& n) {
+      return n.kind == FilterNode::Kind::Not;
+    });
+    auto check = [&](const Bytes& packet, bool superset) {
+      const bool want = reference.Matches(packet);
+      const bool got = matcher->Match(packet, static_cast<std::uint32_t>(packet.size()));
+      const bool bpf = RunWithLibpcap(classic.instructions, packet,
+                                      static_cast<std::uint32_t>(packet.size())) != 0;
+      const bool wrong = superset ? want && !(got && bpf) : want != got || want != bpf;
+      if (wrong && out.first_diff.empty()) {
+        out.first_diff = std::string("libpcap ") + (want ? "true" : "false") + ", Matcher " +
+                         (got ? "true" : "false") + ", classic " + (bpf ? "true" : "false") +
+                         " on " + HexPrefix(packet) + (superset ? " (long IPv6 chain)" : "");
+      }
+      if (!superset && optimized.ok() && optimized.Matches(packet) != want) {
+        ++*optimizer_notes;
+      }
+    };
+    for (const Bytes& packet : compared_) {
+      check(packet, false);
+    }
+    for (const Bytes& packet : monotone ? chained_ : std::vector<Bytes>{}) {
+      check(packet, true);
+    }
+    return out;
+  }
+
+private:
+  PcapHandle dead_;
+  std::vector<Bytes> compared_, truncated_, chained_;
+};
+
+std::set<std::string> ReadSet(const std::string& name) {
+  const auto list = ReadExpressionList(kDataDir + "/" + name);
+  return {list.begin(), list.end()};
 }
 
 TEST(LibpcapTestrun, EveryIpLevelExpressionParsesAndAgreesWithLibpcap) {
-  const std::vector<std::string> expressions = ReadExpressions();
-  const std::vector<Bytes> packets = ReadPackets();
+  const std::vector<std::string> expressions = ReadExpressionList(kDataDir + "/ip-expressions.txt");
+  const std::set<std::string> pending_relations = ReadSet("pending-relations.txt");
+  const std::set<std::string> pending_evaluators = ReadSet("pending-evaluators.txt");
   ASSERT_GT(expressions.size(), 600u);
-  ASSERT_GT(packets.size(), 2000u);
-  const PcapHandle dead(pcap_open_dead(DLT_RAW, 65535));
-  ASSERT_NE(dead, nullptr);
+  const Harness harness;
+  ASSERT_GT(harness.compared(), 1500u);
 
-  std::size_t parsed = 0, agreeing = 0, agreeing_whole = 0, optimizer_disagreements = 0;
-  std::size_t malformed = 0;
-  for (const Bytes& packet : packets) {
-    malformed += Malformed(packet) ? 1 : 0;
-  }
-  std::vector<std::string> unparsed, disagreements, malformed_disagreements, libpcap_refusals,
-      optimizer_notes;
+  std::size_t parsed = 0, agreeing = 0, relation_pending = 0, evaluator_pending = 0;
+  std::size_t optimizer_notes = 0;
+  std::vector<std::string> failures, libpcap_refusals;
   for (const std::string& expression : expressions) {
-    const std::string reference = ReferenceExpression(dead.get(), expression);
-    const BpfProgram plain(dead.get(), reference, false);
-    const BpfProgram optimized(dead.get(), reference, true);
-    if (!plain.ok()) {
+    const BpfProgram reference(harness.dead(), ReferenceExpression(harness.dead(), expression),
+                               false);
+    if (!reference.ok()) {
       // extract.py kept only what libpcap compiles: the list or libpcap changed.
-      libpcap_refusals.push_back(Quote(expression) + ": " + plain.error());
+      libpcap_refusals.push_back(Quote(expression) + ": " + reference.error());
       continue;
     }
-    const auto ours = ParseFilter(expression);
-    if (!ours) {
-      unparsed.push_back(Quote(expression) + ": " + ours.error().message);
-      continue;
-    }
-    ++parsed;
-    std::size_t wrong_whole = 0, wrong_malformed = 0;
-    for (const Bytes& packet : packets) {
-      const bool want = plain.Matches(packet);
-      const bool got = ours.value()->Match(packet, static_cast<std::uint32_t>(packet.size()));
-      if (want != got) {
-        // The first disagreement per expression, whole and malformed apart.
-        const bool bad = Malformed(packet);
-        auto& list = bad ? malformed_disagreements : disagreements;
-        if ((bad ? wrong_malformed++ : wrong_whole++) == 0) {
-          list.push_back(Quote(expression) + ": libpcap " + (want ? "true" : "false") + ", wgcap " +
-                         (got ? "true" : "false") + " on " + Hex(packet));
-        }
+    const Outcome o = harness.Run(expression, reference, &optimizer_notes);
+    parsed += o.parsed ? 1 : 0;
+    const bool ok = o.parsed && o.first_diff.empty();
+    agreeing += ok ? 1 : 0;
+    const std::string what = o.parsed ? o.first_diff : "does not parse: " + o.error;
+    if (pending_relations.contains(expression)) {
+      ++relation_pending;
+      if (o.parsed || !NeedsRelation(expression)) {
+        failures.push_back(Quote(expression) + ": listed in pending-relations.txt, but " +
+                           (o.parsed ? "it parses now: remove it from the list"
+                                     : "it uses no packet-data relation"));
       }
-      if (optimized.ok() && optimized.Matches(packet) != want) {
-        if (optimizer_disagreements++ < kReported) {
-          optimizer_notes.push_back(Quote(expression) + ": unoptimized " +
-                                    (want ? "true" : "false") + " on " + Hex(packet));
-        }
+    } else if (pending_evaluators.contains(expression)) {
+      ++evaluator_pending;
+      if (ok) {
+        failures.push_back(Quote(expression) +
+                           ": listed in pending-evaluators.txt, but it agrees now: remove it");
       }
+    } else if (!ok) {
+      failures.push_back(Quote(expression) + ": " + what);
     }
-    agreeing += wrong_whole + wrong_malformed == 0 ? 1 : 0;
-    agreeing_whole += wrong_whole == 0 ? 1 : 0;
   }
 
-  auto join = [](const std::vector<std::string>& list, std::size_t limit) {
-    std::string out;
-    for (std::size_t i = 0; i < list.size() && i < limit; ++i) {
-      out += "\n  " + list[i];
-    }
-    return out;
-  };
-  std::printf("libpcap TESTrun IP-level expressions: %zu, packets: %zu (%zu malformed)\n"
-              "parsed by wgcap: %zu of %zu; agreeing with libpcap on all packets: %zu of %zu, "
-              "on the whole (not malformed) packets: %zu of %zu\n",
-              expressions.size(), packets.size(), malformed, parsed, expressions.size(), agreeing,
-              parsed, agreeing_whole, parsed);
-  std::printf("disagreeing on whole packets (%zu, first packet each):%s\n", disagreements.size(),
-              join(disagreements, disagreements.size()).c_str());
-  std::printf("disagreeing on malformed packets (%zu, first packet each):%s\n",
-              malformed_disagreements.size(),
-              join(malformed_disagreements, malformed_disagreements.size()).c_str());
-  std::printf("not parsed (%zu):%s\n", unparsed.size(), join(unparsed, unparsed.size()).c_str());
-  if (optimizer_disagreements != 0) {
-    std::printf("libpcap's optimizer disagrees with its unoptimized program on %zu verdicts, "
-                "first %zu:%s\n",
-                optimizer_disagreements, optimizer_notes.size(),
-                join(optimizer_notes, kReported).c_str());
+  std::printf("libpcap TESTrun IP-level expressions: %zu; packets compared: %zu (left out: %zu "
+              "truncated; %zu whose IPv6 extension chain wgcap walks further, where wgcap "
+              "must keep what libpcap keeps for expressions without not)\n"
+              "parsed by wgcap: %zu; agreeing in Matcher and classic BPF: %zu; pending: %zu "
+              "relations (issue 21), %zu evaluators (protochain, proto N in the walk)\n",
+              expressions.size(), harness.compared(), harness.truncated(), harness.chained(),
+              parsed, agreeing, relation_pending, evaluator_pending);
+  if (optimizer_notes != 0) {
+    std::printf("libpcap's optimizer disagrees with its unoptimized program on %zu verdicts\n",
+                optimizer_notes);
   }
   RecordProperty("parsed", static_cast<int>(parsed));
   RecordProperty("agreeing", static_cast<int>(agreeing));
-  EXPECT_TRUE(libpcap_refusals.empty()) << join(libpcap_refusals, kReported);
-  EXPECT_EQ(parsed, expressions.size()) << "first not parsed:" << join(unparsed, kReported);
-  EXPECT_EQ(agreeing, parsed) << "see the disagreements above";
+  EXPECT_TRUE(libpcap_refusals.empty()) << Join(libpcap_refusals, kReported);
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures:" << Join(failures, 400);
+}
+
+// What stays out of the corpus for needing a link layer or a name lookup is
+// refused with a column and the reason, not with a bare syntax error.
+TEST(LibpcapTestrun, LinkLayerAndNameRejectionsSayWhy) {
+  std::size_t checked = 0;
+  for (const Rejected& r : ReadRejectedList(kDataDir + "/rejected.txt")) {
+    const bool link = r.reason == "link-layer";
+    if (!link && r.reason != "needs-name-lookup") {
+      continue;
+    }
+    ++checked;
+    const auto parsed = ParseFilterExpression(r.expression);
+    ASSERT_FALSE(parsed.ok()) << Quote(r.expression);
+    const std::string& message = parsed.error().message;
+    EXPECT_EQ(message.rfind("column ", 0), 0u) << message;
+    // The first problem in reading order is named: "arp host NAME" is
+    // rejected.txt's name lookup but wgcap's link layer.
+    const bool says_link =
+        message.find("needs a link layer: wgcap captures raw IP") != std::string::npos;
+    const bool says_name = message.find("not looked up") != std::string::npos;
+    EXPECT_TRUE(link ? says_link : says_link || says_name)
+        << Quote(r.expression) << ": " << message;
+  }
+  EXPECT_GT(checked, 200u);
+}
+
+// The pending lists hold only corpus expressions, so a typo cannot hide one.
+TEST(LibpcapTestrun, PendingListsHoldOnlyCorpusExpressions) {
+  const auto list = ReadExpressionList(kDataDir + "/ip-expressions.txt");
+  const std::set<std::string> corpus(list.begin(), list.end());
+  for (const char* name : {"pending-relations.txt", "pending-evaluators.txt"}) {
+    for (const std::string& e : ReadSet(name)) {
+      EXPECT_TRUE(corpus.contains(e)) << name << ": " << Quote(e) << " is not in the corpus";
+    }
+  }
 }
 
 } // namespace

@@ -11,9 +11,6 @@
 // - truncated packets: libpcap rejects the whole packet when any load falls
 //   past the captured bytes (even under `not`); here only that term is false;
 // - IPv6 extension headers: libpcap does not walk the chain for ports;
-// - `icmp` on IPv6 and `icmp6` on IPv4: tcpdump ties each to its family, here
-//   they compare the protocol number only; so no IPv4 proto 58, no IPv6
-//   proto 1;
 // - SCTP (kept out so `port` means TCP/UDP on both sides), port 0 (libpcap
 //   takes it, SPEC says 1-65535), prefixes with host bits set (tcpdump
 //   rejects them), upper-case keywords (libpcap's are case-sensitive),
@@ -55,7 +52,9 @@ constexpr std::array<const char*, 7> kIpv6Pool = {
 // Well-known ports and the edges of the 1000-2000 range used by portranges.
 constexpr std::array<std::uint16_t, 12> kPortPool = {22,   53,   80,   443,  999,  1000,
                                                      1500, 1999, 2000, 2001, 8080, 65535};
-constexpr std::array<std::uint8_t, 3> kOtherProtocols = {47, 50, 89}; // GRE, ESP, OSPF
+// GRE, ESP, OSPF; and ICMP and ICMPv6 numbers in either family, since `icmp`
+// and `icmp6` are tied to their family here as in libpcap.
+constexpr std::array<std::uint8_t, 5> kOtherProtocols = {47, 50, 89, 1, 58};
 
 std::uint16_t Port(Random& r) {
   return r.Chance(60) ? r.Pick(kPortPool) : static_cast<std::uint16_t>(r.Uniform(1, 65535));

@@ -13,8 +13,7 @@
 // whose warning is checked below), and keeps to the shared subset the older
 // test documents: no IPv6 extension headers before TCP/UDP (IPv6 fragment
 // headers only with a non-zero offset, where neither side sees ports), no
-// truncated packets, ICMP only over IPv4 and ICMPv6 only over IPv6, no SCTP,
-// lower-case keywords, decimal numbers.
+// truncated packets, no SCTP, lower-case keywords, decimal numbers.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -47,7 +46,9 @@ constexpr std::array<const char*, 6> kIpv6Pool = {"2001:db8::1",           "2001
 // The numbers behind the service names below, and the edges of the ranges.
 constexpr std::array<std::uint16_t, 16> kPortPool = {20,  21,   22,   23,   53,   69,   80,  123,
                                                      443, 1000, 1500, 2000, 5353, 8080, 161, 65535};
-constexpr std::array<std::uint8_t, 3> kOtherProtocols = {47, 50, 89}; // GRE, ESP, OSPF
+// GRE, ESP, OSPF; and ICMP and ICMPv6 numbers in either family, since `icmp`
+// and `icmp6` are tied to their family here as in libpcap.
+constexpr std::array<std::uint8_t, 5> kOtherProtocols = {47, 50, 89, 1, 58};
 
 std::uint16_t RandomPort(Random& r) {
   return r.Chance(75) ? r.Pick(kPortPool) : static_cast<std::uint16_t>(r.Uniform(1, 65535));

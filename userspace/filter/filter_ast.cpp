@@ -45,15 +45,13 @@ std::string ToString(const Term& t) {
     return EndpointPrefix(t.endpoint) + "portrange " + std::to_string(t.port_low) + "-" +
            std::to_string(t.port_high);
   case TermKind::Protocol:
+    // The number alone: `icmp` is `ip and proto 1` (libpcap's family), so
+    // the term is printed as what it matches in either family.
     switch (t.protocol) {
-    case 1:
-      return "icmp";
     case 6:
       return "tcp";
     case 17:
       return "udp";
-    case 58:
-      return "icmp6";
     default:
       return "proto " + std::to_string(t.protocol);
     }

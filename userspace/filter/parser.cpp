@@ -3,11 +3,11 @@
 // state object; the first error wins and carries its column.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <optional>
 #include <tuple>
 #include <utility>
 
+#include "filter/ipv4_text.hpp"
 #include "filter/primitive.hpp"
 #include "filter/token.hpp"
 #include "wgcap/filter_parser.hpp"
@@ -29,15 +29,6 @@ std::string Lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-template <typename T> std::optional<T> ParseNumber(std::string_view text, T min, T max) {
-  unsigned long long v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
-    return std::nullopt;
-  }
-  return static_cast<T>(v);
 }
 
 class Parser {
@@ -65,7 +56,7 @@ private:
   const Token& Peek() const { return tokens_[pos_]; }
   const Token& Take() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
   bool IsWord(std::string_view lower) const {
-    return Peek().kind == TokenKind::Word && Lower(Peek().text) == lower;
+    return Peek().kind == TokenKind::Word && !Peek().escaped && Lower(Peek().text) == lower;
   }
 
   int Fail(const Token& at, const std::string& what) {
@@ -158,29 +149,12 @@ private:
     return left;
   }
 
-  // Source text of tokens [from, to).
-  std::string_view Slice(std::size_t from, std::size_t to) const {
-    const Token& a = tokens_[from];
-    const Token& b = tokens_[to - 1];
-    const auto begin = static_cast<std::size_t>(a.column - 1);
-    const auto end = static_cast<std::size_t>(b.column - 1) + b.text.size();
-    return std::string_view(expr_.source).substr(begin, end - begin);
-  }
-
   // "a or b and c": ours is "a or (b and c)", tcpdump's, with equal
   // precedence left to right, "(a or b) and c". At most one warning per
   // bracket level: the first "or" whose right side holds an "and".
   void WarnPrecedence(std::size_t start, std::size_t or_op, const AndChain& chain) {
-    const std::string left(Slice(start, or_op));
-    const std::string op(tokens_[or_op].text);
-    const std::string whole(Slice(start, pos_));
-    const std::string right(Slice(or_op + 1, pos_));
-    const std::string before_and(Slice(start, chain.first_end));
-    const std::string rest(Slice(chain.op, pos_));
-    expr_.warnings.push_back("column " + std::to_string(tokens_[chain.op].column) + ": \"" + whole +
-                             "\" is read as \"" + left + " " + op + " (" + right +
-                             ")\"; tcpdump reads \"(" + before_and + ") " + rest +
-                             "\"; add parentheses to choose");
+    expr_.warnings.push_back(filter::PrecedenceWarning(expr_.source, tokens_, start, or_op,
+                                                       chain.first_end, chain.op, pos_));
   }
 
   // The right operand of a binary operator, with a message naming the
@@ -251,7 +225,7 @@ private:
   }
 
   bool AtHeadWord() const {
-    if (Peek().kind != TokenKind::Word) {
+    if (Peek().kind != TokenKind::Word || Peek().escaped) {
       return false;
     }
     const std::string k = Lower(Peek().text);
@@ -260,6 +234,15 @@ private:
 
   int ParseTerm(int depth) {
     const std::string k = Lower(Peek().text);
+    if (Peek().escaped) {
+      return ParseBareId();
+    }
+    if (const auto why = filter::LinkLayerWord(k.substr(0, k.find('[')))) { // "ether[0]" too
+      return Fail(Peek(), *why);
+    }
+    if (k == "multicast" || k == "broadcast") {
+      return Cast(filter::QualProto::None, Take());
+    }
     if (filter::IsPrimitiveKeyword(k)) {
       if (ids_only_ > 0) { // libpcap: "host (A or B)" holds values only
         return Fail(Peek(), "expected a value to take the qualifiers before \"(\", got " +
@@ -283,9 +266,13 @@ private:
     if (const auto proto = filter::ProtoQualifier(k)) {
       q.proto = *proto;
       q.proto_column = first.column;
+      if (IsWord("multicast") || IsWord("broadcast")) {
+        return Cast(*proto, Take());
+      }
       if (!AtHeadWord()) {
         ctx_.reset();
-        return AddTerm(filter::ProtoTerm(*proto), first.column);
+        return filter::AddProtoTerms(*proto, first.column,
+                                     [this](const FilterNode& n) { return Add(n); });
       }
       if (IsWord("proto") && *proto != filter::QualProto::Ip && *proto != filter::QualProto::Ip6) {
         return Fail(first, "'" + k + " proto' is bogus");
@@ -326,6 +313,17 @@ private:
     return Build(q, id, first.column);
   }
 
+  // `ip multicast`, `ip broadcast`, `ip6 multicast`; the others need a link
+  // layer. Nothing for a later bare ID to inherit, as in libpcap.
+  int Cast(filter::QualProto proto, const Token& word) {
+    ctx_.reset();
+    std::string why;
+    const int root = filter::AddCastTerms(
+        proto, Lower(word.text) == "multicast", word.column,
+        [this](const FilterNode& n) { return Add(n); }, &why);
+    return root < 0 && !why.empty() ? Fail(word, why) : root;
+  }
+
   // src, dst, and the pairs "src or dst", "dst and src" (also || and &&).
   Token ParseDirection(filter::Qualifiers* q) {
     const Token d = Take();
@@ -343,7 +341,7 @@ private:
 
   int ParseLength(const Token& kw, const std::string& k) {
     const Token v = Take();
-    const auto n = ParseNumber<std::uint32_t>(Value(v), 0, UINT32_MAX);
+    const auto n = filter::ParseLibpcapNumber(Value(v));
     if (v.kind != TokenKind::Word || !n) {
       return Fail(v,
                   "invalid length " + Describe(v) + " after \"" + k + "\" (expected 0-4294967295)");
@@ -361,21 +359,10 @@ private:
     const bool number = !v.text.empty() && std::all_of(v.text.begin(), v.text.end(),
                                                        [](char c) { return c >= '0' && c <= '9'; });
     const bool address = IpAddress::Parse(v.text) || IpPrefix::Parse(v.text);
-    if (!ctx_) {
-      if (number) {
-        return Fail(v, "expected a keyword before \"" + std::string(v.text) +
-                           "\" (for example \"port " + std::string(v.text) +
-                           "\"); the term before it has no host, net, port, portrange or proto "
-                           "to lend");
-      }
-      if (address) {
-        return Fail(v, "expected a keyword before \"" + std::string(v.text) +
-                           "\" (for example \"host " + std::string(v.text) + "\" or \"net " +
-                           std::string(v.text) + "\")");
-      }
-      return Fail(v, "unknown keyword " + Describe(v) +
-                         " (expected host, net, port, portrange, src, dst, tcp, udp, icmp, "
-                         "icmp6, ip, ip6, proto, less, greater, not or \"(\")");
+    if (!ctx_) { // libpcap reads a lone "\\name" as a host name
+      return Fail(v, v.escaped ? "\"" + std::string(v.text) +
+                                     "\": host names are not looked up; give an address"
+                               : filter::NothingToLend(v.text, number, address));
     }
     const filter::Qualifiers q = *ctx_;
     filter::IdText id;
@@ -406,6 +393,18 @@ private:
       Take();
       last = Take();
       text += "-" + std::string(last.text);
+    }
+    // A keyword alone is not a value ("net-10.example" is one name).
+    if (!v.escaped && last.column == v.column && filter::IsPrimitiveKeyword(Lower(v.text))) {
+      Fail(v, missing + Describe(v) + " (a keyword; write \\" + std::string(v.text) +
+                  " for the name)");
+      return std::nullopt;
+    }
+    // "10.0.0.2 / 32", "10.0.0.2/ 32": libpcap's lexer allows blanks around
+    // the "/" of a prefix.
+    while (!v.escaped && Peek().kind == TokenKind::Word && !Peek().escaped &&
+           (text.back() == '/' || Peek().text.front() == '/')) {
+      text += std::string(Take().text);
     }
     return std::make_pair(text, v.column);
   }
@@ -478,7 +477,9 @@ Result<FilterExpression> ParseFilterExpression(std::string_view text) {
   }
   filter::TokenizeResult tokens = filter::Tokenize(text);
   if (!tokens.error.empty()) {
-    return Error{tokens.error, 0};
+    // "link[0] & 1": the link layer is the first thing wrong, not the "&".
+    const auto link = filter::FirstLinkLayerWord(tokens.tokens);
+    return Error{link.value_or(tokens.error), 0};
   }
   return Parser(text, std::move(tokens.tokens)).Run();
 }

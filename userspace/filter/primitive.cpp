@@ -4,6 +4,8 @@
 // grammar.y of libpcap 1.10), so a message reads the same as tcpdump's.
 #include "filter/primitive.hpp"
 
+#include "filter/ipv4_text.hpp"
+
 #include "wgcap/packet_parse.hpp"
 
 #include <netdb.h>
@@ -42,6 +44,17 @@ std::optional<std::uint16_t> Service(const std::string& name, const char* protoc
   return ntohs(static_cast<std::uint16_t>(found->s_port));
 }
 
+std::optional<std::uint32_t> ProtocolNumber(const std::string& name) {
+  protoent entry{};
+  protoent* found = nullptr;
+  char buffer[1024];
+  if (getprotobyname_r(name.c_str(), &entry, buffer, sizeof buffer, &found) != 0 ||
+      found == nullptr || found->p_proto < 0 || found->p_proto > 255) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(found->p_proto);
+}
+
 // A port as written: a number, or a service name with its TCP and UDP
 // numbers. A name known for one protocol only restricts the primitive to it,
 // as libpcap's pcap_nametoport does.
@@ -51,13 +64,16 @@ struct PortValue {
   bool named = false;
 };
 
-int PrefixLength(const IpAddress& mask) {
-  std::uint32_t m = 0;
-  for (int i = 0; i < 4; ++i) {
-    m = (m << 8) | mask.bytes[static_cast<std::size_t>(i)];
+// value/length as a prefix, its host bits cleared (SPEC: host bits set in
+// the text are ignored).
+IpPrefix V4Prefix(std::uint32_t value, int length) {
+  if (length < 32) {
+    value &= length == 0 ? 0u : ~0u << (32 - length);
   }
-  const int length = std::countl_one(m);
-  return (length == 32 || (m << length) == 0) ? length : -1;
+  const IpAddress a =
+      IpAddress::V4(static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
+                    static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value));
+  return IpPrefix{a, static_cast<std::uint8_t>(length)};
 }
 
 class Builder {
@@ -90,6 +106,11 @@ private:
   }
   // Blame the protocol qualifier where it was written, else the ID.
   int ProtoColumn() const { return q_.proto_column != 0 ? q_.proto_column : id_.column; }
+  // The protocols that have ports, as in libpcap.
+  bool PortProtocol() const {
+    return q_.proto == QualProto::None || q_.proto == QualProto::Tcp ||
+           q_.proto == QualProto::Udp || q_.proto == QualProto::Sctp;
+  }
   std::string Quoted(const std::string& s) const { return "\"" + s + "\""; }
 
   int Leaf(const Term& term, int column) {
@@ -140,15 +161,16 @@ private:
     if (proto == QualProto::None || core < 0) {
       return core;
     }
-    return Join(FilterNode::Kind::And, Leaf(ProtoTerm(proto), ProtoColumn()), core);
+    return Join(FilterNode::Kind::And, AddProtoTerms(proto, ProtoColumn(), add_), core);
   }
 
   bool LooksLikeAddress(const std::string& text) const {
     return IpAddress::Parse(text).has_value() || text.find('/') != std::string::npos;
   }
 
-  std::optional<IpPrefix> ParseMasked(bool* is_net);
-  std::optional<IpPrefix> ParseNumber(bool* is_net);
+  std::optional<IpPrefix> ParseIpv6(bool* is_net);
+  std::optional<IpPrefix> ParseIpv4(bool* is_net);
+  int MaskLength();
   int Address();
   int WrongKindForAddress(const char* kind);
   std::optional<PortValue> ResolvePort(const std::string& text, int column, bool in_range);
@@ -163,78 +185,124 @@ private:
   Diagnostic* error_;
 };
 
-std::optional<IpPrefix> Builder::ParseMasked(bool* is_net) {
-  const auto address = IpAddress::Parse(id_.text);
-  if (!address) {
-    Fail(id_.column, "invalid address " + Quoted(id_.text));
-    return std::nullopt;
-  }
-  if (q_.kind == QualKind::Host) {
-    Fail(id_.column, "Mask syntax for networks only");
-    return std::nullopt;
-  }
-  if (address->family == 6) {
+// The ID as IPv6 text, "ADDR/LEN" or a bare address; a host may carry the
+// full length (/128), as libpcap allows.
+std::optional<IpPrefix> Builder::ParseIpv6(bool* is_net) {
+  if (!id_.mask.empty()) {
+    const auto address = IpAddress::Parse(id_.text);
+    if (address && address->family == 4) { // IPv4-mapped: an IPv4 network
+      std::uint32_t v = 0;
+      for (std::size_t i = 0; i < 4; ++i) {
+        v = (v << 8) | address->bytes[i];
+      }
+      const int length = MaskLength();
+      *is_net = true;
+      return length < 0 ? std::nullopt : std::optional<IpPrefix>(V4Prefix(v, length));
+    }
     Fail(id_.mask_column, "\"mask\" applies to IPv4 networks only (write " + id_.text + "/LENGTH)");
     return std::nullopt;
   }
-  const auto mask = IpAddress::Parse(id_.mask);
-  const int length = mask && mask->family == 4 ? PrefixLength(*mask) : -1;
-  if (length < 0) {
-    Fail(id_.mask_column, "invalid mask " + Quoted(id_.mask) +
-                              " (expected a contiguous IPv4 netmask such as 255.255.255.0)");
+  if (id_.text.find('/') == std::string::npos) {
+    const auto address = IpAddress::Parse(id_.text);
+    if (!address) {
+      Fail(id_.column, "invalid address " + Quoted(id_.text));
+      return std::nullopt;
+    }
+    return IpPrefix::Host(*address);
+  }
+  std::string why;
+  auto prefix = IpPrefix::Parse(id_.text, &why);
+  if (!prefix) {
+    Fail(id_.column, why);
     return std::nullopt;
   }
-  *is_net = true;
-  // From the address as parsed: an IPv4-mapped one is IPv4 by now.
-  return IpPrefix::Parse(address->ToString() + "/" + std::to_string(length));
+  const bool full = prefix->length == prefix->address.size() * 8;
+  if (q_.kind == QualKind::Host && !full) {
+    Fail(id_.column, "Mask syntax for networks only");
+    return std::nullopt;
+  }
+  *is_net = q_.kind != QualKind::Host; // a prefix with no kind is a net
+  return prefix;
 }
 
-// A bare number, as libpcap 1.10 reads it: a 32-bit IPv4 host (`src 10` is
-// 0.0.0.10); for `net`, shifted up past its leading zero bytes (`net 10` is
-// 10.0.0.0/8).
-std::optional<IpPrefix> Builder::ParseNumber(bool* is_net) {
-  auto value = Decimal(id_.text, 0, UINT32_MAX);
-  if (!value) {
-    Fail(id_.column, "invalid address " + Quoted(id_.text));
-    return std::nullopt;
+// The length of "mask M" (M promoted as a short address is), or -1.
+int Builder::MaskLength() {
+  const auto mask = ParseDottedIpv4(id_.mask);
+  const int length = mask ? std::countl_one(mask->value) : -1;
+  if (length < 0 || (length < 32 && (mask->value << length) != 0)) {
+    Fail(id_.mask_column, "invalid mask " + Quoted(id_.mask) +
+                              " (expected a contiguous IPv4 netmask such as 255.255.255.0)");
+    return -1;
   }
-  std::uint32_t v = *value;
-  int length = 32;
-  if (q_.kind == QualKind::Net) {
-    while (v != 0 && (v & 0xff000000u) == 0) {
+  return length;
+}
+
+// An IPv4 ID as libpcap reads it (ipv4_text.hpp): a number, or a dotted
+// form whose missing parts make it a network (`host 10.0.1` is 10.0.1.0/24,
+// as gencode promotes it), with an optional "/LEN" or "mask M".
+std::optional<IpPrefix> Builder::ParseIpv4(bool* is_net) {
+  const auto slash = id_.text.find('/');
+  const std::string base = id_.text.substr(0, slash);
+  const bool masked = slash != std::string::npos || !id_.mask.empty();
+  if (base.find('.') == std::string::npos) {
+    const auto number = ParseLibpcapNumber(base);
+    if (!number || masked) {
+      Fail(id_.column, number ? "a mask or /LEN needs a dotted network such as 10.0.0.0"
+                              : "invalid address " + Quoted(base));
+      return std::nullopt;
+    }
+    std::uint32_t v = *number;
+    int length = 32;
+    // libpcap: a bare number as a net is shifted past its leading zero
+    // bytes (`net 10` is 10.0.0.0/8); as a host it is the 32-bit address.
+    while (q_.kind == QualKind::Net && v != 0 && (v & 0xff000000u) == 0) {
       v <<= 8;
       length -= 8;
     }
+    *is_net = q_.kind == QualKind::Net;
+    return V4Prefix(v, length);
   }
-  const IpAddress a =
-      IpAddress::V4(static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
-                    static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v));
-  *is_net = q_.kind == QualKind::Net;
-  return IpPrefix{a, static_cast<std::uint8_t>(length)};
+  const auto id = ParseDottedIpv4(base);
+  if (!id) {
+    Fail(id_.column, InvalidIpv4(base));
+    return std::nullopt;
+  }
+  int length = id->bits;
+  if (!id_.mask.empty()) {
+    length = MaskLength();
+    if (length < 0) {
+      return std::nullopt;
+    }
+  } else if (slash != std::string::npos) {
+    const auto len = Decimal(id_.text.substr(slash + 1), 0, 32);
+    if (!len) {
+      Fail(id_.column, "invalid prefix length " + Quoted(id_.text.substr(slash + 1)) +
+                           " for IPv4 (expected 0-32)");
+      return std::nullopt;
+    }
+    length = static_cast<int>(*len);
+  }
+  if (q_.kind == QualKind::Host && masked && length != 32) {
+    Fail(id_.column, "Mask syntax for networks only");
+    return std::nullopt;
+  }
+  *is_net = q_.kind == QualKind::Net || length != 32 || (q_.kind != QualKind::Host && masked);
+  return V4Prefix(id->value, length);
 }
 
 int Builder::Address() {
   bool is_net = q_.kind == QualKind::Net;
   std::optional<IpPrefix> prefix;
-  if (!id_.mask.empty()) {
-    prefix = ParseMasked(&is_net);
-  } else if (AllDigits(id_.text)) {
-    prefix = ParseNumber(&is_net);
-  } else if (id_.text.find('/') != std::string::npos) {
-    if (q_.kind == QualKind::Host) {
-      return Fail(id_.column,
-                  "invalid address " + Quoted(id_.text) + " (use \"net\" for a prefix)");
-    }
-    std::string why;
-    prefix = IpPrefix::Parse(id_.text, &why);
-    if (!prefix) {
-      return Fail(id_.column, why);
-    }
-    is_net = true; // a prefix with no kind is a net
-  } else if (const auto address = IpAddress::Parse(id_.text)) {
-    prefix = IpPrefix::Host(*address);
+  const std::string base = id_.text.substr(0, id_.text.find('/'));
+  if (base.find(':') != std::string::npos) {
+    prefix = ParseIpv6(&is_net);
+  } else if (LooksLikeIpv4Id(base)) {
+    prefix = ParseIpv4(&is_net);
   } else {
-    return Fail(id_.column, "invalid address " + Quoted(id_.text));
+    return Fail(id_.column,
+                Quoted(id_.text) + ": " +
+                    (q_.kind == QualKind::Net ? "network names are not looked up; give a network"
+                                              : "host names are not looked up; give an address"));
   }
   if (!prefix) {
     return -1;
@@ -275,8 +343,12 @@ int Builder::WrongKindForAddress(const char* kind) {
 }
 
 std::optional<PortValue> Builder::ResolvePort(const std::string& text, int column, bool in_range) {
-  if (AllDigits(text) || text.empty()) {
-    const auto port = Decimal(text, 1, 65535);
+  // A number as libpcap's lexer reads it: 0x hex, leading-0 octal (`port
+  // 010` is port 8, as in tcpdump).
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  if (AllDigits(text) || text.empty() || hex) {
+    const auto number = ParseLibpcapNumber(text);
+    const auto port = number && *number >= 1 && *number <= 65535 ? number : std::nullopt;
     if (!port) {
       Fail(column, "invalid port " + Quoted(text) + " (expected 1-65535)");
       return std::nullopt;
@@ -305,7 +377,7 @@ std::optional<PortValue> Builder::ResolvePort(const std::string& text, int colum
 // `port 53`, `port ssh` is `tcp and port 22` (ssh is TCP only), a name with
 // different TCP and UDP numbers `(tcp and port a) or (udp and port b)`.
 int Builder::Port() {
-  if (q_.proto != QualProto::None && q_.proto != QualProto::Tcp && q_.proto != QualProto::Udp) {
+  if (!PortProtocol()) {
     return Fail(ProtoColumn(), "illegal qualifier of 'port'");
   }
   if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
@@ -321,6 +393,9 @@ int Builder::Port() {
     t.port_low = t.port_high = port;
     return Directed(t);
   };
+  if (q_.proto == QualProto::Sctp) {
+    return WithProtocol(q_.proto, port_term(value->tcp.value_or(*value->udp)));
+  }
   if (q_.proto == QualProto::Tcp || q_.proto == QualProto::Udp) {
     const bool tcp = q_.proto == QualProto::Tcp;
     const auto port = tcp ? value->tcp : value->udp;
@@ -345,7 +420,7 @@ int Builder::Port() {
 }
 
 int Builder::PortRange() {
-  if (q_.proto != QualProto::None && q_.proto != QualProto::Tcp && q_.proto != QualProto::Udp) {
+  if (!PortProtocol()) {
     return Fail(ProtoColumn(), "illegal qualifier of 'portrange'");
   }
   if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
@@ -366,7 +441,8 @@ int Builder::PortRange() {
   };
   const QualProto named =
       restriction(*low) == restriction(*high) ? restriction(*low) : QualProto::None;
-  if (q_.proto != QualProto::None && named != QualProto::None && named != q_.proto) {
+  if (q_.proto != QualProto::None && q_.proto != QualProto::Sctp && named != QualProto::None &&
+      named != q_.proto) {
     return Fail(id_.column, "port in range '" + id_.text +
                                 (id_.high.empty() ? "" : "-" + id_.high) + "' is " +
                                 ProtoName(named));
@@ -387,10 +463,16 @@ int Builder::Protocol() {
   if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
     return WrongKindForAddress("proto");
   }
-  const auto n = Decimal(id_.text, 0, 255);
-  if (!n) {
-    return Fail(id_.column,
-                "invalid protocol " + Quoted(id_.text) + " after \"proto\" (expected 0-255)");
+  std::optional<std::uint32_t> n;
+  if (LooksLikeIpv4Id(id_.text)) {
+    n = ParseLibpcapNumber(id_.text);
+    if (!n || *n > 255) {
+      return Fail(id_.column,
+                  "invalid protocol " + Quoted(id_.text) + " after \"proto\" (expected 0-255)");
+    }
+  } else if (n = ProtocolNumber(id_.text); !n) {
+    // As tcpdump, names come from /etc/protocols (`proto \tcp`).
+    return Fail(id_.column, "unknown ip proto '" + id_.text + "'");
   }
   Term t;
   t.kind = TermKind::Protocol;

@@ -10,12 +10,31 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wgcap/filter_ast.hpp"
 
 namespace wgcap::filter {
 
-enum class QualProto : std::uint8_t { None, Ip, Ip6, Tcp, Udp, Icmp, Icmp6 };
+struct Token; // token.hpp
+
+enum class QualProto : std::uint8_t {
+  None,
+  Ip,
+  Ip6,
+  Tcp,
+  Udp,
+  Icmp,
+  Icmp6,
+  Igmp,
+  Igrp,
+  Pim,
+  Vrrp,
+  Carp,
+  Sctp,
+  Ah,
+  Esp
+};
 enum class QualDir : std::uint8_t { Default, Src, Dst, SrcOrDst, SrcAndDst };
 enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto };
 
@@ -28,16 +47,31 @@ struct Qualifiers {
   int proto_column = 0; // where the protocol was written; 0 when inherited
 };
 
+using AddNode = std::function<int(const FilterNode&)>;
+
 // "tcp" → Tcp; nullopt for a word that is not a protocol qualifier.
 std::optional<QualProto> ProtoQualifier(std::string_view lower_word);
 const char* ProtoName(QualProto proto);
-// The term a protocol qualifier stands for on its own (`tcp`, `ip6`).
-Term ProtoTerm(QualProto proto);
+// Adds the terms a protocol qualifier stands for on its own, with libpcap's
+// family: `tcp` is proto 6, `icmp` is `ip and proto 1`, `ip6` the family.
+// Returns the root, or -1 when `add` failed.
+int AddProtoTerms(QualProto proto, int column, const AddNode& add);
+// "\"ether\" needs a link layer: ..." for a link-layer primitive's word.
+std::optional<std::string> LinkLayerWord(std::string_view lower_word);
+// "column N: ..." for the first link-layer word among `tokens`, for input
+// the tokenizer could not finish.
+std::optional<std::string> FirstLinkLayerWord(const std::vector<Token>& tokens);
+// `ip multicast`, `ip broadcast`, `ip6 multicast` (proto None: the bare
+// word) as destination terms; -1 with `error` set for the other pairs.
+int AddCastTerms(QualProto proto, bool multicast, int column, const AddNode& add,
+                 std::string* error);
 // "host" → Host, ..., "portrange" → PortRange; nullopt otherwise.
 std::optional<QualKind> KindWord(std::string_view lower_word);
 // A word that begins a primitive; any other word in operand position is a
 // bare ID.
 bool IsPrimitiveKeyword(std::string_view lower_word);
+// The error for a bare ID with no primitive before it to take qualifiers from.
+std::string NothingToLend(std::string_view id, bool number, bool address);
 // "expected ... after \"host\", got " for an ID that is missing; `after` is
 // the last qualifier written.
 std::string MissingValue(const Qualifiers& q, std::string_view after);
@@ -57,8 +91,6 @@ struct Diagnostic {
   int column = 0;
   std::string message; // without the "column N: " prefix
 };
-
-using AddNode = std::function<int(const FilterNode&)>;
 
 // Adds the nodes of one primitive through `add` and returns its root, or -1
 // with `error` set (tcpdump's wording where tcpdump has one). `column` is the

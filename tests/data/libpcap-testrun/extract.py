@@ -61,6 +61,8 @@ LINK_LAYER_WORDS = {
     "vpi", "vci", "lane", "oamf4", "oamf4ec", "oamf4sc", "oam", "metac", "bcc",
     "sc", "ilmic", "metaconnect", "connectmsg", "on", "ifname", "rnr", "rulenum",
     "reason", "rset", "ruleset", "srnr", "subrulenum", "action",
+    # Geneve and VXLAN carry Ethernet frames: what follows them is link layer.
+    "geneve", "vxlan",
 }
 
 DUMPER = r"""
