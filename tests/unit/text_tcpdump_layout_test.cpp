@@ -58,15 +58,13 @@ std::vector<std::uint8_t> Pcap(const std::vector<std::pair<std::int64_t, Bytes>>
 }
 
 std::vector<std::pair<std::int64_t, Bytes>> OddPackets() {
-  std::vector<std::uint8_t> all(256);
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    all[i] = static_cast<std::uint8_t>(i);
-  }
-  auto udp = [&](std::size_t n) {
-    return PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2")
-        .Udp(4000, 4001)
-        .Payload(std::vector<std::uint8_t>(all.begin(), all.begin() + n))
-        .Build();
+  // Payload byte i is i mod 256, so every byte value shows in the dumps.
+  auto udp = [](std::size_t n) {
+    std::vector<std::uint8_t> payload(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      payload[i] = static_cast<std::uint8_t>(i);
+    }
+    return PacketBuilder::Ipv4("192.0.2.1", "192.0.2.2").Udp(4000, 4001).Payload(payload).Build();
   };
   return {
       {kT0, udp(1)},                           // 29 bytes: a short last line, an odd byte
