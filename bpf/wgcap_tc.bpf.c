@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 wgcap_node_count = 0;
 const volatile __u8 wgcap_pass_all = 1;
 const volatile __u8 wgcap_needs_transport = 0;
+const volatile __u8 wgcap_needs_chain = 0; /* extension bits, the IPv4 AH walk */
 const volatile __u8 wgcap_sample_mode = WGCAP_SAMPLE_RESERVE;
 const volatile __u32 wgcap_snaplen = 65535;
 const volatile __u32 wgcap_link_header = 0;  /* 14 on Ethernet, 0 on L3 devices */
@@ -64,6 +65,8 @@ struct parsed {
 	__u8 has_protocol;
 	__u8 protocol;
 	__u8 has_ports;
+	__u8 extensions;     /* wgcap_needs_chain: ExtensionHeaderBit of each type read */
+	__u8 chain_protocol; /* the chain's last Next Header (IPv4: past AH) */
 };
 
 static __always_inline void count(__u32 index)
@@ -106,6 +109,39 @@ static __always_inline int is_extension(__u8 next)
 	return next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
 }
 
+/* ExtensionHeaderBit of include/wgcap/packet_parse.hpp, as a table: read at
+ * an index the verifier does not know, the bit is an unknown scalar to it, so
+ * the paths through the IPv6 walk still prune against each other. A constant
+ * per path (a switch) made every set of headers seen a state of its own and
+ * the verifier ran out of its 1M instructions on `proto 60`. */
+const volatile __u8 wgcap_extension_bits[256] = {
+    [0] = 1 << 0, [43] = 1 << 1, [44] = 1 << 2, [60] = 1 << 3, [51] = 1 << 4,
+};
+
+/* packet_parse.cpp's WalkIpv4Ah: AH headers behind the IPv4 header, at most
+ * 8, for protochain only (protocol and ports stay the IPv4 header's). */
+static __always_inline void walk_ipv4_ah(struct __sk_buff *skb, struct parsed *p, __u32 offset)
+{
+	__u8 next = p->protocol;
+	__u8 h[2];
+
+	p->chain_protocol = next;
+	if (next != 51)
+		return;
+	p->extensions = 1 << 4; /* ExtensionHeaderBit(51) */
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		if (offset + 2 > p->length ||
+		    bpf_skb_load_bytes(skb, wgcap_link_header + offset, h, 2))
+			return;
+		offset += (h[1] + 2) * 4;
+		p->chain_protocol = h[0];
+		p->header_end = offset < p->length ? offset : p->length;
+		if (h[0] != 51)
+			return;
+	}
+}
+
 static __always_inline void read_ports(struct __sk_buff *skb, struct parsed *p, __u32 offset)
 {
 	__u16 ports[2];
@@ -137,8 +173,11 @@ static __always_inline void parse_ipv4(struct __sk_buff *skb, struct parsed *p, 
 		return;
 	p->has_protocol = 1;
 	p->protocol = ip.protocol;
+	p->chain_protocol = ip.protocol;
 	if (bpf_ntohs(ip.frag_off) & 0x1fff)
-		return; /* a later fragment has no ports */
+		return; /* a later fragment has no ports, nor a chain to walk */
+	if (wgcap_needs_chain)
+		walk_ipv4_ah(skb, p, header_length);
 	read_ports(skb, p, header_length);
 }
 
@@ -163,6 +202,9 @@ static __always_inline void parse_ipv6(struct __sk_buff *skb, struct parsed *p)
 	next = ip.nexthdr;
 #pragma unroll
 	for (int i = 0; i < 8; i++) {
+		/* Before is_extension() teaches the verifier what next is. */
+		if (wgcap_needs_chain)
+			p->extensions |= wgcap_extension_bits[next];
 		if (!is_extension(next))
 			goto done;
 		/* The header's fixed part not in the packet: the walk cannot
@@ -208,10 +250,12 @@ static __always_inline void parse(struct __sk_buff *skb, struct parsed *p)
 	p->length = skb->len - wgcap_link_header;
 	if (load_bytes(skb, 0, &first, 1))
 		return;
-	if ((first >> 4) == 4)
+	if ((first >> 4) == 4) {
 		parse_ipv4(skb, p, first);
-	else if ((first >> 4) == 6)
+	} else if ((first >> 4) == 6) {
 		parse_ipv6(skb, p);
+		p->chain_protocol = p->protocol;
+	}
 }
 
 static __always_inline int address_in(const __u32 *a, const volatile struct wgcap_filter_node *n)
@@ -234,7 +278,11 @@ static __always_inline int eval_node(const volatile struct wgcap_filter_node *n,
 	case WGCAP_NODE_FAMILY:
 		return p->family == n->family;
 	case WGCAP_NODE_PROTOCOL:
-		return p->has_protocol && p->protocol == n->protocol;
+		return p->has_protocol &&
+		       (p->protocol == n->protocol || (p->extensions & n->extension));
+	case WGCAP_NODE_PROTOCHAIN:
+		return p->has_protocol &&
+		       (p->chain_protocol == n->protocol || (p->extensions & n->extension));
 	case WGCAP_NODE_PORT:
 		if (!p->has_ports)
 			return 0;

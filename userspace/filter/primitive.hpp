@@ -17,7 +17,7 @@ namespace wgcap::filter {
 
 enum class QualProto : std::uint8_t { None, Ip, Ip6, Tcp, Udp, Icmp, Icmp6 };
 enum class QualDir : std::uint8_t { Default, Src, Dst, SrcOrDst, SrcAndDst };
-enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto };
+enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto, ProtoChain };
 
 // The qualifiers of a primitive. A bare ID after and/or/not takes those of
 // the primitive before it, as libpcap's grammar passes them on.
