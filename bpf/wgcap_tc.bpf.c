@@ -109,14 +109,37 @@ static __always_inline int is_extension(__u8 next)
 	return next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
 }
 
-/* ExtensionHeaderBit of include/wgcap/packet_parse.hpp, as a table: read at
- * an index the verifier does not know, the bit is an unknown scalar to it, so
+/* A constant the compiler cannot see through: (C >> x) & 1 would otherwise
+ * become x == log2(C), a branch. */
+static __always_inline __u64 opaque(__u64 c)
+{
+	asm volatile("" : "+r"(c));
+	return c;
+}
+
+/* ExtensionHeaderBit of include/wgcap/packet_parse.hpp, without a branch.
+ * The five types are below 64: bit `type` of `kinds` says whether it is one,
+ * and three bit planes hold its bit's index (0 -> 0, 43 -> 1, 44 -> 2,
+ * 60 -> 3, 51 -> 4). To the verifier the result stays an unknown scalar, so
  * the paths through the IPv6 walk still prune against each other. A constant
- * per path (a switch) made every set of headers seen a state of its own and
- * the verifier ran out of its 1M instructions on `proto 60`. */
-const volatile __u8 wgcap_extension_bits[256] = {
-    [0] = 1 << 0, [43] = 1 << 1, [44] = 1 << 2, [60] = 1 << 3, [51] = 1 << 4,
-};
+ * per path (a switch after is_extension) made each set of headers a state of
+ * its own, and a table read at a variable offset costs a speculative path
+ * per read without CAP_PERFMON: both ran out of the 1M instructions. */
+static __always_inline __u64 extension_bit(__u8 type)
+{
+	__u64 t = type;
+	__u64 low = t & 63;
+	__u64 below_64 = (((t >> 6) + 3) >> 2) - 1; /* all ones when t < 64, else 0 */
+	__u64 is =
+	    (opaque((1ULL << 0) | (1ULL << 43) | (1ULL << 44) | (1ULL << 51) | (1ULL << 60)) >>
+	     low) &
+	    below_64 & 1;
+	__u64 index = ((opaque((1ULL << 43) | (1ULL << 60)) >> low) & 1) |
+		      (((opaque((1ULL << 44) | (1ULL << 60)) >> low) & 1) << 1) |
+		      (((opaque(1ULL << 51) >> low) & 1) << 2);
+
+	return is << index;
+}
 
 /* packet_parse.cpp's WalkIpv4Ah: AH headers behind the IPv4 header, at most
  * 8, for protochain only (protocol and ports stay the IPv4 header's). */
@@ -204,7 +227,7 @@ static __always_inline void parse_ipv6(struct __sk_buff *skb, struct parsed *p)
 	for (int i = 0; i < 8; i++) {
 		/* Before is_extension() teaches the verifier what next is. */
 		if (wgcap_needs_chain)
-			p->extensions |= wgcap_extension_bits[next];
+			p->extensions |= extension_bit(next);
 		if (!is_extension(next))
 			goto done;
 		/* The header's fixed part not in the packet: the walk cannot
