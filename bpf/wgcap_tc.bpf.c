@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 wgcap_node_count = 0;
 const volatile __u8 wgcap_pass_all = 1;
 const volatile __u8 wgcap_needs_transport = 0;
+const volatile __u8 wgcap_needs_chain = 0; /* extension bits, the IPv4 AH walk */
 const volatile __u8 wgcap_sample_mode = WGCAP_SAMPLE_RESERVE;
 const volatile __u32 wgcap_snaplen = 65535;
 const volatile __u32 wgcap_link_header = 0;  /* 14 on Ethernet, 0 on L3 devices */
@@ -64,6 +65,8 @@ struct parsed {
 	__u8 has_protocol;
 	__u8 protocol;
 	__u8 has_ports;
+	__u8 extensions;     /* wgcap_needs_chain: ExtensionHeaderBit of each type read */
+	__u8 chain_protocol; /* the chain's last Next Header (IPv4: past AH) */
 };
 
 static __always_inline void count(__u32 index)
@@ -106,6 +109,62 @@ static __always_inline int is_extension(__u8 next)
 	return next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
 }
 
+/* A constant the compiler cannot see through: (C >> x) & 1 would otherwise
+ * become x == log2(C), a branch. */
+static __always_inline __u64 opaque(__u64 c)
+{
+	asm volatile("" : "+r"(c));
+	return c;
+}
+
+/* ExtensionHeaderBit of include/wgcap/packet_parse.hpp, without a branch.
+ * The five types are below 64: bit `type` of `kinds` says whether it is one,
+ * and three bit planes hold its bit's index (0 -> 0, 43 -> 1, 44 -> 2,
+ * 60 -> 3, 51 -> 4). To the verifier the result stays an unknown scalar, so
+ * the paths through the IPv6 walk still prune against each other. A constant
+ * per path (a switch after is_extension) made each set of headers a state of
+ * its own, and a table read at a variable offset costs a speculative path
+ * per read without CAP_PERFMON: both ran out of the 1M instructions. */
+static __always_inline __u64 extension_bit(__u8 type)
+{
+	__u64 t = type;
+	__u64 low = t & 63;
+	__u64 below_64 = (((t >> 6) + 3) >> 2) - 1; /* all ones when t < 64, else 0 */
+	__u64 is =
+	    (opaque((1ULL << 0) | (1ULL << 43) | (1ULL << 44) | (1ULL << 51) | (1ULL << 60)) >>
+	     low) &
+	    below_64 & 1;
+	__u64 index = ((opaque((1ULL << 43) | (1ULL << 60)) >> low) & 1) |
+		      (((opaque((1ULL << 44) | (1ULL << 60)) >> low) & 1) << 1) |
+		      (((opaque(1ULL << 51) >> low) & 1) << 2);
+
+	return is << index;
+}
+
+/* packet_parse.cpp's WalkIpv4Ah: AH headers behind the IPv4 header, at most
+ * 8, for protochain only (protocol and ports stay the IPv4 header's). */
+static __always_inline void walk_ipv4_ah(struct __sk_buff *skb, struct parsed *p, __u32 offset)
+{
+	__u8 next = p->protocol;
+	__u8 h[2];
+
+	p->chain_protocol = next;
+	if (next != 51)
+		return;
+	p->extensions = 1 << 4; /* ExtensionHeaderBit(51) */
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		if (offset + 2 > p->length ||
+		    bpf_skb_load_bytes(skb, wgcap_link_header + offset, h, 2))
+			return;
+		offset += (h[1] + 2) * 4;
+		p->chain_protocol = h[0];
+		p->header_end = offset < p->length ? offset : p->length;
+		if (h[0] != 51)
+			return;
+	}
+}
+
 static __always_inline void read_ports(struct __sk_buff *skb, struct parsed *p, __u32 offset)
 {
 	__u16 ports[2];
@@ -137,8 +196,11 @@ static __always_inline void parse_ipv4(struct __sk_buff *skb, struct parsed *p, 
 		return;
 	p->has_protocol = 1;
 	p->protocol = ip.protocol;
+	p->chain_protocol = ip.protocol;
 	if (bpf_ntohs(ip.frag_off) & 0x1fff)
-		return; /* a later fragment has no ports */
+		return; /* a later fragment has no ports, nor a chain to walk */
+	if (wgcap_needs_chain)
+		walk_ipv4_ah(skb, p, header_length);
 	read_ports(skb, p, header_length);
 }
 
@@ -163,6 +225,9 @@ static __always_inline void parse_ipv6(struct __sk_buff *skb, struct parsed *p)
 	next = ip.nexthdr;
 #pragma unroll
 	for (int i = 0; i < 8; i++) {
+		/* Before is_extension() teaches the verifier what next is. */
+		if (wgcap_needs_chain)
+			p->extensions |= extension_bit(next);
 		if (!is_extension(next))
 			goto done;
 		/* The header's fixed part not in the packet: the walk cannot
@@ -208,10 +273,12 @@ static __always_inline void parse(struct __sk_buff *skb, struct parsed *p)
 	p->length = skb->len - wgcap_link_header;
 	if (load_bytes(skb, 0, &first, 1))
 		return;
-	if ((first >> 4) == 4)
+	if ((first >> 4) == 4) {
 		parse_ipv4(skb, p, first);
-	else if ((first >> 4) == 6)
+	} else if ((first >> 4) == 6) {
 		parse_ipv6(skb, p);
+		p->chain_protocol = p->protocol;
+	}
 }
 
 static __always_inline int address_in(const __u32 *a, const volatile struct wgcap_filter_node *n)
@@ -234,7 +301,11 @@ static __always_inline int eval_node(const volatile struct wgcap_filter_node *n,
 	case WGCAP_NODE_FAMILY:
 		return p->family == n->family;
 	case WGCAP_NODE_PROTOCOL:
-		return p->has_protocol && p->protocol == n->protocol;
+		return p->has_protocol &&
+		       (p->protocol == n->protocol || (p->extensions & n->extension));
+	case WGCAP_NODE_PROTOCHAIN:
+		return p->has_protocol &&
+		       (p->chain_protocol == n->protocol || (p->extensions & n->extension));
 	case WGCAP_NODE_PORT:
 		if (!p->has_ports)
 			return 0;

@@ -26,6 +26,22 @@ void ReadPorts(ParsedPacket& p, const std::uint8_t* data, std::uint32_t offset) 
   }
 }
 
+// libpcap's protochain walks AH headers behind an IPv4 header too: the same
+// limit and bounds as the IPv6 walk, in the first fragment only. It feeds
+// `protochain` alone; protocol and ports stay the IPv4 header's.
+void WalkIpv4Ah(ParsedPacket& p, const std::uint8_t* d, std::uint32_t offset) noexcept {
+  std::uint8_t next = p.protocol;
+  for (int walked = 0; next == kProtoAh && p.fragment_offset == 0; ++walked) {
+    p.extensions |= ExtensionHeaderBit(kProtoAh);
+    if (walked == kMaxIpv6ExtensionHeaders || offset + 2 > p.captured_length) {
+      break;
+    }
+    next = d[offset];
+    offset += (d[offset + 1] + 2u) * 4u;
+  }
+  p.chain_protocol = next;
+}
+
 void ParseIpv4(ParsedPacket& p, const std::uint8_t* d) noexcept {
   const std::uint32_t header_length = (d[0] & 0x0fu) * 4u;
   if (header_length < 20 || header_length > p.captured_length) {
@@ -44,6 +60,7 @@ void ParseIpv4(ParsedPacket& p, const std::uint8_t* d) noexcept {
   std::memcpy(p.dst.data(), d + 16, 4);
   p.transport_offset = header_length;
   p.walk_complete = true;
+  WalkIpv4Ah(p, d, header_length);
   if (p.fragment_offset == 0) {
     ReadPorts(p, d, header_length);
   }
@@ -63,6 +80,9 @@ void ParseIpv6(ParsedPacket& p, const std::uint8_t* d) noexcept {
   std::uint8_t next = d[6];
   std::uint32_t offset = 40;
   for (int walked = 0; IsIpv6ExtensionHeader(next); ++walked) {
+    // Every extension type read as a Next Header, whether or not its header
+    // was captured: a header the walk cannot read is the protocol anyway.
+    p.extensions |= ExtensionHeaderBit(next);
     // Past the limit, or the header's fixed part not captured: the walk
     // cannot finish; the protocol is the last Next Header read, no ports.
     const std::uint32_t need = next == 44 ? 8 : 2;
@@ -112,6 +132,7 @@ ParsedPacket ParsePacket(std::span<const std::uint8_t> data,
     break;
   case 6:
     ParseIpv6(p, data.data());
+    p.chain_protocol = p.protocol;
     break;
   default:
     break;

@@ -40,12 +40,13 @@ struct wgcap_sample_header {
 #define WGCAP_TARGET_REJECT 0xffff
 
 enum wgcap_node_kind {
-  WGCAP_NODE_FAMILY = 1,   /* family == family */
-  WGCAP_NODE_PROTOCOL = 2, /* upper-layer protocol == protocol */
-  WGCAP_NODE_PORT = 3,     /* a port in [port_low, port_high] */
-  WGCAP_NODE_ADDRESS = 4,  /* an address of `family` inside addr/mask */
-  WGCAP_NODE_LESS = 5,     /* original length <= length */
-  WGCAP_NODE_GREATER = 6,  /* original length >= length */
+  WGCAP_NODE_FAMILY = 1,     /* family == family */
+  WGCAP_NODE_PROTOCOL = 2,   /* upper-layer protocol == protocol, or extension */
+  WGCAP_NODE_PORT = 3,       /* a port in [port_low, port_high] */
+  WGCAP_NODE_ADDRESS = 4,    /* an address of `family` inside addr/mask */
+  WGCAP_NODE_LESS = 5,       /* original length <= length */
+  WGCAP_NODE_GREATER = 6,    /* original length >= length */
+  WGCAP_NODE_PROTOCHAIN = 7, /* last Next Header of the chain == protocol, or extension */
 };
 
 enum wgcap_endpoint {
@@ -63,6 +64,8 @@ struct wgcap_filter_node {
   __u16 jf;      /* next node when it does not */
   __u16 port_low;
   __u16 port_high;
+  __u8 extension; /* PROTOCOL, PROTOCHAIN: the protocol's extension-header bit, or 0 */
+  __u8 reserved[3];
   __u32 length;  /* LESS, GREATER */
   __u32 addr[4]; /* network byte order; IPv4 in addr[0] */
   __u32 mask[4];

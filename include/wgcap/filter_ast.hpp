@@ -15,14 +15,16 @@ namespace wgcap {
 enum class Endpoint : std::uint8_t { Either, Src, Dst };
 
 enum class TermKind : std::uint8_t {
-  Host,      // prefix holds a full-length prefix
-  Net,       // prefix
-  Port,      // port_low == port_high
-  PortRange, // port_low..port_high inclusive
-  Protocol,  // upper-layer protocol == protocol (tcp, udp, icmp, icmp6, proto N)
-  Family,    // family == 4 (ip) or 6 (ip6)
-  Less,      // original length <= length
-  Greater,   // original length >= length
+  Host,       // prefix holds a full-length prefix
+  Net,        // prefix
+  Port,       // port_low == port_high
+  PortRange,  // port_low..port_high inclusive
+  Protocol,   // upper-layer protocol == protocol (tcp, udp, icmp, icmp6, proto N),
+              // or protocol is an extension header the IPv6 walk met
+  ProtoChain, // protochain N: protocol appears anywhere in the walked header chain
+  Family,     // family == 4 (ip) or 6 (ip6)
+  Less,       // original length <= length
+  Greater,    // original length >= length
 };
 
 struct Term {
@@ -31,7 +33,7 @@ struct Term {
   IpPrefix prefix;                      // Host, Net
   std::uint16_t port_low = 0;           // Port, PortRange
   std::uint16_t port_high = 0;
-  std::uint8_t protocol = 0; // Protocol
+  std::uint8_t protocol = 0; // Protocol, ProtoChain
   std::uint8_t family = 0;   // Family
   std::uint32_t length = 0;  // Less, Greater
 

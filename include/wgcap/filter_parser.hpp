@@ -41,6 +41,7 @@ public:
       DstPort,
       EitherPort,
       Protocol,
+      ProtoChain,
       Family,
       Less,
       Greater,

@@ -17,6 +17,7 @@ struct KernelFilterProgram {
   bool pass_all = true;         // the empty expression, or a fallback
   bool exact = true;            // false: the kernel passes all, the Matcher decides
   bool needs_transport = false; // some term reads the protocol or ports
+  bool needs_chain = false;     // some term reads the extension bits or the IPv4 AH walk
   std::string note;             // why it is not exact
 };
 

@@ -15,7 +15,28 @@ inline constexpr std::uint8_t kProtoTcp = 6;
 inline constexpr std::uint8_t kProtoUdp = 17;
 inline constexpr std::uint8_t kProtoIcmp6 = 58;
 inline constexpr std::uint8_t kProtoSctp = 132;
+inline constexpr std::uint8_t kProtoAh = 51;
 inline constexpr int kMaxIpv6ExtensionHeaders = 8;
+
+// One bit per kind of header the extension walk steps over: hop-by-hop (0),
+// routing (43), fragment (44), destination options (60), AH (51). 0 for any
+// other protocol number.
+constexpr std::uint8_t ExtensionHeaderBit(std::uint8_t type) noexcept {
+  switch (type) {
+  case 0:
+    return 1u << 0;
+  case 43:
+    return 1u << 1;
+  case 44:
+    return 1u << 2;
+  case 60:
+    return 1u << 3;
+  case 51:
+    return 1u << 4;
+  default:
+    return 0;
+  }
+}
 
 struct ParsedPacket {
   // 4 or 6 when the fixed IP header was captured and valid (IPv4: IHL >= 5
@@ -23,6 +44,13 @@ struct ParsedPacket {
   std::uint8_t family = 0;
   bool has_protocol = false;
   std::uint8_t protocol = 0; // upper-layer protocol (after the IPv6 walk)
+  // The header chain (`protochain`): ExtensionHeaderBit of every header the
+  // walk stepped over (IPv6: the extension walk; IPv4: AH headers behind the
+  // IP header, libpcap's protochain walk), and the last Next Header read.
+  // IPv6: chain_protocol == protocol. IPv4: protocol stays the IP header's,
+  // chain_protocol is what follows the AH headers. Valid when has_protocol.
+  std::uint8_t extensions = 0;
+  std::uint8_t chain_protocol = 0;
   bool has_ports = false;
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;

@@ -36,11 +36,11 @@ wgcap::Result<wgcap::cli::Arguments> ParseWords(std::vector<std::string> words) 
 void CheckFreshParse(std::string after) {
   std::replace(after.begin(), after.end(), '\0', ' ');
   auto known = ParseWords({"-i", "wg0", "-c", "5", "udp", "port", "53"});
-  if (!known.ok() || known->interface != "wg0" || known->count != 5 || known->verbose ||
-      known->ascii || known->expression != "udp port 53") {
+  if (!known.ok() || known->interface != "wg0" || known->count != 5 || known->text.verbose ||
+      known->text.ascii || known->expression != "udp port 53") {
     Fail("a request parses differently after the request \"" + after + "\": " +
          (known.ok() ? "interface \"" + known->interface + "\", expression \"" + known->expression +
-                           "\", verbose " + std::to_string(known->verbose)
+                           "\", verbose " + std::to_string(known->text.verbose)
                      : known.error().message));
   }
 }

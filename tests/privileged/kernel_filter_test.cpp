@@ -91,15 +91,17 @@ class KernelFilter : public ::testing::TestWithParam<Variant> {};
 TEST_P(KernelFilter, VerdictTablesAgreeWithMatcher) {
   WGCAP_REQUIRE_PRIVILEGES();
   int mismatches = 0;
-  for (const auto& [expression, matches] : test::VerdictRows()) {
-    Case c = Load(expression, GetParam());
-    ASSERT_TRUE(c.runner);
-    const std::set<std::string> want = test::MatchingNames(matches);
-    for (const auto& p : test::VerdictPackets()) {
-      if (p.captured_bytes == p.bytes.size()) {
-        EXPECT_EQ(c.matcher->Match(p.captured(), p.original_length()), want.count(p.name) == 1);
+  for (const auto& table : test::VerdictTables()) {
+    for (const auto& [expression, matches] : *table.rows) {
+      Case c = Load(expression, GetParam());
+      ASSERT_TRUE(c.runner);
+      const std::set<std::string> want = test::MatchingNames(matches);
+      for (const auto& p : *table.packets) {
+        if (p.captured_bytes == p.bytes.size()) {
+          EXPECT_EQ(c.matcher->Match(p.captured(), p.original_length()), want.count(p.name) == 1);
+        }
+        CheckAgainstMatcher(c, expression + " / " + p.name, p.captured(), 65535, mismatches);
       }
-      CheckAgainstMatcher(c, expression + " / " + p.name, p.captured(), 65535, mismatches);
     }
   }
   EXPECT_EQ(mismatches, 0);

@@ -77,7 +77,31 @@ std::vector<std::uint8_t> RandomCases::Packet() {
                      static_cast<std::uint8_t>(Pick(256)), static_cast<std::uint8_t>(Pick(256))});
     break;
   default:
-    b.Protocol(static_cast<std::uint8_t>(Pick(256)), {1, 2, 3, 4});
+    if (Pick(3) == 0) { // AH (IPv4: walked by protochain only), announcing TCP, UDP or AH
+      const std::uint8_t next[] = {6, 17, 51, 59};
+      b.Protocol(51, {next[Pick(4)],
+                      static_cast<std::uint8_t>(Pick(4)),
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      1,
+                      51,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      80,
+                      0,
+                      80});
+    } else {
+      b.Protocol(static_cast<std::uint8_t>(Pick(256)), {1, 2, 3, 4});
+    }
     break;
   }
   b.PayloadSize(static_cast<std::size_t>(Pick(3) == 0 ? Pick(1400) : Pick(64)));
@@ -117,7 +141,9 @@ std::string RandomCases::Term() {
     return "ip6";
   case 8: {
     const int protos[] = {0, 6, 17, 43, 44, 51, 58, 60, 132, 255};
-    return "proto " + std::to_string(Pick(3) == 0 ? Pick(256) : protos[Pick(std::size(protos))]);
+    const char* const kinds[] = {"proto ", "protochain ", "ip protochain ", "ip6 protochain "};
+    return kinds[Pick(4)] +
+           std::to_string(Pick(3) == 0 ? Pick(256) : protos[Pick(std::size(protos))]);
   }
   case 9:
     return "less " + std::to_string(Pick(1500));

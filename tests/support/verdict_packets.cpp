@@ -107,8 +107,8 @@ const std::vector<std::pair<std::string, std::string>>& VerdictRows() {
       {"ip6", kIpv6},
       {"proto 47", "g4"},
       {"proto 132", "sc4"},
-      {"proto 60", "x6long"},
-      {"proto 0", "x6trunc"},
+      {"proto 60", "x6 x6long"}, // an extension header met in the walk, or the protocol
+      {"proto 0", "x6 x6trunc"},
       {"proto 17", "u4 f4a f4b u6 x6f v6mapped"},
       // hosts and nets, never across families, mapped addresses as IPv4
       {"host 192.0.2.1", "t4 u4 i4 o4 f4a f4b g4 trunc4"},

@@ -28,4 +28,17 @@ const std::vector<NamedPacket>& VerdictPackets();
 const std::vector<std::pair<std::string, std::string>>& VerdictRows();
 std::set<std::string> MatchingNames(const std::string& list);
 
+// The header-chain table (chain_packets.cpp): `proto N` on extension headers
+// and `protochain N`, with its own packets.
+const std::vector<NamedPacket>& ChainVerdictPackets();
+const std::vector<std::pair<std::string, std::string>>& ChainVerdictRows();
+
+// Both tables, for the tests that run every row through an evaluator.
+struct VerdictTable {
+  const char* name;
+  const std::vector<std::pair<std::string, std::string>>* rows;
+  const std::vector<NamedPacket>* packets;
+};
+const std::vector<VerdictTable>& VerdictTables();
+
 } // namespace wgcap::test

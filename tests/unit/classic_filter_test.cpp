@@ -46,28 +46,30 @@ Compiled Compile(const std::string& text, std::uint32_t snaplen = kSnaplen) {
 // tables mark as cut short are presented as packets that end there.
 TEST(ClassicFilter, VerdictTablesAgreeWithMatcherInBothInterpreters) {
   int compared = 0;
-  for (const auto& [expression, matches] : test::VerdictRows()) {
-    const Compiled c = Compile(expression);
-    ASSERT_TRUE(c.matcher);
-    ASSERT_TRUE(test::ValidWithLibpcap(c.program.instructions)) << expression;
-    test::KernelClassicRunner kernel(c.program.instructions);
-    ASSERT_EQ(kernel.error(), "") << expression << "\n" << Disassemble(c.program.instructions);
-    const std::set<std::string> want = test::MatchingNames(matches);
-    for (const auto& p : test::VerdictPackets()) {
-      const auto data = p.captured();
-      const auto len = static_cast<std::uint32_t>(data.size());
-      const bool matcher = c.matcher->Match(data, len);
-      if (p.captured_bytes == p.bytes.size()) {
-        EXPECT_EQ(matcher, want.count(p.name) == 1) << expression << " / " << p.name;
+  for (const auto& table : test::VerdictTables()) {
+    for (const auto& [expression, matches] : *table.rows) {
+      const Compiled c = Compile(expression);
+      ASSERT_TRUE(c.matcher);
+      ASSERT_TRUE(test::ValidWithLibpcap(c.program.instructions)) << expression;
+      test::KernelClassicRunner kernel(c.program.instructions);
+      ASSERT_EQ(kernel.error(), "") << expression << "\n" << Disassemble(c.program.instructions);
+      const std::set<std::string> want = test::MatchingNames(matches);
+      for (const auto& p : *table.packets) {
+        const auto data = p.captured();
+        const auto len = static_cast<std::uint32_t>(data.size());
+        const bool matcher = c.matcher->Match(data, len);
+        if (p.captured_bytes == p.bytes.size()) {
+          EXPECT_EQ(matcher, want.count(p.name) == 1) << expression << " / " << p.name;
+        }
+        const unsigned pcap = test::RunWithLibpcap(c.program.instructions, data, len);
+        EXPECT_EQ(pcap != 0, matcher) << "libpcap: " << expression << " / " << p.name;
+        const auto delivered = kernel.Run(data);
+        EXPECT_EQ(delivered.has_value(), matcher) << "kernel: " << expression << " / " << p.name;
+        if (delivered && matcher) {
+          EXPECT_EQ(*delivered, data.size());
+        }
+        ++compared;
       }
-      const unsigned pcap = test::RunWithLibpcap(c.program.instructions, data, len);
-      EXPECT_EQ(pcap != 0, matcher) << "libpcap: " << expression << " / " << p.name;
-      const auto delivered = kernel.Run(data);
-      EXPECT_EQ(delivered.has_value(), matcher) << "kernel: " << expression << " / " << p.name;
-      if (delivered && matcher) {
-        EXPECT_EQ(*delivered, data.size());
-      }
-      ++compared;
     }
   }
   EXPECT_GT(compared, 1000);

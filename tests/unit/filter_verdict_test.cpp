@@ -14,25 +14,35 @@ namespace {
 
 TEST(FilterVerdicts, EveryRowAgainstEveryPacket) {
   int checked = 0;
-  for (const auto& [expression, matches] : test::VerdictRows()) {
-    auto matcher = ParseFilter(expression);
-    ASSERT_TRUE(matcher.ok()) << expression << ": " << matcher.error().message;
-    const std::set<std::string> want = test::MatchingNames(matches);
-    for (const auto& p : test::VerdictPackets()) {
-      const bool got = (*matcher)->Match(p.captured(), p.original_length());
-      EXPECT_EQ(got, want.count(p.name) == 1)
-          << "expression: " << expression << "\npacket: " << p.name;
-      ++checked;
+  for (const auto& table : test::VerdictTables()) {
+    for (const auto& [expression, matches] : *table.rows) {
+      auto matcher = ParseFilter(expression);
+      ASSERT_TRUE(matcher.ok()) << expression << ": " << matcher.error().message;
+      const std::set<std::string> want = test::MatchingNames(matches);
+      for (const auto& p : *table.packets) {
+        const bool got = (*matcher)->Match(p.captured(), p.original_length());
+        EXPECT_EQ(got, want.count(p.name) == 1)
+            << table.name << " table, expression: " << expression << "\npacket: " << p.name;
+        ++checked;
+      }
     }
   }
   EXPECT_GT(checked, 1000);
 }
 
 TEST(FilterVerdicts, RowsNameOnlyKnownPackets) {
-  std::set<std::string> known = test::MatchingNames("*");
-  for (const auto& [expression, matches] : test::VerdictRows()) {
-    for (const auto& name : test::MatchingNames(matches)) {
-      EXPECT_EQ(known.count(name), 1u) << expression << " names unknown packet " << name;
+  for (const auto& table : test::VerdictTables()) {
+    std::set<std::string> known;
+    for (const auto& p : *table.packets) {
+      known.insert(p.name);
+    }
+    for (const auto& [expression, matches] : *table.rows) {
+      if (matches == "*") {
+        continue;
+      }
+      for (const auto& name : test::MatchingNames(matches)) {
+        EXPECT_EQ(known.count(name), 1u) << expression << " names unknown packet " << name;
+      }
     }
   }
 }

@@ -146,6 +146,20 @@ struct BpfCapture::Impl {
     load.ring_bytes = options.ring_bytes;
     load.sample_mode = options.sample_mode;
     auto loaded = BpfProgram::Load(load);
+    if (!loaded && loaded.error().errnum == E2BIG && filter.needs_chain) {
+      // The verifier gave up on the header-chain walk that protochain and
+      // `proto N` of an extension type need (without CAP_PERFMON, on 6.18):
+      // as for an expression the node table cannot hold, the kernel passes
+      // every packet and the Matcher decides; said once on stderr, counted
+      // in the stats. Other filters keep the CAP_PERFMON error (6.1).
+      filter = KernelFilterProgram{};
+      filter.exact = false;
+      filter.note = "the kernel's verifier refused the filter program as too complex (" +
+                    loaded.error().message.substr(0, loaded.error().message.find(';')) +
+                    "): it passes every packet and the userspace Matcher decides";
+      load.filter = filter;
+      loaded = BpfProgram::Load(load);
+    }
     if (!loaded) {
       return loaded.error();
     }

@@ -88,6 +88,7 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   auto* ro = s->skel->rodata;
   ro->wgcap_pass_all = o.filter.pass_all ? 1 : 0;
   ro->wgcap_needs_transport = o.filter.needs_transport ? 1 : 0;
+  ro->wgcap_needs_chain = o.filter.needs_chain ? 1 : 0;
   ro->wgcap_node_count = o.filter.pass_all ? 0 : static_cast<std::uint32_t>(o.filter.nodes.size());
   for (std::size_t i = 0; i < o.filter.nodes.size() && i < WGCAP_FILTER_MAX_NODES; ++i) {
     std::memcpy(const_cast<wgcap_filter_node*>(&ro->wgcap_nodes[i]), &o.filter.nodes[i],

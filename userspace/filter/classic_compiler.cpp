@@ -17,7 +17,19 @@ using classic::Assembler;
 using classic::Label;
 
 // Scratch memory slots.
-enum Slot : std::uint32_t { kFamily, kProto, kHasPorts, kSport, kDport, kOffset, kNext };
+// kExt: ExtensionHeaderBit of each header type the walk read; kChain: the
+// last Next Header of the chain (ParsedPacket::extensions, chain_protocol).
+enum Slot : std::uint32_t {
+  kFamily,
+  kProto,
+  kHasPorts,
+  kSport,
+  kDport,
+  kOffset,
+  kNext,
+  kExt,
+  kChain
+};
 constexpr std::uint32_t kNoProtocol = 256; // never equals a protocol number
 
 constexpr std::uint16_t Code(int c) {
@@ -38,7 +50,8 @@ public:
     const Label eval = a_.NewLabel();
     const Label accept = a_.NewLabel();
     const Label reject = a_.NewLabel();
-    Prologue(eval, NeedsTransport(expr_.root));
+    ScanTerms(expr_.root);
+    Prologue(eval, transport_);
     a_.Bind(eval);
     Node(expr_.root, accept, reject);
     a_.Bind(accept);
@@ -56,13 +69,24 @@ public:
   }
 
 private:
-  bool NeedsTransport(int index) const {
+  // What the terms read: the protocol or ports (`transport_`), the extension
+  // bits (`proto N` of an extension type, `protochain`), the IPv4 AH walk
+  // (`protochain`). The prologue parses nothing else.
+  void ScanTerms(int index) {
     const FilterNode& n = expr_.node(index);
     if (n.kind == FilterNode::Kind::Term) {
       const TermKind k = n.term.kind;
-      return k == TermKind::Protocol || k == TermKind::Port || k == TermKind::PortRange;
+      transport_ = transport_ || k == TermKind::Protocol || k == TermKind::ProtoChain ||
+                   k == TermKind::Port || k == TermKind::PortRange;
+      chain_ = chain_ || k == TermKind::ProtoChain;
+      ext_bits_ = ext_bits_ || chain_ ||
+                  (k == TermKind::Protocol && ExtensionHeaderBit(n.term.protocol) != 0);
+      return;
     }
-    return NeedsTransport(n.left) || (n.right >= 0 && NeedsTransport(n.right));
+    ScanTerms(n.left);
+    if (n.right >= 0) {
+      ScanTerms(n.right);
+    }
   }
 
   // --- small emitters -------------------------------------------------------
@@ -110,11 +134,12 @@ private:
     // Every slot is written before any path can read it, as the kernel's
     // classic checker demands.
     LoadImm(0);
-    for (Slot s : {kFamily, kHasPorts, kSport, kDport, kOffset, kNext}) {
+    for (Slot s : {kFamily, kHasPorts, kSport, kDport, kOffset, kNext, kExt}) {
       Store(s);
     }
     LoadImm(kNoProtocol);
     Store(kProto);
+    Store(kChain);
     LoadLen();
     const Label nonempty = a_.NewLabel();
     Jeq(0, done, nonempty);
@@ -149,8 +174,16 @@ private:
     }
     LoadAbs(BPF_B, 9);
     Store(kProto);
+    if (chain_) {
+      Store(kChain);
+    }
     const Label ports = a_.NewLabel();
-    IfPortProtocol(ports, done);
+    const Label no_ports = chain_ ? a_.NewLabel() : done;
+    IfPortProtocol(ports, no_ports);
+    if (chain_) {
+      a_.Bind(no_ports);
+      Ipv4Chain(done);
+    }
     a_.Bind(ports);
     LoadAbs(BPF_H, 6);
     Jset(0x1fff, done, a_.AfterNext()); // a later fragment has no ports
@@ -159,6 +192,31 @@ private:
     RequireFromOffset(4, done);
     LoadXMem(kOffset);
     ReadPorts(done);
+  }
+
+  // packet_parse.cpp's WalkIpv4Ah: AH headers behind the IPv4 header (X
+  // holds IHL * 4), at most 8, in the first fragment; A and kChain hold the
+  // protocol.
+  void Ipv4Chain(Label done) {
+    Jeq(kProtoAh, classic::kNext, done);
+    MarkExtension(kProtoAh);
+    LoadAbs(BPF_H, 6);
+    Jset(0x1fff, done, a_.AfterNext());
+    Txa();
+    Store(kOffset);
+    for (int i = 0; i < kMaxIpv6ExtensionHeaders; ++i) {
+      LoadMem(kChain);
+      Jeq(kProtoAh, classic::kNext, done);
+      Advance(done, 2, 2, kChain);
+    }
+    a_.Goto(done);
+  }
+
+  // kExt |= ExtensionHeaderBit(type); clobbers A.
+  void MarkExtension(std::uint8_t type) {
+    LoadMem(kExt);
+    Alu(BPF_OR, ExtensionHeaderBit(type));
+    Store(kExt);
   }
 
   void ReadPorts(Label done) {
@@ -197,23 +255,31 @@ private:
     a_.Bind(later_fragment);
     LoadXMem(kOffset);
     LoadInd(BPF_B, 0);
-    Store(kProto);
+    StoreProtocol6();
     a_.Goto(done);
 
     a_.Bind(truncated);
     LoadMem(kNext);
-    Store(kProto);
+    StoreProtocol6();
     a_.Goto(done);
 
     a_.Bind(finished);
     LoadMem(kNext);
-    Store(kProto);
+    StoreProtocol6();
     const Label ports = a_.NewLabel();
     IfPortProtocol(ports, done);
     a_.Bind(ports);
     RequireFromOffset(4, done);
     LoadXMem(kOffset);
     ReadPorts(done);
+  }
+
+  // IPv6: the protocol is also the chain's last Next Header.
+  void StoreProtocol6() {
+    Store(kProto);
+    if (chain_) {
+      Store(kChain);
+    }
   }
 
   // Jumps to `yes` when A holds an extension header type, else to `no`.
@@ -233,16 +299,23 @@ private:
     const Label ah = a_.NewLabel();
     const Label step_done = a_.NewLabel();
     LoadMem(kNext);
-    const Label n1 = a_.NewLabel(), n2 = a_.NewLabel(), n3 = a_.NewLabel(), n4 = a_.NewLabel();
-    Jeq(0, generic, n1);
-    a_.Bind(n1);
-    Jeq(43, generic, n2);
-    a_.Bind(n2);
-    Jeq(60, generic, n3);
-    a_.Bind(n3);
-    Jeq(44, fragment, n4);
-    a_.Bind(n4);
-    Jeq(51, ah, finished);
+    // Dispatch on the type; with the extension bits, each type sets its bit first.
+    const std::pair<std::uint8_t, Label> kinds[] = {
+        {0, generic}, {43, generic}, {60, generic}, {44, fragment}, {51, ah}};
+    for (std::size_t i = 0; i < std::size(kinds); ++i) {
+      const auto [type, body] = kinds[i];
+      const Label no = i + 1 < std::size(kinds) ? a_.NewLabel() : finished;
+      const Label yes = ext_bits_ ? a_.NewLabel() : body;
+      Jeq(type, yes, no);
+      if (ext_bits_) {
+        a_.Bind(yes);
+        MarkExtension(type);
+        a_.Goto(body);
+      }
+      if (no != finished) {
+        a_.Bind(no);
+      }
+    }
 
     // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
     a_.Bind(generic);
@@ -267,9 +340,9 @@ private:
     a_.Bind(step_done);
   }
 
-  // offset += (hdr[1] + add) << shift; next = hdr[0]; after checking the two
-  // bytes read are inside the packet.
-  void Advance(Label truncated, std::uint32_t add, std::uint32_t shift) {
+  // offset += (hdr[1] + add) << shift; `next` = hdr[0]; after checking the
+  // two bytes read are inside the packet.
+  void Advance(Label truncated, std::uint32_t add, std::uint32_t shift, Slot next = kNext) {
     RequireFromOffset(2, truncated);
     LoadXMem(kOffset);
     LoadInd(BPF_B, 1);
@@ -278,7 +351,7 @@ private:
     a_.Emit(Code(BPF_ALU | BPF_ADD | BPF_X), 0);
     Store(kOffset);
     LoadInd(BPF_B, 0);
-    Store(kNext);
+    Store(next);
   }
 
   // --- the expression -------------------------------------------------------
@@ -315,9 +388,20 @@ private:
       Jeq(term.family, t, f);
       return;
     case TermKind::Protocol:
-      LoadMem(kProto);
-      Jeq(term.protocol, t, f);
+    case TermKind::ProtoChain: {
+      // The protocol (or the chain's last Next Header), else an extension
+      // header the walk read.
+      const std::uint8_t bit = ExtensionHeaderBit(term.protocol);
+      LoadMem(term.kind == TermKind::Protocol ? kProto : kChain);
+      if (bit == 0) {
+        Jeq(term.protocol, t, f);
+        return;
+      }
+      Jeq(term.protocol, t, a_.AfterNext());
+      LoadMem(kExt);
+      Jset(bit, t, f);
       return;
+    }
     case TermKind::Less:
       LoadLen();
       Jgt(term.length, f, t);
@@ -399,6 +483,9 @@ private:
 
   const FilterExpression& expr_;
   std::uint32_t snaplen_;
+  bool transport_ = false;
+  bool ext_bits_ = false; // some term reads kExt
+  bool chain_ = false;    // some term reads kChain
   Assembler a_;
 };
 

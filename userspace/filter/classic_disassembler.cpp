@@ -8,7 +8,8 @@
 namespace wgcap {
 namespace {
 
-const char* kSlotNames[] = {"family", "proto", "has_ports", "sport", "dport", "offset", "next_hdr"};
+const char* kSlotNames[] = {"family", "proto",    "has_ports",  "sport", "dport",
+                            "offset", "next_hdr", "extensions", "chain"};
 
 std::string Memory(std::uint32_t k) {
   char buf[48];

@@ -26,6 +26,19 @@ bool AddressIn(const std::array<std::uint8_t, 16>& bytes, const Node& n) noexcep
   return ((a[0] & n.mask[0]) ^ n.address[0]) == 0 && ((a[1] & n.mask[1]) ^ n.address[1]) == 0;
 }
 
+// `proto N`: the upper-layer protocol, or a header the IPv6 extension walk
+// stepped over (IPv4 records only AH, and only when its protocol is AH).
+bool ProtocolHolds(const ParsedPacket& p, std::uint8_t protocol) noexcept {
+  return p.has_protocol &&
+         (p.protocol == protocol || (p.extensions & ExtensionHeaderBit(protocol)) != 0);
+}
+
+// `protochain N`: anywhere in the walked chain, the last Next Header included.
+bool ProtoChainHolds(const ParsedPacket& p, std::uint8_t protocol) noexcept {
+  return p.has_protocol &&
+         (p.chain_protocol == protocol || (p.extensions & ExtensionHeaderBit(protocol)) != 0);
+}
+
 // One term, with the field semantics of EvaluateTerm (SPEC 1): a field the
 // packet does not have makes the term false. Address terms need the
 // packet's family to equal the prefix's, which also rejects family 0.
@@ -44,7 +57,9 @@ inline bool TermHolds(const Node& n, const ParsedPacket& p) noexcept {
   case Op::EitherPort:
     return p.has_ports && (PortIn(p.src_port, n) || PortIn(p.dst_port, n));
   case Op::Protocol:
-    return p.has_protocol && p.protocol == n.protocol;
+    return ProtocolHolds(p, n.protocol);
+  case Op::ProtoChain:
+    return ProtoChainHolds(p, n.protocol);
   case Op::Family:
     return p.family == n.family;
   case Op::Less:
@@ -90,7 +105,8 @@ Node TermNode(const Term& t) {
     n.port_high = t.port_high;
     break;
   case TermKind::Protocol:
-    n.op = Op::Protocol;
+  case TermKind::ProtoChain:
+    n.op = t.kind == TermKind::Protocol ? Op::Protocol : Op::ProtoChain;
     n.protocol = t.protocol;
     break;
   case TermKind::Family:
@@ -155,7 +171,9 @@ bool EvaluateTerm(const Term& t, const ParsedPacket& p) noexcept {
     }
     return false;
   case TermKind::Protocol:
-    return p.has_protocol && p.protocol == t.protocol;
+    return ProtocolHolds(p, t.protocol);
+  case TermKind::ProtoChain:
+    return ProtoChainHolds(p, t.protocol);
   case TermKind::Family:
     return p.family == t.family;
   case TermKind::Less:

@@ -55,6 +55,8 @@ std::string ToString(const Term& t) {
     default:
       return "proto " + std::to_string(t.protocol);
     }
+  case TermKind::ProtoChain:
+    return "protochain " + std::to_string(t.protocol);
   case TermKind::Family:
     return t.family == 4 ? "ip" : "ip6";
   case TermKind::Less:

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "wgcap/kernel_filter.hpp"
+#include "wgcap/packet_parse.hpp"
 
 namespace wgcap {
 namespace {
@@ -19,7 +20,7 @@ class GraphBuilder {
 public:
   explicit GraphBuilder(const FilterExpression& expr) : expr_(expr) {}
 
-  bool Build(std::vector<wgcap_filter_node>& out, bool& needs_transport) {
+  bool Build(std::vector<wgcap_filter_node>& out, bool& needs_transport, bool& needs_chain) {
     const std::size_t terms = CountTerms(expr_.root);
     if (terms > WGCAP_FILTER_MAX_NODES) {
       return false;
@@ -29,6 +30,7 @@ public:
     Node(expr_.root, WGCAP_TARGET_ACCEPT, WGCAP_TARGET_REJECT);
     out = nodes_;
     needs_transport = needs_transport_;
+    needs_chain = needs_chain_;
     return true;
   }
 
@@ -79,9 +81,12 @@ private:
       n.family = term.family;
       break;
     case TermKind::Protocol:
-      n.kind = WGCAP_NODE_PROTOCOL;
+    case TermKind::ProtoChain:
+      n.kind = term.kind == TermKind::Protocol ? WGCAP_NODE_PROTOCOL : WGCAP_NODE_PROTOCHAIN;
       n.protocol = term.protocol;
+      n.extension = ExtensionHeaderBit(term.protocol);
       needs_transport_ = true;
+      needs_chain_ = needs_chain_ || n.extension != 0 || term.kind == TermKind::ProtoChain;
       break;
     case TermKind::Port:
     case TermKind::PortRange:
@@ -119,6 +124,7 @@ private:
   std::vector<wgcap_filter_node> nodes_;
   std::size_t next_ = 0;
   bool needs_transport_ = false;
+  bool needs_chain_ = false;
 };
 
 std::string Target(std::uint16_t t) {
@@ -141,7 +147,14 @@ std::string Test(const wgcap_filter_node& n) {
   case WGCAP_NODE_FAMILY:
     return n.family == 4 ? "family == 4" : "family == 6";
   case WGCAP_NODE_PROTOCOL:
-    return "protocol == " + std::to_string(n.protocol);
+  case WGCAP_NODE_PROTOCHAIN: {
+    std::string test = n.kind == WGCAP_NODE_PROTOCOL ? "protocol == " : "chain protocol == ";
+    test += std::to_string(n.protocol);
+    if (n.extension != 0) {
+      test += " or extension " + std::to_string(n.protocol) + " walked";
+    }
+    return test;
+  }
   case WGCAP_NODE_PORT:
     std::snprintf(buf, sizeof buf, "%sport in %u-%u", Endpoint(n.endpoint).c_str(), n.port_low,
                   n.port_high);
@@ -171,7 +184,8 @@ KernelFilterProgram CompileKernelFilter(const FilterExpression& expression) {
   if (expression.empty()) {
     return program;
   }
-  if (!GraphBuilder(expression).Build(program.nodes, program.needs_transport)) {
+  if (!GraphBuilder(expression)
+           .Build(program.nodes, program.needs_transport, program.needs_chain)) {
     program.exact = false;
     program.note = "the expression has more than " + std::to_string(WGCAP_FILTER_MAX_NODES) +
                    " terms, more than the kernel program holds: it passes every packet and the "

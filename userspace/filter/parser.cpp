@@ -229,7 +229,8 @@ private:
       return false;
     }
     const std::string k = Lower(Peek().text);
-    return k == "src" || k == "dst" || k == "proto" || filter::KindWord(k).has_value();
+    return k == "src" || k == "dst" || k == "proto" || k == "protochain" ||
+           filter::KindWord(k).has_value();
   }
 
   int ParseTerm(int depth) {
@@ -274,15 +275,16 @@ private:
         return filter::AddProtoTerms(*proto, first.column,
                                      [this](const FilterNode& n) { return Add(n); });
       }
-      if (IsWord("proto") && *proto != filter::QualProto::Ip && *proto != filter::QualProto::Ip6) {
-        return Fail(first, "'" + k + " proto' is bogus");
+      if ((IsWord("proto") || IsWord("protochain")) && *proto != filter::QualProto::Ip &&
+          *proto != filter::QualProto::Ip6) {
+        return Fail(first, "'" + k + " " + Lower(Peek().text) + "' is bogus");
       }
     } else {
       --pos_;
     }
-    if (IsWord("proto")) {
+    if (IsWord("proto") || IsWord("protochain")) {
       last = Take();
-      q.kind = filter::QualKind::Proto;
+      q.kind = Lower(last.text) == "proto" ? filter::QualKind::Proto : filter::QualKind::ProtoChain;
     } else {
       if (IsWord("src") || IsWord("dst")) {
         last = ParseDirection(&q);
@@ -431,7 +433,8 @@ private:
       }
     }
     if (IsWord("mask") && q.kind != filter::QualKind::Port &&
-        q.kind != filter::QualKind::PortRange && q.kind != filter::QualKind::Proto) {
+        q.kind != filter::QualKind::PortRange && q.kind != filter::QualKind::Proto &&
+        q.kind != filter::QualKind::ProtoChain) {
       const Token mask = Take();
       const auto m = ReadWord("expected a netmask after \"" + std::string(mask.text) + "\", got ");
       if (!m) {

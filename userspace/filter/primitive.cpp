@@ -93,6 +93,8 @@ public:
       return PortRange();
     case QualKind::Proto:
       return Protocol();
+    case QualKind::ProtoChain:
+      return ProtoChain();
     }
     return -1;
   }
@@ -177,6 +179,7 @@ private:
   int Port();
   int PortRange();
   int Protocol();
+  int ProtoChain();
 
   const Qualifiers& q_;
   const IdText& id_;
@@ -476,6 +479,36 @@ int Builder::Protocol() {
   }
   Term t;
   t.kind = TermKind::Protocol;
+  t.protocol = static_cast<std::uint8_t>(*n);
+  return WithProtocol(q_.proto, Leaf(t));
+}
+
+// `protochain N`: N a number 0-255 or a name from /etc/protocols, as
+// libpcap's pcap_nametoproto; a leading backslash (`\udp`) is dropped.
+int Builder::ProtoChain() {
+  if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
+    return WrongKindForAddress("protochain");
+  }
+  std::optional<std::uint32_t> n;
+  if (AllDigits(id_.text)) {
+    n = Decimal(id_.text, 0, 255);
+  } else {
+    const std::string name = id_.text.starts_with('\\') ? id_.text.substr(1) : id_.text;
+    protoent entry{};
+    protoent* found = nullptr;
+    char buffer[1024];
+    if (!name.empty() &&
+        getprotobyname_r(name.c_str(), &entry, buffer, sizeof buffer, &found) == 0 &&
+        found != nullptr && found->p_proto >= 0 && found->p_proto <= 255) {
+      n = static_cast<std::uint32_t>(found->p_proto);
+    }
+  }
+  if (!n) {
+    return Fail(id_.column, "invalid protocol " + Quoted(id_.text) +
+                                " after \"protochain\" (expected 0-255 or a protocol name)");
+  }
+  Term t;
+  t.kind = TermKind::ProtoChain;
   t.protocol = static_cast<std::uint8_t>(*n);
   return WithProtocol(q_.proto, Leaf(t));
 }

@@ -36,7 +36,7 @@ enum class QualProto : std::uint8_t {
   Esp
 };
 enum class QualDir : std::uint8_t { Default, Src, Dst, SrcOrDst, SrcAndDst };
-enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto };
+enum class QualKind : std::uint8_t { Default, Host, Net, Port, PortRange, Proto, ProtoChain };
 
 // The qualifiers of a primitive. A bare ID after and/or/not takes those of
 // the primitive before it, as libpcap's grammar passes them on.

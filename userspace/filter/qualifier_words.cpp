@@ -116,8 +116,8 @@ std::optional<QualKind> KindWord(std::string_view k) {
 }
 
 bool IsPrimitiveKeyword(std::string_view k) {
-  static constexpr std::string_view kWords[] = {"src",       "dst",   "host", "net",    "port",
-                                                "portrange", "proto", "less", "greater"};
+  static constexpr std::string_view kWords[] = {
+      "src", "dst", "host", "net", "port", "portrange", "proto", "protochain", "less", "greater"};
   return ProtoQualifier(k).has_value() ||
          std::find(std::begin(kWords), std::end(kWords), k) != std::end(kWords);
 }
@@ -148,6 +148,8 @@ std::string MissingValue(const Qualifiers& q, std::string_view after) {
     return "expected a port, got ";
   case QualKind::Proto:
     return "expected a protocol number after \"proto\", got ";
+  case QualKind::ProtoChain:
+    return "expected a protocol after \"protochain\", got ";
   case QualKind::Default:
     break;
   }
