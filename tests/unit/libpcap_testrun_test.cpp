@@ -29,9 +29,6 @@
 //     ports libpcap does not, never fewer. So there an expression without
 //     `not` (every connective then monotone) must keep every packet libpcap
 //     keeps; an expression with `not` is not compared on them.
-// pending-evaluators.txt lists exactly the expressions that still fail for
-// want of `protochain` and of `proto N` matching the extension headers met in
-// the walk (the evaluator half of issue 23): each must fail, all others pass.
 #include <pcap/pcap.h>
 
 #include <gtest/gtest.h>
@@ -187,12 +184,11 @@ std::set<std::string> ReadSet(const std::string& name) {
 TEST(LibpcapTestrun, EveryIpLevelExpressionParsesAndAgreesWithLibpcap) {
   const std::vector<std::string> expressions = ReadExpressionList(kDataDir + "/ip-expressions.txt");
   const std::set<std::string> pending_relations = ReadSet("pending-relations.txt");
-  const std::set<std::string> pending_evaluators = ReadSet("pending-evaluators.txt");
   ASSERT_GT(expressions.size(), 600u);
   const Harness harness;
   ASSERT_GT(harness.compared(), 1500u);
 
-  std::size_t parsed = 0, agreeing = 0, relation_pending = 0, evaluator_pending = 0;
+  std::size_t parsed = 0, agreeing = 0, relation_pending = 0;
   std::size_t optimizer_notes = 0;
   std::vector<std::string> failures, libpcap_refusals;
   for (const std::string& expression : expressions) {
@@ -215,12 +211,6 @@ TEST(LibpcapTestrun, EveryIpLevelExpressionParsesAndAgreesWithLibpcap) {
                            (o.parsed ? "it parses now: remove it from the list"
                                      : "it uses no packet-data relation"));
       }
-    } else if (pending_evaluators.contains(expression)) {
-      ++evaluator_pending;
-      if (ok) {
-        failures.push_back(Quote(expression) +
-                           ": listed in pending-evaluators.txt, but it agrees now: remove it");
-      }
     } else if (!ok) {
       failures.push_back(Quote(expression) + ": " + what);
     }
@@ -230,9 +220,9 @@ TEST(LibpcapTestrun, EveryIpLevelExpressionParsesAndAgreesWithLibpcap) {
               "truncated; %zu whose IPv6 extension chain wgcap walks further, where wgcap "
               "must keep what libpcap keeps for expressions without not)\n"
               "parsed by wgcap: %zu; agreeing in Matcher and classic BPF: %zu; pending: %zu "
-              "relations (issue 21), %zu evaluators (protochain, proto N in the walk)\n",
+              "relations (issue 21)\n",
               expressions.size(), harness.compared(), harness.truncated(), harness.chained(),
-              parsed, agreeing, relation_pending, evaluator_pending);
+              parsed, agreeing, relation_pending);
   if (optimizer_notes != 0) {
     std::printf("libpcap's optimizer disagrees with its unoptimized program on %zu verdicts\n",
                 optimizer_notes);
@@ -268,14 +258,12 @@ TEST(LibpcapTestrun, LinkLayerAndNameRejectionsSayWhy) {
   EXPECT_GT(checked, 200u);
 }
 
-// The pending lists hold only corpus expressions, so a typo cannot hide one.
-TEST(LibpcapTestrun, PendingListsHoldOnlyCorpusExpressions) {
+// The pending list holds only corpus expressions, so a typo cannot hide one.
+TEST(LibpcapTestrun, PendingListHoldsOnlyCorpusExpressions) {
   const auto list = ReadExpressionList(kDataDir + "/ip-expressions.txt");
   const std::set<std::string> corpus(list.begin(), list.end());
-  for (const char* name : {"pending-relations.txt", "pending-evaluators.txt"}) {
-    for (const std::string& e : ReadSet(name)) {
-      EXPECT_TRUE(corpus.contains(e)) << name << ": " << Quote(e) << " is not in the corpus";
-    }
+  for (const std::string& e : ReadSet("pending-relations.txt")) {
+    EXPECT_TRUE(corpus.contains(e)) << Quote(e) << " is not in the corpus";
   }
 }
 
