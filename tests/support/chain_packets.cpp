@@ -119,10 +119,10 @@ const std::vector<std::pair<std::string, std::string>>& ChainVerdictRows() {
                        "ch4ahah ch4ahtrunc ch4ahfrag"},
       // protochain N: anywhere in the walked chain, the last Next Header too
       {"protochain 6", "ch6tcp ch6hop ch6ah ch6mix ch4tcp ch4ah"},
-      {"protochain tcp", "ch6tcp ch6hop ch6ah ch6mix ch4tcp ch4ah"},
+      {"protochain \\tcp", "ch6tcp ch6hop ch6ah ch6mix ch4tcp ch4ah"},
       {"protochain 17", "ch6rt ch6frag ch6fragb ch6eight ch4ahah"},
       {"protochain 51", "ch6ah ch6mix ch6eight ch4ah ch4ahah ch4ahtrunc ch4ahfrag"},
-      {"protochain ah", "ch6ah ch6mix ch6eight ch4ah ch4ahah ch4ahtrunc ch4ahfrag"},
+      {"protochain \\ah", "ch6ah ch6mix ch6eight ch4ah ch4ahah ch4ahtrunc ch4ahfrag"},
       {"protochain 44", "ch6frag ch6fragb ch6mix"},
       {"protochain 0", "ch6hop ch6mix ch6eight ch6nine ch6trunc"},
       {"protochain 43", "ch6rt ch6mix ch6eight ch6trunc"},
