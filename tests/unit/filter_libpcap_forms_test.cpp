@@ -62,22 +62,24 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     ProtocolNames, LibpcapForms,
-    ::testing::Values(Same{"icmp", "ip and proto 1"}, Same{"icmp6", "ip6 and proto 58"},
-                      Same{"igmp", "ip and proto 2"}, Same{"igrp", "ip and proto 9"},
-                      Same{"pim", "proto 103"}, Same{"vrrp", "ip and proto 112"},
-                      Same{"carp", "ip and proto 112"}, Same{"sctp", "proto 132"},
-                      Same{"ah", "proto 51"}, Same{"esp", "proto 50"},
-                      Same{"sctp port 5672", "proto 132 and port 5672"},
-                      Same{"sctp src portrange 1023-1", "proto 132 and src portrange 1-1023"},
-                      Same{"not icmp", "not (ip and proto 1)"},
-                      Same{"ip proto \\tcp", "ip and proto 6"}, Same{"proto \\udp", "proto 17"},
-                      Same{"ip6 proto \\tcp", "ip6 and tcp"},
-                      Same{"ip multicast", "dst net 224.0.0.0/3"},
-                      Same{"ip broadcast", "dst host 0.0.0.0 or dst host 255.255.255.255"},
-                      Same{"ip6 multicast", "dst net ff00::/8"},
-                      Same{"portrange 25", "portrange 25-25"}, Same{"tcp port 0x50", "tcp port 80"},
-                      Same{"port 010", "port 8"}, Same{"portrange 0x10-020", "portrange 16-16"},
-                      Same{"proto 0x11", "udp"}, Same{"less 0x100", "less 256"}));
+    ::testing::Values(
+        Same{"icmp", "ip and proto 1"}, Same{"icmp6", "ip6 and proto 58"},
+        Same{"igmp", "ip and proto 2"}, Same{"igrp", "ip and proto 9"}, Same{"pim", "proto 103"},
+        Same{"vrrp", "ip and proto 112"}, Same{"carp", "ip and proto 112"},
+        Same{"sctp", "proto 132"}, Same{"ah", "proto 51"}, Same{"esp", "proto 50"},
+        Same{"sctp port 5672", "proto 132 and port 5672"},
+        Same{"sctp src portrange 1023-1", "proto 132 and src portrange 1-1023"},
+        Same{"not icmp", "not (ip and proto 1)"}, Same{"ip proto \\tcp", "ip and proto 6"},
+        Same{"proto \\udp", "proto 17"}, Same{"ip6 proto \\tcp", "ip6 and tcp"},
+        Same{"ip multicast", "dst net 224.0.0.0/3"},
+        Same{"ip broadcast", "dst host 0.0.0.0 or dst host 255.255.255.255"},
+        Same{"ip6 multicast", "dst net ff00::/8"}, Same{"portrange 25", "portrange 25-25"},
+        Same{"tcp port 0x50", "tcp port 80"}, Same{"port 010", "port 8"},
+        Same{"portrange 0x10-020", "portrange 16-16"}, Same{"proto 0x11", "udp"},
+        Same{"less 0x100", "less 256"},
+        // protochain reads numbers and names as proto does
+        Same{"protochain 010", "protochain 8"}, Same{"protochain 0x11", "protochain 17"},
+        Same{"ip6 protochain \\udp", "ip6 and protochain 17"}));
 
 struct Bad {
   const char* text;

@@ -180,6 +180,7 @@ private:
   int PortRange();
   int Protocol();
   int ProtoChain();
+  int ProtocolTerm(TermKind kind, const char* keyword);
 
   const Qualifiers& q_;
   const IdText& id_;
@@ -463,52 +464,31 @@ int Builder::PortRange() {
 }
 
 int Builder::Protocol() {
+  return ProtocolTerm(TermKind::Protocol, "proto");
+}
+
+int Builder::ProtoChain() {
+  return ProtocolTerm(TermKind::ProtoChain, "protochain");
+}
+
+// `proto N` and `protochain N`: N as libpcap's lexer reads numbers (hex,
+// leading-0 octal), or a name from /etc/protocols (`proto \tcp`), as tcpdump.
+int Builder::ProtocolTerm(TermKind kind, const char* keyword) {
   if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
-    return WrongKindForAddress("proto");
+    return WrongKindForAddress(keyword);
   }
   std::optional<std::uint32_t> n;
   if (LooksLikeIpv4Id(id_.text)) {
     n = ParseLibpcapNumber(id_.text);
     if (!n || *n > 255) {
-      return Fail(id_.column,
-                  "invalid protocol " + Quoted(id_.text) + " after \"proto\" (expected 0-255)");
+      return Fail(id_.column, "invalid protocol " + Quoted(id_.text) + " after \"" + keyword +
+                                  "\" (expected 0-255)");
     }
   } else if (n = ProtocolNumber(id_.text); !n) {
-    // As tcpdump, names come from /etc/protocols (`proto \tcp`).
     return Fail(id_.column, "unknown ip proto '" + id_.text + "'");
   }
   Term t;
-  t.kind = TermKind::Protocol;
-  t.protocol = static_cast<std::uint8_t>(*n);
-  return WithProtocol(q_.proto, Leaf(t));
-}
-
-// `protochain N`: N a number 0-255 or a name from /etc/protocols, as
-// libpcap's pcap_nametoproto; a leading backslash (`\udp`) is dropped.
-int Builder::ProtoChain() {
-  if (LooksLikeAddress(id_.text) || !id_.mask.empty()) {
-    return WrongKindForAddress("protochain");
-  }
-  std::optional<std::uint32_t> n;
-  if (AllDigits(id_.text)) {
-    n = Decimal(id_.text, 0, 255);
-  } else {
-    const std::string name = id_.text.starts_with('\\') ? id_.text.substr(1) : id_.text;
-    protoent entry{};
-    protoent* found = nullptr;
-    char buffer[1024];
-    if (!name.empty() &&
-        getprotobyname_r(name.c_str(), &entry, buffer, sizeof buffer, &found) == 0 &&
-        found != nullptr && found->p_proto >= 0 && found->p_proto <= 255) {
-      n = static_cast<std::uint32_t>(found->p_proto);
-    }
-  }
-  if (!n) {
-    return Fail(id_.column, "invalid protocol " + Quoted(id_.text) +
-                                " after \"protochain\" (expected 0-255 or a protocol name)");
-  }
-  Term t;
-  t.kind = TermKind::ProtoChain;
+  t.kind = kind;
   t.protocol = static_cast<std::uint8_t>(*n);
   return WithProtocol(q_.proto, Leaf(t));
 }
