@@ -160,17 +160,37 @@ AtomicFileWriter::CreateInPlace(const std::string& path, std::uint32_t uid, std:
     return Create(path); // a directory (refused), a device or a FIFO
   }
   // Read and write: a failed capture is cut back to its complete records.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+  // O_EXCL first, so the destructor knows whether the file is ours to remove.
+  bool created = true;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  }
   if (fd < 0) {
     return ErrnoError("create " + path, errno);
+  }
+  if (!created && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+    ::close(fd);
+    return Error{"create " + path + ": not a regular file with a single link (refused with -Z)",
+                 EPERM};
+  }
+  if (!created && ::ftruncate(fd, 0) != 0) {
+    const int errnum = errno;
+    ::close(fd);
+    return ErrnoError("truncate " + path, errnum);
   }
   if (fchown(fd, uid, gid) != 0) {
     const int errnum = errno;
     ::close(fd);
+    if (created) {
+      ::unlink(path.c_str());
+    }
     return ErrnoError("chown " + path, errnum);
   }
   std::unique_ptr<AtomicFileWriter> w(new AtomicFileWriter(fd, path, std::string()));
   w->regular_in_place_ = true;
+  w->created_in_place_ = created;
   return w;
 }
 
@@ -187,7 +207,9 @@ AtomicFileWriter::~AtomicFileWriter() {
     // let us).
     Fail(Error{});
     ::close(fd());
-    ::unlink(path_.c_str());
+    if (created_in_place_) {
+      ::unlink(path_.c_str());
+    }
     return;
   }
   if (temp_path_.empty()) { // written in place: nothing to remove

@@ -78,7 +78,10 @@ public:
   // truncated) now, owned by uid:gid, and written in place, as tcpdump does;
   // the new user may not rename in the directory, but may write its own file.
   // Commit then only flushes and closes; CommitCompleteRecords cuts the file
-  // back in place; destroyed without either, the file is removed.
+  // back in place; destroyed without either, a file this call created is
+  // removed (an existing one stays, emptied, as with tcpdump -Z). An existing
+  // `path` must be a regular file with one link: root truncates and chowns
+  // it, so a hard link to another file is refused.
   static Result<std::unique_ptr<AtomicFileWriter>>
   CreateInPlace(const std::string& path, std::uint32_t uid, std::uint32_t gid);
   ~AtomicFileWriter() override;
@@ -99,6 +102,7 @@ private:
   bool committed_ = false;
   bool closed_ = false;
   bool regular_in_place_ = false; // CreateInPlace: may be cut back on failure
+  bool created_in_place_ = false; // CreateInPlace made the file: removed on failure
 };
 
 } // namespace wgcap

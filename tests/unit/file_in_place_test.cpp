@@ -48,6 +48,29 @@ TEST(FileInPlace, DestroyedWithoutCommitRemovesTheFile) {
   EXPECT_FALSE(Exists(path));
 }
 
+TEST(FileInPlace, DestroyedWithoutCommitKeepsAFileThatWasThere) {
+  TempDir dir;
+  const std::string path = dir.File("old.pcap");
+  WriteFileBytes(path, std::vector<std::uint8_t>(100, 'o'));
+  {
+    auto w = AtomicFileWriter::CreateInPlace(path, getuid(), getgid());
+    ASSERT_TRUE(w) << w.error().message;
+  }
+  EXPECT_TRUE(Exists(path)) << "not this run's file: emptied (as tcpdump -Z), not removed";
+}
+
+TEST(FileInPlace, AHardLinkIsRefusedAndLeftAlone) {
+  TempDir dir;
+  const std::string other = dir.File("someone-elses");
+  WriteFileBytes(other, std::vector<std::uint8_t>{'k', 'e', 'e', 'p'});
+  const std::string path = dir.File("out.pcap");
+  ASSERT_EQ(::link(other.c_str(), path.c_str()), 0);
+  auto w = AtomicFileWriter::CreateInPlace(path, getuid(), getgid());
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("single link"), std::string::npos) << w.error().message;
+  EXPECT_EQ(ReadFileBytes(other), (std::vector<std::uint8_t>{'k', 'e', 'e', 'p'}));
+}
+
 TEST(FileInPlace, FailedCaptureIsCutBackToCompleteRecords) {
   TempDir dir;
   const std::string path = dir.File("out.pcap");
