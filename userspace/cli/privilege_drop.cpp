@@ -35,6 +35,15 @@ bool SetCapabilities(CapabilitySets& sets) {
   return syscall(SYS_capset, &header, sets.data) == 0;
 }
 
+bool AnyPermitted(const CapabilitySets& sets) {
+  for (const auto& d : sets.data) {
+    if (d.permitted != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Effective(const CapabilitySets& sets, int cap) {
   return (sets.data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 }
@@ -67,12 +76,22 @@ Status OtherThreadsHoldNothing(const DropTarget& target) {
       continue;
     }
     std::ifstream status(std::string("/proc/self/task/") + e->d_name + "/status");
+    bool seen = false; // a status we cannot read proves nothing
     for (std::string line; std::getline(status, line);) {
-      if (line.rfind("CapPrm:", 0) == 0 && line.find_first_not_of("0\t ", 7) != std::string::npos) {
+      if (line.rfind("CapPrm:", 0) != 0) {
+        continue;
+      }
+      seen = true;
+      if (line.find_first_not_of("0\t ", 7) != std::string::npos) {
         return Error{"-Z " + target.name + ": thread " + e->d_name +
                          " still holds capabilities after the switch (" + line + ")",
                      EPERM};
       }
+    }
+    if (!seen) {
+      return Error{"-Z " + target.name + ": cannot read the capabilities of thread " + e->d_name +
+                       " after the switch",
+                   EPERM};
     }
   }
   return {};
@@ -92,8 +111,20 @@ Result<DropTarget> ResolveDropTarget(const std::string& user) {
     return Error{"-Z: no such user \"" + user + "\"", 0};
   }
   DropTarget target{user, found->pw_uid, found->pw_gid};
-  if (target.uid == 0 || AlreadyThere(target)) {
-    return target; // nothing to switch
+  if (target.uid == 0) {
+    return target; // nothing to shed
+  }
+  if (AlreadyThere(target)) {
+    // Nothing to switch, but capabilities held without root (ambient or
+    // file capabilities) would all stay: -Z cannot shed them here.
+    CapabilitySets held;
+    if (!GetCapabilities(held) || AnyPermitted(held)) {
+      return Error{"-Z " + user + ": already running as " + user +
+                       " but holding capabilities, which -Z cannot shed without root (run "
+                       "wgcap as root, or without -Z)",
+                   EPERM};
+    }
+    return target;
   }
   // Capabilities are per thread and only the main thread can shed its own;
   // the kernel clears the other threads' sets only when the process leaves
@@ -107,10 +138,11 @@ Result<DropTarget> ResolveDropTarget(const std::string& user) {
                      "or without -Z)",
                  EPERM};
   }
-  if (prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) & (1 << SECURE_NO_SETUID_FIXUP)) {
+  const int securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  if (securebits < 0 || (securebits & (1 << SECURE_NO_SETUID_FIXUP)) != 0) {
     return Error{"-Z " + user +
-                     ": the securebit no-setuid-fixup would keep every thread's "
-                     "capabilities across the switch",
+                     ": the securebit no-setuid-fixup would keep (or cannot be read to "
+                     "rule out keeping) every thread's capabilities across the switch",
                  EPERM};
   }
   CapabilitySets sets;
