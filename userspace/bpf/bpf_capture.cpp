@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -85,6 +86,7 @@ struct BpfCapture::Impl {
   bool started = false;
   bool stopped = false;
   std::atomic<bool> failed{false};
+  std::atomic<bool> counters_lost{false};
   mutable std::mutex error_mutex;
   Error failure;
 
@@ -94,7 +96,14 @@ struct BpfCapture::Impl {
   void PublishCounters() {
     const KernelCounters c = program->ReadCounters();
     if (!c.read) {
-      return; // keep the last counts rather than publish zeros
+      // Keep the last counts rather than publish zeros, and say once that
+      // they stopped (after -Z, a kernel with unprivileged_bpf_disabled
+      // refuses the map read): losses after this are not counted.
+      if (!counters_lost.exchange(true)) {
+        std::fprintf(stderr, "wgcap: note: the kernel counters can no longer be read; the "
+                             "counts below (and ring losses) stop at this point\n");
+      }
+      return;
     }
     session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0, filter.exact ? 0 : c.matched);
   }
