@@ -160,6 +160,20 @@ TEST_F(LiveTest, NonRootWithCapabilitiesIsRefused) {
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("listening")));
 }
 
+// -Z naming the user wgcap already runs as would switch nothing, so the
+// capabilities that user holds would all stay: refused, not ignored.
+TEST_F(LiveTest, ZToTheCurrentUserHoldingCapabilitiesIsRefused) {
+  const Nobody nobody = LookUpNobody();
+  const std::string caps = "+net_raw";
+  const auto r = test::Run(testbed_->InA(
+      {"setpriv", "--reuid", std::to_string(nobody.uid), "--regid", std::to_string(nobody.gid),
+       "--clear-groups", "--inh-caps", caps, "--ambient-caps", caps, WgcapBinary(), "-i",
+       testbed_->if_a, "--mode", "afpacket", "-Z", "nobody"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("-Z nobody: already running as nobody but holding capabilities"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("listening")));
+}
+
 TEST_F(LiveTest, ZWithConnectIsAUsageError) {
   const auto r =
       test::Run({WgcapBinary(), "-i", "wg0", "--connect", "/nonexistent", "-Z", "nobody"});
