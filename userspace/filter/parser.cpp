@@ -76,15 +76,8 @@ private:
   }
 
   int Binary(FilterNode::Kind kind, int left, int right, int column) {
-    if (left < 0 || right < 0) {
-      return -1;
-    }
-    FilterNode n;
-    n.kind = kind;
-    n.left = left;
-    n.right = right;
-    n.column = column;
-    return Add(n);
+    return filter::AddBinary(kind, left, right, column,
+                             [this](const FilterNode& n) { return Add(n); });
   }
 
   bool IsOr() const { return Peek().kind == TokenKind::OrOr || IsWord("or"); }

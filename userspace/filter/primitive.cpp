@@ -124,15 +124,7 @@ private:
   }
   int Leaf(const Term& term) { return Leaf(term, column_); }
   int Join(FilterNode::Kind kind, int left, int right) {
-    if (left < 0 || right < 0) {
-      return -1;
-    }
-    FilterNode n;
-    n.kind = kind;
-    n.left = left;
-    n.right = right;
-    n.column = column_;
-    return add_(n);
+    return AddBinary(kind, left, right, column_, add_);
   }
 
   // The term with the direction applied: `src and dst` needs both.
@@ -498,6 +490,18 @@ int Builder::ProtocolTerm(TermKind kind, const char* keyword) {
 int BuildPrimitive(const Qualifiers& q, const IdText& id, int column, const AddNode& add,
                    Diagnostic* error) {
   return Builder(q, id, column, add, error).Build();
+}
+
+int AddBinary(FilterNode::Kind kind, int left, int right, int column, const AddNode& add) {
+  if (left < 0 || right < 0) {
+    return -1;
+  }
+  FilterNode n;
+  n.kind = kind;
+  n.left = left;
+  n.right = right;
+  n.column = column;
+  return add(n);
 }
 
 } // namespace wgcap::filter

@@ -49,6 +49,10 @@ struct Qualifiers {
 
 using AddNode = std::function<int(const FilterNode&)>;
 
+// Adds `left KIND right` made at `column`; -1 when an operand failed (-1)
+// or `add` did.
+int AddBinary(FilterNode::Kind kind, int left, int right, int column, const AddNode& add);
+
 // "tcp" → Tcp; nullopt for a word that is not a protocol qualifier.
 std::optional<QualProto> ProtoQualifier(std::string_view lower_word);
 const char* ProtoName(QualProto proto);
