@@ -9,22 +9,15 @@
 
 #include <netdb.h>
 
+#include "support/filter_canonical.hpp"
 #include "support/packet_builder.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {
 namespace {
 
-std::string Canonical(const std::string& text) {
-  auto expr = ParseFilterExpression(text);
-  EXPECT_TRUE(expr.ok()) << text << ": " << (expr.ok() ? "" : expr.error().message);
-  return expr.ok() ? ToString(*expr) : "<error: " + expr.error().message + ">";
-}
-
-struct Same {
-  const char* sugar;
-  const char* explicit_form;
-};
+using test::Canonical;
+using test::Same;
 
 class LibpcapForms : public ::testing::TestWithParam<Same> {};
 
