@@ -410,6 +410,9 @@ private:
       LoadLen();
       Jge(term.length, t, f);
       return;
+    case TermKind::Relation: // issue 21: not yet produced by the parser
+      a_.Goto(f);
+      return;
     case TermKind::Port:
     case TermKind::PortRange:
       PortCode(term, t, f);

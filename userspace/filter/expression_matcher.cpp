@@ -121,6 +121,8 @@ Node TermNode(const Term& t) {
     n.op = Op::Greater;
     n.length = t.length;
     break;
+  case TermKind::Relation: // issue 21: evaluated by the relation evaluator, not yet built
+    break;
   }
   return n;
 }
@@ -180,6 +182,8 @@ bool EvaluateTerm(const Term& t, const ParsedPacket& p) noexcept {
     return p.original_length <= t.length;
   case TermKind::Greater:
     return p.original_length >= t.length;
+  case TermKind::Relation: // issue 21: not yet produced by the parser
+    return false;
   }
   return false;
 }

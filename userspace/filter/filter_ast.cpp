@@ -16,6 +16,69 @@ std::string EndpointPrefix(Endpoint e) {
   return "";
 }
 
+std::string BaseName(const ValueNode& v) {
+  switch (v.base) {
+  case LoadBase::Packet:
+    return "link";
+  case LoadBase::Ip:
+    return "ip";
+  case LoadBase::Ip6:
+    return "ip6";
+  case LoadBase::Transport:
+    break;
+  }
+  switch (v.protocol) {
+  case 1:
+    return "icmp";
+  case 2:
+    return "igmp";
+  case 6:
+    return "tcp";
+  case 9:
+    return "igrp";
+  case 17:
+    return "udp";
+  case 58:
+    return "icmp6";
+  case 103:
+    return "pim";
+  case 112:
+    return "vrrp";
+  case 132:
+    return "sctp";
+  default:
+    return "transport" + std::to_string(v.protocol);
+  }
+}
+
+const char* OpText(ValueOp op) {
+  static constexpr const char* kText[] = {"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"};
+  return kText[static_cast<int>(op)];
+}
+
+const char* RelationText(Relation r) {
+  static constexpr const char* kText[] = {"==", "!=", "<", "<=", ">", ">="};
+  return kText[static_cast<int>(r)];
+}
+
+std::string ValueToString(const FilterExpression& expr, int index) {
+  const ValueNode& v = expr.value(index);
+  switch (v.kind) {
+  case ValueNode::Kind::Constant:
+    return std::to_string(v.constant);
+  case ValueNode::Kind::Length:
+    return "len";
+  case ValueNode::Kind::Load:
+    return BaseName(v) + "[" + ValueToString(expr, v.left) + ":" + std::to_string(v.size) + "]";
+  case ValueNode::Kind::Binary:
+    return "(" + ValueToString(expr, v.left) + " " + OpText(v.op) + " " +
+           ValueToString(expr, v.right) + ")";
+  case ValueNode::Kind::Negate:
+    return "(-" + ValueToString(expr, v.left) + ")";
+  }
+  return "?";
+}
+
 std::string NodeToString(const FilterExpression& expr, int index) {
   const FilterNode& n = expr.node(index);
   switch (n.kind) {
@@ -27,6 +90,10 @@ std::string NodeToString(const FilterExpression& expr, int index) {
     return "(not " + NodeToString(expr, n.left) + ")";
   case FilterNode::Kind::Term:
     break;
+  }
+  if (n.term.kind == TermKind::Relation) {
+    return ValueToString(expr, n.term.value_left) + " " + RelationText(n.term.relation) + " " +
+           ValueToString(expr, n.term.value_right);
   }
   return ToString(n.term);
 }
@@ -63,6 +130,8 @@ std::string ToString(const Term& t) {
     return "less " + std::to_string(t.length);
   case TermKind::Greater:
     return "greater " + std::to_string(t.length);
+  case TermKind::Relation:
+    return "relation";
   }
   return "?";
 }

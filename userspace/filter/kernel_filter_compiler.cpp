@@ -116,6 +116,8 @@ private:
       n.kind = WGCAP_NODE_GREATER;
       n.length = term.length;
       break;
+    case TermKind::Relation: // issue 21: not yet produced by the parser
+      break;
     }
     return n;
   }
