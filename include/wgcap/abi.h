@@ -82,4 +82,14 @@ enum wgcap_sample_mode {
 
 #define WGCAP_MAX_SNAPLEN 262144
 
+/*
+ * The generated filter program (userspace/filter/ebpf_filter.hpp) and the
+ * clang-built sample programs meet here: on a match the filter stores the
+ * bytes its verdict read in skb->cb[WGCAP_CB_EXTENT] and tail-calls slot
+ * WGCAP_PROG_SAMPLE_IN or WGCAP_PROG_SAMPLE_OUT of wgcap_sample_programs.
+ */
+#define WGCAP_CB_EXTENT 0
+#define WGCAP_PROG_SAMPLE_IN 0
+#define WGCAP_PROG_SAMPLE_OUT 1
+
 #endif /* WGCAP_ABI_H */
