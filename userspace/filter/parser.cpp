@@ -9,6 +9,7 @@
 
 #include "filter/ipv4_text.hpp"
 #include "filter/primitive.hpp"
+#include "filter/relation.hpp"
 #include "filter/token.hpp"
 #include "wgcap/filter_parser.hpp"
 
@@ -24,12 +25,7 @@ constexpr std::size_t kMaxSourceLength = 65536;
 constexpr int kMaxDepth = 200;
 constexpr std::size_t kMaxNodes = 8192;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using filter::Lower;
 
 class Parser {
 public:
@@ -60,8 +56,12 @@ private:
   }
 
   int Fail(const Token& at, const std::string& what) {
-    if (error_.empty()) {
-      error_ = "column " + std::to_string(at.column) + ": " + what;
+    if (error_.empty()) { // a lone "&" or "|" belongs to a relation only
+      const bool bit = at.kind == TokenKind::Amp || at.kind == TokenKind::Pipe;
+      error_ = "column " + std::to_string(at.column) + ": " +
+               (bit ? "unexpected \"" + std::string(at.text) + "\" (did you mean \"" +
+                          std::string(2, at.text[0]) + "\"?)"
+                    : what);
     }
     return -1;
   }
@@ -85,7 +85,7 @@ private:
   // A token that can start an operand: juxtaposition means "and".
   bool StartsUnary() const {
     const TokenKind k = Peek().kind;
-    return k == TokenKind::LParen || k == TokenKind::Bang ||
+    return k == TokenKind::LParen || k == TokenKind::Bang || k == TokenKind::Dash ||
            (k == TokenKind::Word && !IsOr() && !IsAnd());
   }
 
@@ -180,6 +180,18 @@ private:
       n.left = operand;
       n.column = op.column;
       return Add(n);
+    }
+    if (ids_only_ == 0) { // `tcp[13] & 2 != 0`, `len > 1400`, `(ip[0]) = 1`
+      const auto r = filter::RelationAtToken(expr_.source, tokens_, pos_, expr_.values, kMaxNodes,
+                                             kMaxDepth - depth);
+      if (r.status == filter::TokenRelation::Status::Error && error_.empty()) {
+        error_ = r.error;
+      }
+      if (r.status != filter::TokenRelation::Status::NotRelation) {
+        ctx_.reset(); // as in libpcap, nothing for a later bare ID to inherit
+        pos_ = r.status == filter::TokenRelation::Status::Ok ? r.next : pos_;
+        return r.status == filter::TokenRelation::Status::Ok ? AddTerm(r.term, t.column) : -1;
+      }
     }
     if (t.kind == TokenKind::LParen) {
       const Token open = Take();
