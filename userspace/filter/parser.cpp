@@ -2,7 +2,6 @@
 // Recursive-descent parser for the filter language (SPEC section 1). One
 // state object; the first error wins and carries its column.
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -85,7 +84,8 @@ private:
   // A token that can start an operand: juxtaposition means "and".
   bool StartsUnary() const {
     const TokenKind k = Peek().kind;
-    return k == TokenKind::LParen || k == TokenKind::Bang || k == TokenKind::Dash ||
+    return k == TokenKind::LParen || k == TokenKind::Bang ||
+           (k == TokenKind::Dash && filter::MayStartRelation(expr_.source, Peek().column)) ||
            (k == TokenKind::Word && !IsOr() && !IsAnd());
   }
 
@@ -182,15 +182,14 @@ private:
       return Add(n);
     }
     if (ids_only_ == 0) { // `tcp[13] & 2 != 0`, `len > 1400`, `(ip[0]) = 1`
+      using Status = filter::TokenRelation::Status;
       const auto r = filter::RelationAtToken(expr_.source, tokens_, pos_, expr_.values, kMaxNodes,
                                              kMaxDepth - depth);
-      if (r.status == filter::TokenRelation::Status::Error && error_.empty()) {
-        error_ = r.error;
-      }
-      if (r.status != filter::TokenRelation::Status::NotRelation) {
+      if (r.status != Status::NotRelation) {
         ctx_.reset(); // as in libpcap, nothing for a later bare ID to inherit
-        pos_ = r.status == filter::TokenRelation::Status::Ok ? r.next : pos_;
-        return r.status == filter::TokenRelation::Status::Ok ? AddTerm(r.term, t.column) : -1;
+        error_ = error_.empty() ? r.error : error_;
+        pos_ = r.status == Status::Ok ? r.next : pos_;
+        return r.status == Status::Ok ? AddTerm(r.term, t.column) : -1;
       }
     }
     if (t.kind == TokenKind::LParen) {
@@ -348,7 +347,8 @@ private:
 
   int ParseLength(const Token& kw, const std::string& k) {
     const Token v = Take();
-    const auto n = filter::ParseLibpcapNumber(Value(v));
+    const auto n =
+        filter::ParseLibpcapNumber(v.kind == TokenKind::Word ? v.text : std::string_view{});
     if (v.kind != TokenKind::Word || !n) {
       return Fail(v,
                   "invalid length " + Describe(v) + " after \"" + k + "\" (expected 0-4294967295)");
@@ -458,10 +458,6 @@ private:
       error_ = "column " + std::to_string(diagnostic.column) + ": " + diagnostic.message;
     }
     return root;
-  }
-
-  static std::string_view Value(const Token& t) {
-    return t.kind == TokenKind::Word ? t.text : std::string_view{};
   }
 
   FilterExpression expr_;

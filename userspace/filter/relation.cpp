@@ -71,6 +71,9 @@ public:
     const std::size_t restore = values_.size();
     pos_ = start;
     const Lexeme first = Peek();
+    if (first.kind == Lex::Name && Lower(first.text) == "byte") {
+      return Byte(restore);
+    }
     committed_ = first.kind == Lex::Name || (first.kind == Lex::Op && first.text == "-") ||
                  (first.kind == Lex::Number && NumberStartsRelation(s_, first));
     const int left = Arith(0, 0);
@@ -104,6 +107,64 @@ public:
   }
 
 private:
+  // libpcap's `byte N op V` (op = < > & |): `link[N] op V`, and for & and |
+  // `link[N] op V != 0`.
+  RelationParse Byte(std::size_t restore) {
+    RelationParse r;
+    r.committed = true;
+    const Lexeme word = Take();
+    const Lexeme index = Take();
+    const Lexeme op = Take();
+    const Lexeme value = Take();
+    static constexpr std::string_view kOps[] = {"=", "==", "<", ">", "&", "|"};
+    if (index.kind != Lex::Number || !index.error.empty()) {
+      Fail(index, "expected a byte offset after \"byte\", got " + Quote(index));
+    } else if (op.kind != Lex::Op ||
+               std::find(std::begin(kOps), std::end(kOps), op.text) == std::end(kOps)) {
+      Fail(op, "expected =, <, >, & or | after \"byte " + std::string(index.text) + "\", got " +
+                   Quote(op));
+    } else if (value.kind != Lex::Number || !value.error.empty()) {
+      Fail(value, "expected a number after \"" + std::string(op.text) + "\", got " + Quote(value));
+    }
+    if (!error_.empty()) {
+      values_.resize(restore);
+      r.column = error_column_;
+      r.error = error_;
+      return r;
+    }
+    ValueNode v;
+    v.column = Column(word);
+    v.constant = index.value;
+    const int offset = Add(v, word);
+    v.kind = ValueNode::Kind::Load;
+    v.left = offset;
+    int left = Add(v, word);
+    v = ValueNode{};
+    v.column = Column(value);
+    v.constant = value.value;
+    int right = Add(v, value);
+    r.term.relation = RelationOf(op.text);
+    if (op.text == "&" || op.text == "|") {
+      v = ValueNode{};
+      v.kind = ValueNode::Kind::Binary;
+      v.op = OpOf(op.text);
+      v.left = left;
+      v.right = right;
+      v.column = Column(op);
+      left = Add(v, op);
+      v = ValueNode{};
+      v.column = Column(op);
+      right = Add(v, op);
+      r.term.relation = Relation::NotEqual;
+    }
+    r.ok = error_.empty();
+    r.term.kind = TermKind::Relation;
+    r.term.value_left = left;
+    r.term.value_right = right;
+    r.end = pos_;
+    return r;
+  }
+
   static std::size_t End(const Lexeme& l) { return l.offset + l.text.size(); }
   Lexeme Peek() const { return LexAt(s_, pos_); }
   Lexeme Take() {
@@ -351,7 +412,7 @@ bool MayStartRelation(std::string_view s, std::size_t start) {
     return false;
   }
   const std::string w = Lower(l.text);
-  if (w == "len" || w == "length" || NamedValue(w)) {
+  if (w == "len" || w == "length" || w == "byte" || NamedValue(w)) {
     return true;
   }
   const Lexeme next = LexAt(s, l.offset + l.text.size());
