@@ -46,7 +46,7 @@ namespace {
 constexpr std::uint32_t kSeed = 0x5e1a7105;
 constexpr int kPackets = 2000;
 constexpr int kExpressions = 600;       // in process, against every packet
-constexpr int kBinaryExpressions = 150; // end to end
+constexpr int kBinaryExpressions = 500; // end to end
 
 constexpr std::array<const char*, 4> kIpv4Pool = {"192.0.2.1", "192.0.2.77", "198.51.100.42",
                                                   "203.0.113.9"};
