@@ -217,6 +217,10 @@ TEST(FilterRelation, RejectsTheWholePacket) {
   Expect("ip[0:4] - 0x45000000 > 0x45000000", {ack, false, "unsigned arithmetic"});
   Expect("ip[0] - 0x46 > 0x10000000", {ack, true, "unsigned wrap"});
   Expect("tcp[0xffffffec] = 0x45", {ack, true, "transport offset wraps to the IP header"});
+  // Offsets of 2^31 and more: the kernel would read its ancillary data.
+  Expect("ip[0xfffffff0] = 0 or ip", {ack, false, "constant offset past 2^31"});
+  Expect("ip[ip[1] + 0xfffff000] = 0 or ip", {ack, false, "computed offset past 2^31"});
+  Expect("tcp[0x7fffffff] = 0 or ip", {ack, false, "transport offset past 2^31"});
   Expect("ether[0] = 0x45 and link[9] = 6", {ack, true, "ether[] and link[] are the IP packet"});
   Expect("byte 9 = 6 and byte 0 > 0x40", {ack, true, "libpcap's byte shorthand"});
 }

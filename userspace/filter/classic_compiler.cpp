@@ -52,7 +52,8 @@ public:
     }
     const Label eval = a_.NewLabel();
     const Label accept = a_.NewLabel();
-    const Label reject = a_.NewLabel();
+    reject_ = a_.NewLabel();
+    const Label reject = reject_;
     for (const ValueNode& v : expr_.values) { // relations' transport loads read kTrans
       relation_transport_ = relation_transport_ || v.base == LoadBase::Transport;
     }
@@ -433,9 +434,9 @@ private:
       Jge(term.length, t, f);
       return;
     case TermKind::Relation:
-      exact_ =
-          classic::EmitRelation(a_, expr_, term, {kFamily, kProto, kTrans, kFirstFree}, t, f) &&
-          exact_;
+      exact_ = classic::EmitRelation(a_, expr_, term,
+                                     {kFamily, kProto, kTrans, kFirstFree, reject_}, t, f) &&
+               exact_;
       return;
     case TermKind::Port:
     case TermKind::PortRange:
@@ -477,7 +478,9 @@ private:
   bool ext_bits_ = false;           // some term reads kExt
   bool chain_ = false;              // some term reads kChain
   bool relation_transport_ = false; // some relation loads from a transport header: kTrans
-  bool exact_ = true;               // false: a relation did not fit the scratch slots
+  bool exact_ = true;
+  Label reject_ = classic::kNext; // the final `ret #0`               // false: a relation did not
+                                  // fit the scratch slots
   Assembler a_;
 };
 

@@ -155,9 +155,18 @@ private:
     }
   }
 
+  // An offset of 2^31 or more is past any packet, but the kernel reads it
+  // as a negative offset into its ancillary data or the link-layer header
+  // (SKF_AD_OFF, SKF_LL_OFF): it is rejected here, as libpcap's interpreter
+  // rejects it.
   void Load(const ValueNode& v, std::uint32_t depth) {
     const ValueNode& offset = e_.value(v.left);
     if (v.base != LoadBase::Transport && offset.kind == ValueNode::Kind::Constant) {
+      if (offset.constant >= 0x80000000u) {
+        a_.Goto(s_.reject);
+        a_.Emit(Code(BPF_LD | BPF_IMM), 0); // unreachable; keeps the code shape
+        return;
+      }
       a_.Emit(Code(BPF_LD | SizeCode(v.size) | BPF_ABS), offset.constant);
       return;
     }
@@ -166,6 +175,7 @@ private:
       a_.Emit(Code(BPF_LDX | BPF_MEM), s_.transport);
       a_.Emit(Code(BPF_ALU | BPF_ADD | BPF_X), 0);
     }
+    a_.Jump(Code(BPF_JMP | BPF_JGE | BPF_K), 0x80000000u, s_.reject, a_.AfterNext());
     a_.Emit(Code(BPF_MISC | BPF_TAX), 0);
     a_.Emit(Code(BPF_LD | SizeCode(v.size) | BPF_IND), 0);
   }

@@ -18,6 +18,7 @@ struct RelationSlots {
   std::uint32_t protocol;
   std::uint32_t transport; // transport header offset; 0 when not located
   std::uint32_t first_free;
+  Label reject; // a `ret #0`: the packet is dropped whatever surrounds the relation
 };
 
 // Jumps to `yes` or `no`. A load past the packet or a division by zero at run
