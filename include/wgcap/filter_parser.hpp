@@ -83,8 +83,8 @@ public:
 private:
   void Flatten(int ast_node, bool negate, std::size_t slot);
   Node RelationNode(const Term& term);
-  template <bool kRelations>
-  bool Holds(const Node& node, const ParsedPacket& packet, bool& rejected) const;
+  bool Holds(const Node& node, const ParsedPacket& packet) const;
+  bool HoldsWithRelations(const Node& node, const ParsedPacket& packet, bool& rejected) const;
 
   FilterExpression expression_;
   std::vector<Node> nodes_;

@@ -233,43 +233,57 @@ void ExpressionMatcher::Flatten(int index, bool negate, std::size_t slot) {
 }
 
 bool ExpressionMatcher::MatchParsed(const ParsedPacket& packet) const {
-  bool rejected = false;
   if (expression_.empty()) {
     return true;
   }
   // Without relations nothing can reject the packet: the plain loop.
   if (relations_.empty()) {
-    return Holds<false>(nodes_[0], packet, rejected);
+    return Holds(nodes_[0], packet);
   }
-  const bool holds = Holds<true>(nodes_[0], packet, rejected);
+  bool rejected = false;
+  const bool holds = HoldsWithRelations(nodes_[0], packet, rejected);
   return holds && !rejected;
 }
 
-// A relation that rejects the packet sets `rejected` and reads as false;
-// evaluation then ends at once (every connective stops on it), as libpcap's
-// filter returns 0 from the load or division that failed.
-template <bool kRelations>
-bool ExpressionMatcher::Holds(const Node& n, const ParsedPacket& packet, bool& rejected) const {
-  const auto term = [&](const Node& t) {
-    if constexpr (kRelations) {
-      if (t.op == Op::Relation) {
-        const RelationVerdict v = RunRelation(relations_[t.first], steps_.data(), packet);
-        rejected = rejected || v == RelationVerdict::Reject;
-        return (v == RelationVerdict::True) != t.negate;
-      }
-    }
-    return TermHolds(t, packet) != t.negate;
-  };
+bool ExpressionMatcher::Holds(const Node& n, const ParsedPacket& packet) const {
   if (n.op != Op::And && n.op != Op::Or) {
-    return term(n);
+    return TermHolds(n, packet) != n.negate;
   }
   // And stops at the first false operand, Or at the first true one.
   const bool stop_at = n.op == Op::Or;
   const Node* c = nodes_.data() + n.first;
   for (const Node* end = c + n.count; c != end; ++c) {
+    const bool holds = c->op == Op::And || c->op == Op::Or ? Holds(*c, packet)
+                                                           : TermHolds(*c, packet) != c->negate;
+    if (holds == stop_at) {
+      return stop_at != n.negate;
+    }
+  }
+  return !stop_at != n.negate;
+}
+
+// Holds with packet-data relations. A relation that rejects the packet sets
+// `rejected` and evaluation ends at once, as libpcap's filter returns 0 from
+// the load or division that failed.
+bool ExpressionMatcher::HoldsWithRelations(const Node& n, const ParsedPacket& packet,
+                                           bool& rejected) const {
+  const auto term = [&](const Node& t) {
+    if (t.op != Op::Relation) {
+      return TermHolds(t, packet) != t.negate;
+    }
+    const RelationVerdict v = RunRelation(relations_[t.first], steps_.data(), packet);
+    rejected = rejected || v == RelationVerdict::Reject;
+    return (v == RelationVerdict::True) != t.negate;
+  };
+  if (n.op != Op::And && n.op != Op::Or) {
+    return term(n);
+  }
+  const bool stop_at = n.op == Op::Or;
+  const Node* c = nodes_.data() + n.first;
+  for (const Node* end = c + n.count; c != end; ++c) {
     const bool holds =
-        c->op == Op::And || c->op == Op::Or ? Holds<kRelations>(*c, packet, rejected) : term(*c);
-    if (kRelations && rejected) {
+        c->op == Op::And || c->op == Op::Or ? HoldsWithRelations(*c, packet, rejected) : term(*c);
+    if (rejected) {
       return false;
     }
     if (holds == stop_at) {
