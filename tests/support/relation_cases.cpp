@@ -183,7 +183,9 @@ RelationGenerator::Text RelationGenerator::Value(int depth) {
   }
   if (kind < 13) { // unary minus, written "-(x)"
     Text v = Value(depth - 1);
-    return {"-(" + v.text + ")", 9, v.leftmost, v.constant, v.bases};
+    // Level 8: tighter than every binary operator, but libpcap reads
+    // `-(a) % b` as `-((a) % b)`, so it is bracketed under % and ^.
+    return {"-(" + v.text + ")", 8, v.leftmost, v.constant, v.bases};
   }
   return Binary(depth);
 }

@@ -44,9 +44,9 @@ public:
 private:
   struct Text {
     std::string text;
-    int level = 9;                       // of the outermost operator; 9: a leaf or bracketed
-    std::string leftmost;                // the leftmost leaf as written ("40", "len")
-    bool constant = false;               // no load, no len
+    int level = 9;         // of the outermost operator; 8: unary minus; 9: a leaf or bracketed
+    std::string leftmost;  // the leftmost leaf as written ("40", "len")
+    bool constant = false; // no load, no len
     std::vector<std::string> bases = {}; // the load words in it
   };
   Text Value(int depth);
