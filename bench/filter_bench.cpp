@@ -57,6 +57,13 @@ BENCHMARK_CAPTURE(BM_MatchParsed, 6terms_match, kSixTermsV4, Ipv4Udp(kFloodPort)
 BENCHMARK_CAPTURE(BM_MatchParsed, 6terms_nomatch, kSixTermsV4, Ipv4Udp(kFloodPort + 1), false);
 BENCHMARK_CAPTURE(BM_MatchParsed, 6terms_v6_nomatch, kSixTermsV6,
                   Ipv6UdpWithExtensions(kFloodPort + 1), false);
+// Packet-data relations (issue 21): the header check, then the arithmetic.
+BENCHMARK_CAPTURE(BM_MatchParsed, relation_len, "len > 1400", Ipv4Udp(), false);
+BENCHMARK_CAPTURE(BM_MatchParsed, relation_tcpflags, "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+                  Ipv4Tcp(), false);
+BENCHMARK_CAPTURE(BM_MatchParsed, relation_http_get,
+                  "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420", Ipv4Tcp(), false);
+BENCHMARK_CAPTURE(BM_MatchParsed, relation_wrong_protocol, "tcp[13] & 2 != 0", Ipv4Udp(), false);
 
 // Match = parse + MatchParsed: what the Session pays per offered packet.
 void BM_Match(benchmark::State& state, const char* expression, Bytes packet, bool expected) {

@@ -119,6 +119,7 @@ void ParseIpv6(ParsedPacket& p, const std::uint8_t* d) noexcept {
 ParsedPacket ParsePacket(std::span<const std::uint8_t> data,
                          std::uint32_t original_length) noexcept {
   ParsedPacket p;
+  p.data = data.data();
   p.captured_length = static_cast<std::uint32_t>(data.size());
   p.original_length = original_length != 0 ? original_length : p.captured_length;
   if (data.empty()) {

@@ -45,6 +45,7 @@ public:
       Family,
       Less,
       Greater,
+      Relation, // relations_[first]
     };
     Op op = Op::And;
     bool negate = false;
@@ -59,12 +60,36 @@ public:
     std::uint64_t mask[2] = {};
   };
 
+  // A packet-data relation as evaluated: its values in postfix order,
+  // steps_[first, first + count), after a check that every header it loads
+  // from is present (`needs`, `protocol`).
+  struct Step {
+    ValueNode::Kind kind;
+    ValueOp op;
+    LoadBase base;
+    std::uint8_t size;
+    std::uint32_t constant;
+  };
+  struct RelationCode {
+    std::uint32_t first = 0;
+    std::uint32_t count = 0;
+    std::uint32_t stack = 0;   // the deepest the evaluation stack gets
+    std::uint8_t needs = 0;    // kNeeds* bits
+    std::uint8_t protocol = 0; // kNeedsTransport: the transport protocol
+    Relation relation = Relation::Equal;
+  };
+  static constexpr std::uint8_t kNeedsIp = 1, kNeedsIp6 = 2, kNeedsTransport = 4, kNever = 8;
+
 private:
   void Flatten(int ast_node, bool negate, std::size_t slot);
+  Node RelationNode(const Term& term);
   bool Holds(const Node& node, const ParsedPacket& packet) const;
+  bool HoldsWithRelations(const Node& node, const ParsedPacket& packet, bool& rejected) const;
 
   FilterExpression expression_;
   std::vector<Node> nodes_;
+  std::vector<RelationCode> relations_;
+  std::vector<Step> steps_;
 };
 
 // Parses and returns a Matcher. Unlike the reference package, which returns a
@@ -72,7 +97,26 @@ private:
 // MatchesAll() is true: callers never check for null.
 Result<std::shared_ptr<const ExpressionMatcher>> ParseFilter(std::string_view text);
 
-// True when `term` holds for the packet (field semantics of SPEC 1).
+// True when `term` holds for the packet (field semantics of SPEC 1). A
+// Relation term needs its expression: EvaluateRelation.
 bool EvaluateTerm(const Term& term, const ParsedPacket& packet) noexcept;
+
+// A packet-data relation's outcome (SPEC 1): Reject when a load reads past
+// the captured bytes or a division or modulo by zero happens at run time,
+// which rejects the whole packet whatever surrounds the relation.
+enum class RelationVerdict : std::uint8_t { False, True, Reject };
+// The plain evaluation of a Relation term straight off the AST, the
+// reference the Matcher's compiled form is checked against.
+RelationVerdict EvaluateRelation(const FilterExpression& expression, const Term& relation,
+                                 const ParsedPacket& packet) noexcept;
+// Whether a load from `base` (and `protocol`, for Transport) finds its header
+// in the packet, and the offset that header starts at. The one rule every
+// evaluator follows: Ip/Ip6 need that family; Transport needs the upper-layer
+// protocol located as the port primitives locate it (IPv4: first fragment;
+// IPv6: after the whole extension walk, not a later fragment), and
+// icmp/igmp/igrp/vrrp (1, 2, 9, 112) only on IPv4, icmp6 (58) only on IPv6.
+std::uint8_t TransportLoadFamily(std::uint8_t protocol) noexcept; // 4, 6, or 0: either
+bool LoadHeader(LoadBase base, std::uint8_t protocol, const ParsedPacket& packet,
+                std::uint32_t* offset) noexcept;
 
 } // namespace wgcap

@@ -39,6 +39,10 @@ constexpr std::uint8_t ExtensionHeaderBit(std::uint8_t type) noexcept {
 }
 
 struct ParsedPacket {
+  // The captured bytes ParsePacket read, for packet-data relations
+  // (`tcp[13] & 2 != 0`); valid while the caller's buffer is. nullptr (no
+  // bytes) in a ParsedPacket built by hand.
+  const std::uint8_t* data = nullptr;
   // 4 or 6 when the fixed IP header was captured and valid (IPv4: IHL >= 5
   // and the header inside the captured bytes); 0 = not IP / truncated.
   std::uint8_t family = 0;

@@ -39,25 +39,35 @@ inline std::string Hex(std::span<const std::uint8_t> bytes) {
 }
 
 // The plainest evaluation of the AST (SPEC 1: terms by EvaluateTerm,
-// ordinary boolean logic), against which the Matcher's own, optimised
-// evaluator is compared.
-inline bool ReferenceMatch(const FilterExpression& expr, int index, const ParsedPacket& packet) {
+// relations by EvaluateRelation, ordinary boolean logic; a relation that
+// rejects the packet rejects it whatever surrounds it), against which the
+// Matcher's own, optimised evaluator is compared.
+inline bool ReferenceMatch(const FilterExpression& expr, int index, const ParsedPacket& packet,
+                           bool& rejected) {
   const FilterNode& n = expr.node(index);
   switch (n.kind) {
   case FilterNode::Kind::And:
-    return ReferenceMatch(expr, n.left, packet) && ReferenceMatch(expr, n.right, packet);
+    return ReferenceMatch(expr, n.left, packet, rejected) &&
+           ReferenceMatch(expr, n.right, packet, rejected);
   case FilterNode::Kind::Or:
-    return ReferenceMatch(expr, n.left, packet) || ReferenceMatch(expr, n.right, packet);
+    return ReferenceMatch(expr, n.left, packet, rejected) ||
+           ReferenceMatch(expr, n.right, packet, rejected);
   case FilterNode::Kind::Not:
-    return !ReferenceMatch(expr, n.left, packet);
+    return !ReferenceMatch(expr, n.left, packet, rejected);
   case FilterNode::Kind::Term:
     break;
+  }
+  if (n.term.kind == TermKind::Relation) {
+    const RelationVerdict v = EvaluateRelation(expr, n.term, packet);
+    rejected = rejected || v == RelationVerdict::Reject;
+    return v == RelationVerdict::True;
   }
   return EvaluateTerm(n.term, packet);
 }
 
 inline bool ReferenceMatch(const FilterExpression& expr, const ParsedPacket& packet) {
-  return expr.empty() || ReferenceMatch(expr, expr.root, packet);
+  bool rejected = false;
+  return expr.empty() || (ReferenceMatch(expr, expr.root, packet, rejected) && !rejected);
 }
 
 // The filter compiler targets take "S EXPRESSION [\0 PACKET]": S, one byte,

@@ -32,6 +32,11 @@ std::string FirstDifference(const std::string& expression, const std::vector<Byt
   const auto matcher = std::move(parsed).value();
   const KernelFilterProgram program = CompileKernelFilter(matcher->expression());
   if (!program.exact) {
+    // Packet-data relations (issue 21) are decided by the Matcher until the
+    // kernel program evaluates them: it must then pass every packet.
+    if (!matcher->expression().values.empty() && program.pass_all) {
+      return "";
+    }
     return "the kernel program is not exact: " + program.note;
   }
   auto runner = KernelFilterRunner::Create(program, 65535);

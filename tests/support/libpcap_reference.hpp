@@ -131,8 +131,10 @@ bool HaveTcpdump();
 // the same records, and returns tcpdump's selection. tcpdump runs with -O
 // where libpcap's optimizer rejects the expression or miscompiles it on
 // `packets` (see LibpcapFilter).
+// `tcpdump_expression`, when given, is what tcpdump gets for the same meaning
+// (the relation test's explicit header checks).
 Capture CompareBinaries(const TempDir& dir, const std::string& input,
                         const std::vector<Bytes>& packets, const std::string& expression,
-                        std::uint32_t seed);
+                        std::uint32_t seed, const std::string& tcpdump_expression = {});
 
 } // namespace wgcap::test

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/random_cases.hpp"
 
+#include "support/relation_cases.hpp"
+
 #include "support/packet_builder.hpp"
 
 namespace wgcap::test {
@@ -113,6 +115,9 @@ std::vector<std::uint8_t> RandomCases::Packet() {
 }
 
 std::string RandomCases::Term() {
+  if (relations_ && Pick(4) == 0) {
+    return RelationGenerator([this](int n) { return Pick(n); }).Relation();
+  }
   const char* const endpoints[] = {"", "src ", "dst "};
   const std::string e = endpoints[Pick(3)];
   switch (Pick(12)) {

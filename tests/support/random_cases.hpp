@@ -15,7 +15,10 @@ namespace wgcap::test {
 
 class RandomCases {
 public:
-  explicit RandomCases(std::uint32_t seed) : rng_(seed) {}
+  // `relations`: one term in four is a packet-data relation
+  // (RelationGenerator, tests/support/relation_cases.hpp).
+  explicit RandomCases(std::uint32_t seed, bool relations = false)
+      : rng_(seed), relations_(relations) {}
 
   // A whole packet; may be malformed (bad IHL, cut extension headers).
   std::vector<std::uint8_t> Packet();
@@ -29,6 +32,7 @@ private:
   std::uint16_t Port();
 
   std::mt19937 rng_;
+  bool relations_ = false;
 };
 
 } // namespace wgcap::test

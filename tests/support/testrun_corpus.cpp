@@ -92,11 +92,6 @@ std::vector<Bytes> ReadCorpusCapture(const std::string& path) {
   return out;
 }
 
-bool NeedsRelation(const std::string& expression) {
-  static const std::regex relation(R"(\[|[=<>]|(^|[^\w-])byte($|[^\w-]))");
-  return std::regex_search(expression, relation);
-}
-
 bool Truncated(const Bytes& p) {
   if (p.empty()) {
     return false;

@@ -24,12 +24,6 @@ struct Rejected {
 std::vector<Rejected> ReadRejectedList(const std::string& path);
 std::vector<Bytes> ReadCorpusCapture(const std::string& path);
 
-// Rule (a) of the harness: the expression uses a packet-data relation
-// (issue 21): it holds "[", a comparison operator (= < >), or libpcap's
-// `byte` shorthand. Such an expression may be listed pending until
-// relations parse.
-bool NeedsRelation(const std::string& expression);
-
 // IPv4 or IPv6 captured shorter than its header or its length field says.
 // libpcap rejects the whole packet when a load falls past the captured
 // bytes, while SPEC section 1 makes only the primitive that needs the field

@@ -75,9 +75,10 @@ TEST(ClassicFilter, VerdictTablesAgreeWithMatcherInBothInterpreters) {
   EXPECT_GT(compared, 1000);
 }
 
-TEST(ClassicFilter, RandomPacketsAndExpressionsAgreeWithMatcher) {
-  constexpr std::uint32_t kSeed = 20261127;
-  test::RandomCases random(kSeed);
+// Random packets (malformed and truncated ones included) and expressions,
+// with packet-data relations when `relations`.
+void RandomAgreement(std::uint32_t kSeed, bool relations) {
+  test::RandomCases random(kSeed, relations);
   std::vector<std::vector<std::uint8_t>> packets;
   for (int i = 0; i < 300; ++i) {
     packets.push_back(random.Packet());
@@ -115,6 +116,15 @@ TEST(ClassicFilter, RandomPacketsAndExpressionsAgreeWithMatcher) {
   // Both verdicts must be well represented or the comparison proves little.
   EXPECT_GT(matched, total / 10);
   EXPECT_LT(matched, total * 9 / 10);
+}
+
+TEST(ClassicFilter, RandomPacketsAndExpressionsAgreeWithMatcher) {
+  RandomAgreement(20261127, false);
+}
+
+// Issue 21: relations, a read past the end and a division by zero included.
+TEST(ClassicFilter, RandomRelationsAgreeWithMatcher) {
+  RandomAgreement(20261206, true);
 }
 
 TEST(ClassicFilter, ReturnsTheSnapLength) {

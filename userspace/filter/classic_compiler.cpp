@@ -7,6 +7,7 @@
 #include <string>
 
 #include "filter/classic_assembler.hpp"
+#include "filter/classic_relation.hpp"
 #include "wgcap/classic_filter.hpp"
 #include "wgcap/packet_parse.hpp"
 
@@ -28,7 +29,9 @@ enum Slot : std::uint32_t {
   kOffset,
   kNext,
   kExt,
-  kChain
+  kChain,
+  kTrans, // relations: the transport header's offset, 0 when not located
+  kFirstFree
 };
 constexpr std::uint32_t kNoProtocol = 256; // never equals a protocol number
 
@@ -49,7 +52,12 @@ public:
     }
     const Label eval = a_.NewLabel();
     const Label accept = a_.NewLabel();
-    const Label reject = a_.NewLabel();
+    reject_ = a_.NewLabel();
+    const Label reject = reject_;
+    for (const ValueNode& v : expr_.values) { // relations' transport loads read kTrans
+      relation_transport_ = relation_transport_ || v.base == LoadBase::Transport;
+    }
+    transport_ = relation_transport_;
     ScanTerms(expr_.root);
     Prologue(eval, transport_);
     a_.Bind(eval);
@@ -58,11 +66,12 @@ public:
     a_.Emit(Code(BPF_RET | BPF_K), snaplen_);
     a_.Bind(reject);
     a_.Emit(Code(BPF_RET | BPF_K), 0);
-    if (!a_.Finish(program.instructions, kClassicMaxInstructions)) {
+    if (!exact_ || !a_.Finish(program.instructions, kClassicMaxInstructions)) {
       program.exact = false;
-      program.note = "the expression needs more than " + std::to_string(kClassicMaxInstructions) +
-                     " classic BPF instructions: the socket filter passes every packet and the "
-                     "userspace Matcher decides";
+      program.note = "the expression needs more than " +
+                     (exact_ ? std::to_string(kClassicMaxInstructions) + " classic BPF instructions"
+                             : std::string("the 16 scratch slots of classic BPF")) +
+                     ": the socket filter passes every packet and the userspace Matcher decides";
       program.instructions = {sock_filter{Code(BPF_RET | BPF_K), 0, 0, snaplen_}};
     }
     return program;
@@ -78,6 +87,7 @@ private:
       const TermKind k = n.term.kind;
       transport_ = transport_ || k == TermKind::Protocol || k == TermKind::ProtoChain ||
                    k == TermKind::Port || k == TermKind::PortRange;
+
       chain_ = chain_ || k == TermKind::ProtoChain;
       ext_bits_ = ext_bits_ || chain_ ||
                   (k == TermKind::Protocol && ExtensionHeaderBit(n.term.protocol) != 0);
@@ -134,7 +144,7 @@ private:
     // Every slot is written before any path can read it, as the kernel's
     // classic checker demands.
     LoadImm(0);
-    for (Slot s : {kFamily, kHasPorts, kSport, kDport, kOffset, kNext, kExt}) {
+    for (Slot s : {kFamily, kHasPorts, kSport, kDport, kOffset, kNext, kExt, kTrans}) {
       Store(s);
     }
     LoadImm(kNoProtocol);
@@ -176,6 +186,15 @@ private:
     Store(kProto);
     if (chain_) {
       Store(kChain);
+    }
+    if (relation_transport_) { // the first fragment's transport header, at IHL * 4
+      const Label later = a_.NewLabel();
+      LoadAbs(BPF_H, 6);
+      Jset(0x1fff, later, classic::kNext);
+      Txa();
+      Store(kTrans);
+      a_.Bind(later);
+      LoadMem(kProto);
     }
     const Label ports = a_.NewLabel();
     const Label no_ports = chain_ ? a_.NewLabel() : done;
@@ -264,6 +283,10 @@ private:
     a_.Goto(done);
 
     a_.Bind(finished);
+    if (relation_transport_) {
+      LoadMem(kOffset);
+      Store(kTrans);
+    }
     LoadMem(kNext);
     StoreProtocol6();
     const Label ports = a_.NewLabel();
@@ -410,8 +433,10 @@ private:
       LoadLen();
       Jge(term.length, t, f);
       return;
-    case TermKind::Relation: // issue 21: not yet produced by the parser
-      a_.Goto(f);
+    case TermKind::Relation:
+      exact_ = classic::EmitRelation(a_, expr_, term,
+                                     {kFamily, kProto, kTrans, kFirstFree, reject_}, t, f) &&
+               exact_;
       return;
     case TermKind::Port:
     case TermKind::PortRange:
@@ -419,7 +444,7 @@ private:
       return;
     case TermKind::Host:
     case TermKind::Net:
-      AddressCode(term, t, f);
+      classic::EmitAddress(a_, term, kFamily, t, f);
       return;
     }
   }
@@ -447,48 +472,15 @@ private:
     Jgt(term.port_high, f, t);
   }
 
-  void AddressCode(const Term& term, Label t, Label f) {
-    const IpPrefix& p = term.prefix;
-    LoadMem(kFamily);
-    Jeq(p.address.family, a_.AfterNext(), f);
-    const std::uint32_t src = p.address.family == 4 ? 12 : 8;
-    const std::uint32_t dst = p.address.family == 4 ? 16 : 24;
-    if (term.endpoint == Endpoint::Either) {
-      const Label try_dst = a_.NewLabel();
-      PrefixAt(src, p, t, try_dst);
-      a_.Bind(try_dst);
-      PrefixAt(dst, p, t, f);
-      return;
-    }
-    PrefixAt(term.endpoint == Endpoint::Src ? src : dst, p, t, f);
-  }
-
-  // Compares the address at `offset` with the prefix, a 32-bit word at a time.
-  void PrefixAt(std::uint32_t offset, const IpPrefix& p, Label t, Label f) {
-    const int words = (p.length + 31) / 32;
-    if (words == 0) {
-      a_.Goto(t); // /0 holds for every address of the family
-      return;
-    }
-    for (int w = 0; w < words; ++w) {
-      const auto* b = &p.address.bytes[static_cast<std::size_t>(w) * 4];
-      const std::uint32_t value = static_cast<std::uint32_t>(b[0]) << 24 |
-                                  static_cast<std::uint32_t>(b[1]) << 16 |
-                                  static_cast<std::uint32_t>(b[2]) << 8 | b[3];
-      const int bits = std::min(32, p.length - w * 32);
-      LoadAbs(BPF_W, offset + static_cast<std::uint32_t>(w) * 4);
-      if (bits < 32) {
-        Alu(BPF_AND, ~0u << (32 - bits));
-      }
-      Jeq(value, w + 1 == words ? t : a_.AfterNext(), f);
-    }
-  }
-
   const FilterExpression& expr_;
   std::uint32_t snaplen_;
   bool transport_ = false;
-  bool ext_bits_ = false; // some term reads kExt
-  bool chain_ = false;    // some term reads kChain
+  bool ext_bits_ = false;           // some term reads kExt
+  bool chain_ = false;              // some term reads kChain
+  bool relation_transport_ = false; // some relation loads from a transport header: kTrans
+  bool exact_ = true;
+  Label reject_ = classic::kNext; // the final `ret #0`               // false: a relation did not
+                                  // fit the scratch slots
   Assembler a_;
 };
 

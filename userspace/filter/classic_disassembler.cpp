@@ -72,6 +72,10 @@ std::string Mnemonic(const sock_filter& f) {
       return "mul";
     case BPF_DIV:
       return "div";
+    case BPF_MOD:
+      return "mod";
+    case BPF_XOR:
+      return "xor";
     case BPF_AND:
       return "and";
     case BPF_OR:

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "filter/relation_eval.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {
@@ -68,6 +69,7 @@ inline bool TermHolds(const Node& n, const ParsedPacket& p) noexcept {
     return p.original_length >= n.length;
   case Op::And:
   case Op::Or:
+  case Op::Relation: // Holds<true> evaluates relations
     break;
   }
   return false;
@@ -121,7 +123,7 @@ Node TermNode(const Term& t) {
     n.op = Op::Greater;
     n.length = t.length;
     break;
-  case TermKind::Relation: // issue 21: evaluated by the relation evaluator, not yet built
+  case TermKind::Relation: // ExpressionMatcher::RelationNode
     break;
   }
   return n;
@@ -182,7 +184,7 @@ bool EvaluateTerm(const Term& t, const ParsedPacket& p) noexcept {
     return p.original_length <= t.length;
   case TermKind::Greater:
     return p.original_length >= t.length;
-  case TermKind::Relation: // issue 21: not yet produced by the parser
+  case TermKind::Relation: // needs its expression's values: EvaluateRelation
     return false;
   }
   return false;
@@ -205,7 +207,7 @@ void ExpressionMatcher::Flatten(int index, bool negate, std::size_t slot) {
     Flatten(n.left, !negate, slot);
     return;
   case FilterNode::Kind::Term: {
-    Node term = TermNode(n.term);
+    Node term = n.term.kind == TermKind::Relation ? RelationNode(n.term) : TermNode(n.term);
     term.negate = negate;
     nodes_[slot] = term;
     return;
@@ -231,7 +233,16 @@ void ExpressionMatcher::Flatten(int index, bool negate, std::size_t slot) {
 }
 
 bool ExpressionMatcher::MatchParsed(const ParsedPacket& packet) const {
-  return expression_.empty() || Holds(nodes_[0], packet);
+  if (expression_.empty()) {
+    return true;
+  }
+  // Without relations nothing can reject the packet: the plain loop.
+  if (relations_.empty()) {
+    return Holds(nodes_[0], packet);
+  }
+  bool rejected = false;
+  const bool holds = HoldsWithRelations(nodes_[0], packet, rejected);
+  return holds && !rejected;
 }
 
 bool ExpressionMatcher::Holds(const Node& n, const ParsedPacket& packet) const {
@@ -244,6 +255,37 @@ bool ExpressionMatcher::Holds(const Node& n, const ParsedPacket& packet) const {
   for (const Node* end = c + n.count; c != end; ++c) {
     const bool holds = c->op == Op::And || c->op == Op::Or ? Holds(*c, packet)
                                                            : TermHolds(*c, packet) != c->negate;
+    if (holds == stop_at) {
+      return stop_at != n.negate;
+    }
+  }
+  return !stop_at != n.negate;
+}
+
+// Holds with packet-data relations. A relation that rejects the packet sets
+// `rejected` and evaluation ends at once, as libpcap's filter returns 0 from
+// the load or division that failed.
+bool ExpressionMatcher::HoldsWithRelations(const Node& n, const ParsedPacket& packet,
+                                           bool& rejected) const {
+  const auto term = [&](const Node& t) {
+    if (t.op != Op::Relation) {
+      return TermHolds(t, packet) != t.negate;
+    }
+    const RelationVerdict v = RunRelation(relations_[t.first], steps_.data(), packet);
+    rejected = rejected || v == RelationVerdict::Reject;
+    return (v == RelationVerdict::True) != t.negate;
+  };
+  if (n.op != Op::And && n.op != Op::Or) {
+    return term(n);
+  }
+  const bool stop_at = n.op == Op::Or;
+  const Node* c = nodes_.data() + n.first;
+  for (const Node* end = c + n.count; c != end; ++c) {
+    const bool holds =
+        c->op == Op::And || c->op == Op::Or ? HoldsWithRelations(*c, packet, rejected) : term(*c);
+    if (rejected) {
+      return false;
+    }
     if (holds == stop_at) {
       return stop_at != n.negate;
     }

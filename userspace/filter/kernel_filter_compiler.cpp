@@ -186,6 +186,12 @@ KernelFilterProgram CompileKernelFilter(const FilterExpression& expression) {
   if (expression.empty()) {
     return program;
   }
+  if (!expression.values.empty()) { // a packet-data relation: not in this program's node set
+    program.exact = false;
+    program.note = "packet-data relations are not evaluated in the kernel program: it passes "
+                   "every packet and the userspace Matcher decides";
+    return program;
+  }
   if (!GraphBuilder(expression)
            .Build(program.nodes, program.needs_transport, program.needs_chain)) {
     program.exact = false;

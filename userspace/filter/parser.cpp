@@ -2,13 +2,13 @@
 // Recursive-descent parser for the filter language (SPEC section 1). One
 // state object; the first error wins and carries its column.
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <tuple>
 #include <utility>
 
 #include "filter/ipv4_text.hpp"
 #include "filter/primitive.hpp"
+#include "filter/relation.hpp"
 #include "filter/token.hpp"
 #include "wgcap/filter_parser.hpp"
 
@@ -24,12 +24,7 @@ constexpr std::size_t kMaxSourceLength = 65536;
 constexpr int kMaxDepth = 200;
 constexpr std::size_t kMaxNodes = 8192;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using filter::Lower;
 
 class Parser {
 public:
@@ -60,8 +55,12 @@ private:
   }
 
   int Fail(const Token& at, const std::string& what) {
-    if (error_.empty()) {
-      error_ = "column " + std::to_string(at.column) + ": " + what;
+    if (error_.empty()) { // a lone "&" or "|" belongs to a relation only
+      const bool bit = at.kind == TokenKind::Amp || at.kind == TokenKind::Pipe;
+      error_ = "column " + std::to_string(at.column) + ": " +
+               (bit ? "unexpected \"" + std::string(at.text) + "\" (did you mean \"" +
+                          std::string(2, at.text[0]) + "\"?)"
+                    : what);
     }
     return -1;
   }
@@ -86,6 +85,7 @@ private:
   bool StartsUnary() const {
     const TokenKind k = Peek().kind;
     return k == TokenKind::LParen || k == TokenKind::Bang ||
+           (k == TokenKind::Dash && filter::MayStartRelation(expr_.source, Peek().column)) ||
            (k == TokenKind::Word && !IsOr() && !IsAnd());
   }
 
@@ -180,6 +180,17 @@ private:
       n.left = operand;
       n.column = op.column;
       return Add(n);
+    }
+    if (ids_only_ == 0) { // `tcp[13] & 2 != 0`, `len > 1400`, `(ip[0]) = 1`
+      using Status = filter::TokenRelation::Status;
+      const auto r = filter::RelationAtToken(expr_.source, tokens_, pos_, expr_.values, kMaxNodes,
+                                             kMaxDepth - depth);
+      if (r.status != Status::NotRelation) {
+        ctx_.reset(); // as in libpcap, nothing for a later bare ID to inherit
+        error_ = error_.empty() ? r.error : error_;
+        pos_ = r.status == Status::Ok ? r.next : pos_;
+        return r.status == Status::Ok ? AddTerm(r.term, t.column) : -1;
+      }
     }
     if (t.kind == TokenKind::LParen) {
       const Token open = Take();
@@ -336,7 +347,8 @@ private:
 
   int ParseLength(const Token& kw, const std::string& k) {
     const Token v = Take();
-    const auto n = filter::ParseLibpcapNumber(Value(v));
+    const auto n =
+        filter::ParseLibpcapNumber(v.kind == TokenKind::Word ? v.text : std::string_view{});
     if (v.kind != TokenKind::Word || !n) {
       return Fail(v,
                   "invalid length " + Describe(v) + " after \"" + k + "\" (expected 0-4294967295)");
@@ -446,10 +458,6 @@ private:
       error_ = "column " + std::to_string(diagnostic.column) + ": " + diagnostic.message;
     }
     return root;
-  }
-
-  static std::string_view Value(const Token& t) {
-    return t.kind == TokenKind::Word ? t.text : std::string_view{};
   }
 
   FilterExpression expr_;

@@ -57,10 +57,8 @@ TokenizeResult Tokenize(std::string_view s) {
         i += 2;
         continue;
       }
-      r.error = "column " + std::to_string(column) + ": unexpected \"" + std::string(1, c) +
-                "\" (did you mean \"" + std::string(2, c) + "\"?)";
-      r.tokens.push_back(Token{TokenKind::End, {}, column});
-      return r;
+      single(c == '&' ? TokenKind::Amp : TokenKind::Pipe);
+      continue;
     case '\\':
       r.tokens.push_back(EscapedWord(s, i));
       if (r.tokens.back().text.empty()) {
@@ -106,6 +104,14 @@ std::string PrecedenceWarning(std::string_view source, const std::vector<Token>&
          "\" is read as \"" + slice(start, or_op) + " " + std::string(tokens[or_op].text) + " (" +
          slice(or_op + 1, end) + ")\"; tcpdump reads \"(" + slice(start, first_end) + ") " +
          slice(and_op, end) + "\"; add parentheses to choose";
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
 }
 
 std::string Describe(const Token& token) {

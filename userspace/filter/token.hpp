@@ -12,7 +12,9 @@
 
 namespace wgcap::filter {
 
-enum class TokenKind { Word, LParen, RParen, Bang, AndAnd, OrOr, Dash, End };
+// Amp and Pipe (a single "&" or "|") belong to relations (`tcp[13] & 2`);
+// anywhere else the parser reports them.
+enum class TokenKind { Word, LParen, RParen, Bang, AndAnd, OrOr, Amp, Pipe, Dash, End };
 
 struct Token {
   TokenKind kind = TokenKind::End;
@@ -27,6 +29,9 @@ struct TokenizeResult {
 };
 
 TokenizeResult Tokenize(std::string_view source);
+
+// ASCII lower case: keywords are case-insensitive.
+std::string Lower(std::string_view text);
 
 // Quoted, for messages: `"and"`, or `end of input`.
 std::string Describe(const Token& token);

@@ -28,8 +28,9 @@ The rule, applied to every distinct expression (exact string):
       gethostbyname*, getnetbyname* and ether_hostton, which fail and are
       recorded, so no DNS is asked and the rule does not depend on the
       machine's /etc/hosts (protocol and service names are allowed);
-  (c) it names no link-layer construct (LINK_LAYER_WORDS below, or a
-      "link"/"ether" index), even though DLT_RAW refuses most of them anyway;
+  (c) it names no link-layer construct (LINK_LAYER_WORDS below), even though
+      DLT_RAW refuses most of them anyway; a "link"/"ether" index is kept: on
+      DLT_RAW it reads the IP packet from its first byte (SPEC 1);
   and it is not empty (the empty expression is no filter at all).
 Needs: python3 (stdlib), perl, a C compiler and libpcap's headers.
 """
@@ -130,7 +131,9 @@ def compile_all(tmp, exprs):
 
 def words(expr):
     # Whole words, not "\name" protocol escapes ("ether proto \arp" counts
-    # for "ether" only); an index keeps its word: "ether[0]" is link layer.
+    # for "ether" only); a "link"/"ether" index is not a link-layer word: on
+    # DLT_RAW "ether[0]" is the IP packet's first byte.
+    expr = re.sub(r"\b(ether|link)\s*\[", "[", expr)
     return set(re.findall(r"(?<![\\\w.-])[A-Za-z][A-Za-z0-9_]*(?![\w.:-])", expr))
 
 
