@@ -40,6 +40,16 @@ void EmitHelperCopy(Emitter& e, const EbpfFilterInputs& in, int offset_reg, std:
   e.JumpImm(BPF_JNE, true, BPF_REG_0, 0, fail);
 }
 
+// A copy of `reg` in r5 that the verifier does not link to it: what a
+// comparison teaches it about r5 (next == 44) then stays on r5, instead of
+// making the register, and every slot it was stored in, a constant on that
+// path. Such constants would split the states after the parse per
+// protocol and per extension type (tcp/udp/sctp each a path of its own).
+void EmitUnlinked(Emitter& e, int reg) {
+  e.Mov64Reg(BPF_REG_5, reg);
+  e.Alu64Imm(BPF_AND, BPF_REG_5, -1); // an ALU operation drops the register's link
+}
+
 // slot = min(reg, kLength): the bytes read, never past the packet.
 void StoreExtentAtMost(Emitter& e, int reg) {
   const Label within = e.NewLabel();
@@ -95,9 +105,10 @@ void EmitOrExtensionBit(Emitter& e) {
 // most packets have (20, 40): read straight from the linear data there.
 void EmitPorts(Emitter& e, const EbpfFilterInputs& in, std::uint32_t usual, Label done) {
   const Label has = e.NewLabel();
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 6, has);
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 17, has);
-  e.JumpImm(BPF_JNE, true, kWalkNext, 132, done);
+  EmitUnlinked(e, kWalkNext);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 6, has);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 17, has);
+  e.JumpImm(BPF_JNE, true, BPF_REG_5, 132, done);
   e.Bind(has);
   e.Mov64Reg(BPF_REG_1, kWalkOffset);
   e.Alu64Imm(BPF_ADD, BPF_REG_1, 4);
@@ -105,7 +116,8 @@ void EmitPorts(Emitter& e, const EbpfFilterInputs& in, std::uint32_t usual, Labe
   if (in.direct_access) {
     const Label other = e.NewLabel();
     const Label read = e.NewLabel();
-    e.JumpImm(BPF_JNE, true, kWalkOffset, static_cast<std::int32_t>(usual), other);
+    EmitUnlinked(e, kWalkOffset);
+    e.JumpImm(BPF_JNE, true, BPF_REG_5, static_cast<std::int32_t>(usual), other);
     EmitCopyConst(e, in, usual, 4, kScratchSlot, done);
     e.Goto(read);
     e.Bind(other);
@@ -140,7 +152,8 @@ void EmitIpv4AhWalk(Emitter& e, const EbpfFilterInputs& in, Label done) {
     e.Alu64Reg(BPF_ADD, kWalkOffset, BPF_REG_1);
     e.Store(BPF_DW, BPF_REG_10, kChainSlot, kWalkNext);
     StoreExtentAtMost(e, kWalkOffset);
-    e.JumpImm(BPF_JNE, true, kWalkNext, 51, done);
+    EmitUnlinked(e, kWalkNext);
+    e.JumpImm(BPF_JNE, true, BPF_REG_5, 51, done);
   }
   e.Goto(done);
 }
@@ -171,7 +184,8 @@ void EmitIpv4(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& in, L
   }
   if (needs.chain) {
     const Label no_ah = e.NewLabel();
-    e.JumpImm(BPF_JNE, true, kWalkNext, 51, no_ah);
+    EmitUnlinked(e, kWalkNext);
+    e.JumpImm(BPF_JNE, true, BPF_REG_5, 51, no_ah);
     EmitIpv4AhWalk(e, in, done); // AH has no ports
     e.Bind(no_ah);
   }
@@ -190,11 +204,12 @@ void EmitIpv6Step(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& i
   const Label fragment = e.NewLabel();
   const Label other = e.NewLabel();
   const Label step_end = e.NewLabel();
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 44, fragment);
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 0, other);
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 43, other);
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 60, other);
-  e.JumpImm(BPF_JNE, true, kWalkNext, 51, walk_done);
+  EmitUnlinked(e, kWalkNext);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 44, fragment);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 0, other);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 43, other);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 60, other);
+  e.JumpImm(BPF_JNE, true, BPF_REG_5, 51, walk_done);
   e.Bind(other);
   e.Mov64Reg(BPF_REG_1, kWalkOffset);
   e.Alu64Imm(BPF_ADD, BPF_REG_1, 2);
@@ -204,7 +219,8 @@ void EmitIpv6Step(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& i
   // AH counts 4-byte units less 2, the others 8-byte units less 1.
   const Label ah = e.NewLabel();
   const Label sized = e.NewLabel();
-  e.JumpImm(BPF_JEQ, true, kWalkNext, 51, ah);
+  EmitUnlinked(e, kWalkNext);
+  e.JumpImm(BPF_JEQ, true, BPF_REG_5, 51, ah);
   e.Alu64Imm(BPF_ADD, BPF_REG_1, 1);
   e.Alu64Imm(BPF_LSH, BPF_REG_1, 3);
   e.Goto(sized);
@@ -244,8 +260,9 @@ void EmitIpv6Walk(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& i
   if (needs.chain) {
     EmitOrExtensionBit(e);
   }
+  EmitUnlinked(e, kWalkNext);
   for (int type : {0, 43, 44, 60, 51}) {
-    e.JumpImm(BPF_JEQ, true, kWalkNext, type, cut);
+    e.JumpImm(BPF_JEQ, true, BPF_REG_5, type, cut);
   }
   e.Bind(walk_done);
   e.Store(BPF_DW, BPF_REG_10, kProtocolSlot, kWalkNext);
