@@ -101,8 +101,8 @@ std::string FortyTerms() {
   std::string text;
   for (int i = 0; i < 10; ++i) {
     text += (i ? " or " : "") + std::string("(tcp and dst port ") + std::to_string(1000 + i) +
-            " and src host 198.51.100." + std::to_string(i + 1) + " and not net 2001:db8:" +
-            std::to_string(i) + "::/48)";
+            " and src host 198.51.100." + std::to_string(i + 1) +
+            " and not net 2001:db8:" + std::to_string(i) + "::/48)";
   }
   return text;
 }
