@@ -57,6 +57,7 @@ struct ChildLoad {
   bool loaded = false;
   std::uint32_t verified_insns = 0;
   std::string message;
+  bool direct_access = false;
 };
 
 ChildLoad LoadRestricted(const FilterExpression& expression) {
@@ -70,7 +71,8 @@ ChildLoad LoadRestricted(const FilterExpression& expression) {
     std::string out = DropToBpfAndNetAdmin();
     if (out.empty()) {
       auto runner = EbpfFilterRunner::Create(expression, {0, true});
-      out = runner.ok() ? "ok " + std::to_string((*runner)->verified_insns())
+      out = runner.ok() ? "ok " + std::to_string((*runner)->verified_insns()) +
+                              ((*runner)->direct_access() ? " direct" : " helper-only")
                         : "error " + runner.error().message;
     } else {
       out = "error " + out;
@@ -91,6 +93,7 @@ ChildLoad LoadRestricted(const FilterExpression& expression) {
   if (out.rfind("ok ", 0) == 0) {
     r.loaded = true;
     r.verified_insns = static_cast<std::uint32_t>(std::stoul(out.substr(3)));
+    r.direct_access = out.find(" direct") != std::string::npos;
   }
   r.message = out;
   return r;
@@ -138,8 +141,8 @@ TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
     const ChildLoad r = LoadRestricted(expression);
     EXPECT_TRUE(r.loaded) << name << ": " << r.message;
     EXPECT_GT(r.verified_insns, 0u) << name;
-    std::printf("%-32s verifier processed %u insns (CAP_BPF + CAP_NET_ADMIN)\n", name.c_str(),
-                r.verified_insns);
+    std::printf("%-32s verifier processed %u insns (CAP_BPF + CAP_NET_ADMIN, %s reads)\n",
+                name.c_str(), r.verified_insns, r.direct_access ? "direct" : "helper-only");
     ::testing::Test::RecordProperty(name + " verified_insns", static_cast<int>(r.verified_insns));
   }
 }

@@ -70,4 +70,25 @@ Result<LoadedEbpfFilter> LoadEbpfFilter(const EbpfFilter& filter, const char* na
   return loaded;
 }
 
+Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expression,
+                                                   const EbpfFilterInputs& inputs,
+                                                   EbpfFilter* generated, const char* name) {
+  EbpfFilter filter = GenerateEbpfFilter(expression, inputs);
+  auto loaded = LoadEbpfFilter(filter, name);
+  if (!loaded && inputs.direct_access && loaded.error().errnum == EACCES &&
+      loaded.error().message.find("pointer comparison prohibited") != std::string::npos) {
+    EbpfFilterInputs helper_only = inputs;
+    helper_only.direct_access = false;
+    filter = GenerateEbpfFilter(expression, helper_only);
+    loaded = LoadEbpfFilter(filter, name);
+    if (loaded) {
+      loaded->direct_access = false;
+    }
+  }
+  if (loaded && generated != nullptr) {
+    *generated = std::move(filter);
+  }
+  return loaded;
+}
+
 } // namespace wgcap

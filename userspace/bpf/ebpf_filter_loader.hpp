@@ -17,11 +17,22 @@ struct LoadedEbpfFilter {
   // Instructions the verifier processed (bpf_prog_info.verified_insns, or
   // its "processed N insns" line on kernels before 5.16).
   std::uint32_t verified_insns = 0;
+  bool direct_access = true; // the variant that loaded (GenerateAndLoadEbpfFilter)
 };
 
 // On failure the error names the errno, a hint for EPERM, and ends with the
 // verifier log's last lines.
 Result<LoadedEbpfFilter> LoadEbpfFilter(const EbpfFilter& filter,
                                         const char* name = "wgcap_filter");
+
+// Generates the filter for `inputs` and loads it. When the verifier refuses
+// the direct packet reads (5.10 without CAP_PERFMON refuses every pointer
+// comparison, data_end included) and inputs.direct_access was set, loads
+// the variant that reads every byte with bpf_skb_load_bytes instead.
+// `generated`, if given, receives the program that loaded (for -d).
+Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expression,
+                                                   const EbpfFilterInputs& inputs,
+                                                   EbpfFilter* generated = nullptr,
+                                                   const char* name = "wgcap_filter");
 
 } // namespace wgcap

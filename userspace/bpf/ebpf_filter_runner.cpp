@@ -88,12 +88,13 @@ EbpfFilterRunner::Create(const FilterExpression& expression, const EbpfRunnerOpt
   inputs.sample_index = WGCAP_PROG_SAMPLE_IN;
   inputs.link_header = options.link_header;
   inputs.direct_access = options.direct_access;
-  parts->generated = GenerateEbpfFilter(expression, inputs);
-  parts->disassembly = DisassembleEbpf(parts->generated);
-  auto loaded = LoadEbpfFilter(parts->generated);
+  auto loaded = GenerateAndLoadEbpfFilter(expression, inputs, &parts->generated);
   if (!loaded) {
-    return Error{loaded.error().message + "\n" + parts->disassembly, loaded.error().errnum};
+    return Error{loaded.error().message + "\n" +
+                     DisassembleEbpf(GenerateEbpfFilter(expression, inputs)),
+                 loaded.error().errnum};
   }
+  parts->disassembly = DisassembleEbpf(parts->generated);
   parts->filter = std::move(loaded).value();
   return std::unique_ptr<EbpfFilterRunner>(new EbpfFilterRunner(std::move(parts)));
 }
@@ -200,6 +201,9 @@ Result<std::uint64_t> EbpfFilterRunner::Seen() const {
   return sum;
 }
 
+bool EbpfFilterRunner::direct_access() const noexcept {
+  return parts_->filter.direct_access;
+}
 bool EbpfFilterRunner::exact() const noexcept {
   return parts_->generated.exact;
 }
