@@ -64,13 +64,13 @@ public:
       e_.Comment("match: the extent for the sample, then the sample program");
       if (needs.ip || has_relations_) {
         e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, kExtentSlot);
-        e_.Store(BPF_W, kSkb, offsetof(__sk_buff, cb) + 4 * WGCAP_CB_EXTENT, BPF_REG_1);
+        StoreExtent(BPF_REG_1, -1);
       } else {
-        e_.StoreImm(BPF_W, kSkb, offsetof(__sk_buff, cb) + 4 * WGCAP_CB_EXTENT, 0);
+        StoreExtent(BPF_REG_0, 0);
       }
     } else {
       e_.Comment("match every packet");
-      e_.StoreImm(BPF_W, kSkb, offsetof(__sk_buff, cb) + 4 * WGCAP_CB_EXTENT, 0);
+      StoreExtent(BPF_REG_0, 0);
     }
     e_.Mov64Reg(BPF_REG_1, kSkb);
     e_.LoadMapFd(BPF_REG_2, in_.sample_programs_map_fd);
@@ -130,6 +130,15 @@ private:
       return n.term.kind == TermKind::Relation;
     }
     return HasRelation(n.left) || (n.right >= 0 && HasRelation(n.right));
+  }
+
+  // skb->cb[WGCAP_CB_EXTENT] = reg, or = constant when it is not negative.
+  // From a register: 5.10 refuses BPF_ST into the context.
+  void StoreExtent(int reg, std::int32_t constant) {
+    if (constant >= 0) {
+      e_.Mov64Imm(reg, constant);
+    }
+    e_.Store(BPF_W, kSkb, offsetof(__sk_buff, cb) + 4 * WGCAP_CB_EXTENT, reg);
   }
 
   // wgcap_counters[WGCAP_COUNTER_SEEN] += 1 (per CPU: no atomic needed).
