@@ -75,8 +75,11 @@ Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expre
                                                    EbpfFilter* generated, const char* name) {
   EbpfFilter filter = GenerateEbpfFilter(expression, inputs);
   auto loaded = LoadEbpfFilter(filter, name);
-  if (!loaded && inputs.direct_access && loaded.error().errnum == EACCES &&
-      loaded.error().message.find("pointer comparison prohibited") != std::string::npos) {
+  // Refused (EACCES) rather than too large or unsupported: without
+  // CAP_PERFMON 5.10 refuses the data_end comparison itself ("pointer
+  // comparison prohibited") and older verifiers walk the mispredicted side
+  // of each bounds check into the packet.
+  if (!loaded && inputs.direct_access && loaded.error().errnum == EACCES) {
     EbpfFilterInputs helper_only = inputs;
     helper_only.direct_access = false;
     filter = GenerateEbpfFilter(expression, helper_only);

@@ -26,9 +26,9 @@ Result<LoadedEbpfFilter> LoadEbpfFilter(const EbpfFilter& filter,
                                         const char* name = "wgcap_filter");
 
 // Generates the filter for `inputs` and loads it. When the verifier refuses
-// the direct packet reads (5.10 without CAP_PERFMON refuses every pointer
-// comparison, data_end included) and inputs.direct_access was set, loads
-// the variant that reads every byte with bpf_skb_load_bytes instead.
+// the direct packet reads (EACCES; 5.10 without CAP_PERFMON refuses every
+// pointer comparison, data_end included) and inputs.direct_access was set,
+// loads the variant that reads every byte with bpf_skb_load_bytes instead.
 // `generated`, if given, receives the program that loaded (for -d).
 Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expression,
                                                    const EbpfFilterInputs& inputs,

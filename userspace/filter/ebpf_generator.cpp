@@ -100,6 +100,8 @@ private:
     switch (t.kind) {
     case TermKind::Host:
     case TermKind::Net:
+      needs.ip = needs.addresses = true;
+      break;
     case TermKind::Family:
       needs.ip = true;
       break;

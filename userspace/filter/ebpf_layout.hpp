@@ -44,6 +44,7 @@ constexpr int kHelperSkbLoadBytes = 26;
 
 struct ParseNeeds {
   bool ip = false;        // family: the fixed header validated
+  bool addresses = false; // terms read addresses from the header slots
   bool protocol = false;  // the upper-layer protocol (the IPv6 walk)
   bool ports = false;     // source and destination port
   bool chain = false;     // extension bits and the IPv4 AH walk

@@ -307,6 +307,14 @@ void EmitDefaults(Emitter& e, const ParseNeeds& needs) {
   if (needs.transport) {
     e.StoreImm(BPF_DW, BPF_REG_10, kTransportSlot, kAbsent);
   }
+  if (needs.addresses) {
+    // Without CAP_PERFMON, 5.10 and 6.1 also verify the mispredicted side
+    // of each family test: an IPv6 address read on a path that copied an
+    // IPv4 header, or none. The header must be initialised on every path.
+    for (int k = 0; k < 40; k += 8) {
+      e.StoreImm(BPF_DW, BPF_REG_10, static_cast<std::int16_t>(kHeaderSlot + k), 0);
+    }
+  }
 }
 
 } // namespace
