@@ -50,6 +50,7 @@ public:
   // Whether the loaded program reads from the linear data (false when asked
   // not to, or when the verifier refused it: 5.10 without CAP_PERFMON).
   bool direct_access() const noexcept;
+  const std::string& direct_refused() const noexcept; // the verifier's reason, if refused
   const std::string& note() const noexcept;
   std::uint32_t verified_insns() const noexcept;
   std::size_t instruction_count() const noexcept;

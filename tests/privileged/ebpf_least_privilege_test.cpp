@@ -71,9 +71,12 @@ ChildLoad LoadRestricted(const FilterExpression& expression) {
     std::string out = DropToBpfAndNetAdmin();
     if (out.empty()) {
       auto runner = EbpfFilterRunner::Create(expression, {0, true});
-      out = runner.ok() ? "ok " + std::to_string((*runner)->verified_insns()) +
-                              ((*runner)->direct_access() ? " direct" : " helper-only")
-                        : "error " + runner.error().message;
+      out = runner.ok()
+                ? "ok " + std::to_string((*runner)->verified_insns()) +
+                      ((*runner)->direct_access()
+                           ? " direct"
+                           : " helper-only (direct refused: " + (*runner)->direct_refused() + ")")
+                : "error " + runner.error().message;
     } else {
       out = "error " + out;
     }
@@ -141,8 +144,8 @@ TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
     const ChildLoad r = LoadRestricted(expression);
     EXPECT_TRUE(r.loaded) << name << ": " << r.message;
     EXPECT_GT(r.verified_insns, 0u) << name;
-    std::printf("%-32s verifier processed %u insns (CAP_BPF + CAP_NET_ADMIN, %s reads)\n",
-                name.c_str(), r.verified_insns, r.direct_access ? "direct" : "helper-only");
+    std::printf("%-32s verifier processed %u insns (CAP_BPF + CAP_NET_ADMIN): %s\n", name.c_str(),
+                r.verified_insns, r.message.c_str());
     ::testing::Test::RecordProperty(name + " verified_insns", static_cast<int>(r.verified_insns));
   }
 }

@@ -30,6 +30,16 @@ std::string Tail(const std::string& log) {
   return log.size() <= kLogTail ? log : "..." + log.substr(log.size() - kLogTail);
 }
 
+// The verifier's reason: the last line before its statistics.
+std::string LastLogLine(const std::string& message) {
+  std::size_t end = message.rfind("\nprocessed ");
+  if (end == std::string::npos) {
+    end = message.size();
+  }
+  const std::size_t start = message.rfind('\n', end - 1);
+  return message.substr(start == std::string::npos ? 0 : start + 1, end - start - 1);
+}
+
 int Load(const EbpfFilter& filter, const char* name, std::uint32_t level, std::vector<char>& log) {
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_level = level,
               .log_size = static_cast<std::uint32_t>(log.size()), .log_buf = log.data());
@@ -80,12 +90,14 @@ Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expre
   // comparison prohibited") and older verifiers walk the mispredicted side
   // of each bounds check into the packet.
   if (!loaded && inputs.direct_access && loaded.error().errnum == EACCES) {
+    const std::string refused = LastLogLine(loaded.error().message);
     EbpfFilterInputs helper_only = inputs;
     helper_only.direct_access = false;
     filter = GenerateEbpfFilter(expression, helper_only);
     loaded = LoadEbpfFilter(filter, name);
     if (loaded) {
       loaded->direct_access = false;
+      loaded->direct_refused = refused;
     }
   }
   if (loaded && generated != nullptr) {

@@ -17,7 +17,8 @@ struct LoadedEbpfFilter {
   // Instructions the verifier processed (bpf_prog_info.verified_insns, or
   // its "processed N insns" line on kernels before 5.16).
   std::uint32_t verified_insns = 0;
-  bool direct_access = true; // the variant that loaded (GenerateAndLoadEbpfFilter)
+  bool direct_access = true;  // the variant that loaded (GenerateAndLoadEbpfFilter)
+  std::string direct_refused; // why the direct variant was not loaded, if it was not
 };
 
 // On failure the error names the errno, a hint for EPERM, and ends with the

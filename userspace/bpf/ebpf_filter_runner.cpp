@@ -204,6 +204,9 @@ Result<std::uint64_t> EbpfFilterRunner::Seen() const {
 bool EbpfFilterRunner::direct_access() const noexcept {
   return parts_->filter.direct_access;
 }
+const std::string& EbpfFilterRunner::direct_refused() const noexcept {
+  return parts_->filter.direct_refused;
+}
 bool EbpfFilterRunner::exact() const noexcept {
   return parts_->generated.exact;
 }

@@ -147,7 +147,7 @@ private:
   void EmitCountSeen() {
     const Label absent = e_.NewLabel();
     e_.Comment("count the packet: wgcap_counters[WGCAP_COUNTER_SEEN] += 1");
-    e_.StoreImm(BPF_W, BPF_REG_10, kKeySlot, WGCAP_COUNTER_SEEN);
+    e_.StoreImm(BPF_DW, BPF_REG_10, kKeySlot, WGCAP_COUNTER_SEEN); // whole slot: see EmitCopyConst
     e_.LoadMapFd(BPF_REG_1, in_.counters_map_fd);
     e_.Mov64Reg(BPF_REG_2, BPF_REG_10);
     e_.Alu64Imm(BPF_ADD, BPF_REG_2, kKeySlot);

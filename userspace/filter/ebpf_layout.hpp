@@ -56,7 +56,8 @@ struct ParseNeeds {
 void EmitParse(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& in);
 
 // Copies `len` packet bytes at network offset `offset` (a constant) to the
-// stack at `slot`: straight from the linear data where it holds them, else
+// stack at `slot` (8-aligned; len % 8 is 0, 1, 2 or 4; the rest of the last
+// 8-byte slot is clobbered): straight from the linear data where it holds them, else
 // with bpf_skb_load_bytes; jumps to `fail` when the packet has no such bytes.
 void EmitCopyConst(Emitter& e, const EbpfFilterInputs& in, std::uint32_t offset, std::uint32_t len,
                    std::int16_t slot, Label fail);

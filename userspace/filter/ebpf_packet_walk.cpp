@@ -24,6 +24,14 @@ constexpr int kIpv6MaxExtensions = 8;
 
 void EmitHelperCopy(Emitter& e, const EbpfFilterInputs& in, int offset_reg, std::uint32_t offset,
                     std::uint32_t len, std::int16_t slot, Label fail) {
+  // The helper writes its bytes one by one to the verifier; without
+  // CAP_PERFMON, 5.10 and 6.1 refuse a partial write over a spilled
+  // register ("attempt to corrupt spilled pointer on stack"), and a direct
+  // copy on this path may have left one there. Zeroed slots take any write.
+  for (std::uint32_t k = 0; k < len; k += 8) {
+    e.StoreImm(BPF_DW, BPF_REG_10, static_cast<std::int16_t>(slot + static_cast<std::int32_t>(k)),
+               0);
+  }
   e.Mov64Reg(BPF_REG_1, kSkb);
   if (offset_reg >= 0) {
     e.Mov64Reg(BPF_REG_2, offset_reg);
@@ -333,19 +341,18 @@ void EmitCopyConst(Emitter& e, const EbpfFilterInputs& in, std::uint32_t offset,
   e.Mov64Reg(BPF_REG_3, BPF_REG_1);
   e.Alu64Imm(BPF_ADD, BPF_REG_3, at + static_cast<std::int32_t>(len));
   e.JumpReg(BPF_JGT, true, BPF_REG_3, BPF_REG_2, helper);
-  for (std::uint32_t k = 0; k < len;) {
+  // Whole 8-byte stack slots only (`slot` is 8-aligned, and the bytes past
+  // `len` in the last one are the caller's to ignore): a narrower store
+  // would leave a partly spilled slot that a later write into it cannot
+  // change without CAP_PERFMON on 5.10 and 6.1. Packet loads need no
+  // alignment.
+  for (std::uint32_t k = 0; k < len; k += 8) {
     const std::uint32_t left = len - k;
-    // Stack accesses must be aligned to their size; packet ones need not.
-    std::uint32_t n = 8;
-    while (n > left || (slot + static_cast<std::int32_t>(k)) % static_cast<std::int32_t>(n) != 0) {
-      n /= 2;
-    }
-    const std::uint8_t size = n == 8 ? BPF_DW : n == 4 ? BPF_W : n == 2 ? BPF_H : BPF_B;
+    const std::uint8_t size = left >= 8 ? BPF_DW : left >= 4 ? BPF_W : left >= 2 ? BPF_H : BPF_B;
     e.Load(size, BPF_REG_3, BPF_REG_1,
            static_cast<std::int16_t>(at + static_cast<std::int32_t>(k)));
-    e.Store(size, BPF_REG_10, static_cast<std::int16_t>(slot + static_cast<std::int32_t>(k)),
+    e.Store(BPF_DW, BPF_REG_10, static_cast<std::int16_t>(slot + static_cast<std::int32_t>(k)),
             BPF_REG_3);
-    k += n;
   }
   e.Goto(done);
   e.Bind(helper);
@@ -389,7 +396,7 @@ void EmitParse(Emitter& e, const ParseNeeds& needs, const EbpfFilterInputs& in) 
   e.Bind(not4);
   e.JumpImm(BPF_JNE, true, BPF_REG_1, 6, done);
   e.JumpImm(BPF_JLT, true, kLength, 40, done);
-  EmitCopyConst(e, in, 20, 20, kHeaderSlot + 20, done);
+  EmitCopyConst(e, in, 0, 40, kHeaderSlot, done); // whole slots (see EmitCopyConst)
   e.StoreImm(BPF_DW, BPF_REG_10, kFamilySlot, 6);
   e.StoreImm(BPF_DW, BPF_REG_10, kExtentSlot, 40);
   if (needs.protocol) {

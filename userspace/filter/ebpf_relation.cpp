@@ -4,7 +4,7 @@
 // ip6[], the transport header of that protocol for tcp[] ...), else the
 // relation is false; then the arithmetic, left to right, where a load past
 // the packet's end or a division by zero rejects the packet. Values live in
-// 4-byte stack temporaries (helpers clobber r1-r5), one per nesting depth.
+// 8-byte stack temporaries (helpers clobber r1-r5), one per nesting depth.
 #include "filter/ebpf_relation.hpp"
 
 #include <set>
@@ -60,19 +60,20 @@ public:
     const ValueNode& v = expr_.value(index);
     switch (v.kind) {
     case ValueNode::Kind::Constant:
-      e_.StoreImm(BPF_W, BPF_REG_10, Temp(depth), static_cast<std::int32_t>(v.constant));
+      e_.Mov32Imm(BPF_REG_1, static_cast<std::int32_t>(v.constant));
+      e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
       return;
     case ValueNode::Kind::Length:
-      e_.Store(BPF_W, BPF_REG_10, Temp(depth), kLength);
+      e_.Store(BPF_DW, BPF_REG_10, Temp(depth), kLength);
       return;
     case ValueNode::Kind::Load:
       EvalLoad(v, depth);
       return;
     case ValueNode::Kind::Negate:
       Eval(v.left, depth);
-      e_.Load(BPF_W, BPF_REG_1, BPF_REG_10, Temp(depth));
+      e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, Temp(depth));
       e_.Alu32Imm(BPF_NEG, BPF_REG_1, 0);
-      e_.Store(BPF_W, BPF_REG_10, Temp(depth), BPF_REG_1);
+      e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
       return;
     case ValueNode::Kind::Binary:
       EvalBinary(v, depth);
@@ -113,7 +114,7 @@ private:
     const bool divide = v.op == ValueOp::Div || v.op == ValueOp::Mod;
     if (IsConstant(expr_, v.right)) {
       const std::uint32_t k = expr_.value(v.right).constant;
-      e_.Load(BPF_W, BPF_REG_1, BPF_REG_10, Temp(depth));
+      e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, Temp(depth));
       if (divide && k == 0) {
         // Never parsed (a constant division by zero is an error), but kept
         // reachable for the verifier: a conditional jump, not a goto.
@@ -125,12 +126,12 @@ private:
       } else if (!(divide && k == 0)) {
         e_.Alu32Imm(AluOp(v.op), BPF_REG_1, static_cast<std::int32_t>(k));
       }
-      e_.Store(BPF_W, BPF_REG_10, Temp(depth), BPF_REG_1);
+      e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
       return;
     }
     Eval(v.right, depth + 1);
-    e_.Load(BPF_W, BPF_REG_1, BPF_REG_10, Temp(depth));
-    e_.Load(BPF_W, BPF_REG_2, BPF_REG_10, Temp(depth + 1));
+    e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, Temp(depth));
+    e_.Load(BPF_DW, BPF_REG_2, BPF_REG_10, Temp(depth + 1));
     if (divide) {
       e_.JumpImm(BPF_JEQ, false, BPF_REG_2, 0, reject_);
     }
@@ -146,7 +147,7 @@ private:
     } else {
       e_.Alu32Reg(AluOp(v.op), BPF_REG_1, BPF_REG_2);
     }
-    e_.Store(BPF_W, BPF_REG_10, Temp(depth), BPF_REG_1);
+    e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
   }
 
   // extent = max(extent, end of the load) with the end in r2.
@@ -167,7 +168,8 @@ private:
       if (end > 0x7fff0000u) {
         e_.Mov64Imm(BPF_REG_2, 0);
         e_.JumpImm(BPF_JEQ, true, BPF_REG_2, 0, reject_); // past any packet
-        e_.StoreImm(BPF_W, BPF_REG_10, Temp(depth), 0);
+        e_.Mov64Imm(BPF_REG_1, 0);
+        e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
         return;
       }
       e_.JumpImm(BPF_JLT, true, kLength, static_cast<std::int32_t>(end), reject_);
@@ -176,7 +178,7 @@ private:
       EmitCopyConst(e_, in_, offset.constant, v.size, kScratchSlot, reject_);
     } else {
       Eval(v.left, depth);
-      e_.Load(BPF_W, kWalkOffset, BPF_REG_10, Temp(depth));
+      e_.Load(BPF_DW, kWalkOffset, BPF_REG_10, Temp(depth));
       if (v.base == LoadBase::Transport) {
         e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, kTransportSlot);
         e_.Alu64Reg(BPF_ADD, kWalkOffset, BPF_REG_1);
@@ -191,7 +193,7 @@ private:
     if (v.size > 1) {
       e_.ToBigEndian(BPF_REG_1, v.size * 8);
     }
-    e_.Store(BPF_W, BPF_REG_10, Temp(depth), BPF_REG_1);
+    e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
   }
 
   Emitter& e_;
@@ -275,13 +277,13 @@ void EmitRelation(Emitter& e, const FilterExpression& expr, const Term& term,
   values.Eval(term.value_left, 0);
   const std::uint8_t op = CompareOp(term.relation);
   if (IsConstant(expr, term.value_right)) {
-    e.Load(BPF_W, BPF_REG_1, BPF_REG_10, Temp(0));
+    e.Load(BPF_DW, BPF_REG_1, BPF_REG_10, Temp(0));
     e.JumpImm(op, false, BPF_REG_1,
               static_cast<std::int32_t>(expr.value(term.value_right).constant), t);
   } else {
     values.Eval(term.value_right, 1);
-    e.Load(BPF_W, BPF_REG_1, BPF_REG_10, Temp(0));
-    e.Load(BPF_W, BPF_REG_2, BPF_REG_10, Temp(1));
+    e.Load(BPF_DW, BPF_REG_1, BPF_REG_10, Temp(0));
+    e.Load(BPF_DW, BPF_REG_2, BPF_REG_10, Temp(1));
     e.JumpReg(op, false, BPF_REG_1, BPF_REG_2, t);
   }
   e.Goto(f);
