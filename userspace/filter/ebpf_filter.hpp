@@ -21,7 +21,9 @@
 
 #include <linux/bpf.h>
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wgcap/filter_ast.hpp"
@@ -33,12 +35,18 @@ struct EbpfFilterInputs {
   int sample_programs_map_fd = -1;
   unsigned sample_index = 0; // WGCAP_PROG_SAMPLE_IN or WGCAP_PROG_SAMPLE_OUT
   unsigned link_header = 0;
+  // false: every packet read goes through bpf_skb_load_bytes, the path a
+  // non-linear skb takes; the tests use it to run that path on
+  // BPF_PROG_TEST_RUN's linear skbs.
+  bool direct_access = true;
 };
 
 struct EbpfFilter {
   std::vector<bpf_insn> instructions;
   bool exact = true; // false: the program matches every packet, the Matcher decides
   std::string note;  // why it is not exact
+  // Comments for the disassembly: the term whose code starts at an index.
+  std::vector<std::pair<std::size_t, std::string>> comments;
 };
 
 EbpfFilter GenerateEbpfFilter(const FilterExpression& expression, const EbpfFilterInputs& inputs);
@@ -46,5 +54,7 @@ EbpfFilter GenerateEbpfFilter(const FilterExpression& expression, const EbpfFilt
 // One instruction a line, in bpftool's notation ("(61) r2 = *(u32 *)(r1 +76)"),
 // with the expression's terms as comments, for `wgcap -d`.
 std::string DisassembleEbpf(const std::vector<bpf_insn>& instructions);
+// The same with the comments the generator recorded (the terms, the parse).
+std::string DisassembleEbpf(const EbpfFilter& filter);
 
 } // namespace wgcap
