@@ -110,6 +110,10 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   bpf_map__set_max_entries(s->skel->maps.wgcap_scratch, mode == SampleMode::Output && cpus > 0
                                                             ? static_cast<std::uint32_t>(cpus)
                                                             : 1);
+  // The sample program of a hook not attached (-Q) is not loaded: each one
+  // costs the verifier about a millisecond.
+  bpf_program__set_autoload(s->skel->progs.wgcap_sample_in, o.ingress);
+  bpf_program__set_autoload(s->skel->progs.wgcap_sample_out, o.egress);
   if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(mode), memlock); !raised) {
     return raised.error();
   }
@@ -123,7 +127,7 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   const int programs[2] = {bpf_program__fd(s->skel->progs.wgcap_sample_in),
                            bpf_program__fd(s->skel->progs.wgcap_sample_out)};
   for (std::uint32_t slot : {WGCAP_PROG_SAMPLE_IN, WGCAP_PROG_SAMPLE_OUT}) {
-    if (bpf_map_update_elem(slots, &slot, &programs[slot], BPF_ANY) != 0) {
+    if (programs[slot] >= 0 && bpf_map_update_elem(slots, &slot, &programs[slot], BPF_ANY) != 0) {
       return ErrnoError("filling the sample program array", errno);
     }
   }
@@ -138,6 +142,9 @@ BpfProgram::BpfProgram(std::unique_ptr<Skeleton> skeleton, SampleMode mode)
 BpfProgram::~BpfProgram() = default;
 
 Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& options) {
+  if (!options.ingress && !options.egress) {
+    return Error{"loading the BPF program: no hook asked for (ingress or egress)", EINVAL};
+  }
   RouteLibbpfLog();
   const bool memlock = options.memlock_charged.value_or(KernelChargesMemlock());
   auto skeleton = [&]() -> Result<std::pair<std::unique_ptr<Skeleton>, SampleMode>> {
