@@ -229,7 +229,7 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     say("wgcap: note: " + (*capture)->filter_note() + "\n");
   }
   // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
-  // ring on this kernel (`bpf/DESIGN.md`, "Sample copy").
+  // ring on this kernel (`bpf/README.md`, "Sample copy").
   std::string sample_path;
   if (const auto* bpf = dynamic_cast<const BpfCapture*>(capture->get()); bpf != nullptr) {
     sample_path = std::string(", samples by ringbuf ") + bpf->sample_mode_name();
