@@ -86,13 +86,14 @@ public:
   const LoadedFilter& filter() const noexcept { return ingress_.fd.valid() ? ingress_ : egress_; }
 
   struct Skeleton;
+  struct PendingFilters;
 
 private:
   struct Hook : LoadedFilter {
     UniqueFd fd;
   };
   BpfProgram(std::unique_ptr<Skeleton> skeleton, SampleMode mode);
-  Status LoadFilters(const BpfProgramOptions& options);
+  Status AdoptFilters(PendingFilters& pending);
   std::unique_ptr<Skeleton> skeleton_;
   SampleMode sample_mode_;
   Hook ingress_;

@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "bpf/filter_program_load.hpp"
@@ -93,8 +95,30 @@ Error LoadError(const std::string& what, int err, const std::string& log, bool m
                err};
 }
 
-Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOptions& o,
-                                                          SampleMode mode, bool memlock) {
+// The two maps the generated filters name (their fds are immediates in the
+// instructions), made before the skeleton so the filters can be generated
+// and verified while the skeleton loads; the skeleton reuses them.
+struct SharedMaps {
+  UniqueFd counters;
+  UniqueFd slots;
+};
+
+Result<SharedMaps> CreateSharedMaps(bool memlock) {
+  SharedMaps m;
+  m.counters.Reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "wgcap_counters", sizeof(__u32),
+                                  sizeof(__u64), WGCAP_COUNTER_MAX, nullptr));
+  if (m.counters.valid()) {
+    m.slots.Reset(bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "wgcap_sample_pr", sizeof(__u32),
+                                 sizeof(__u32), 2, nullptr));
+  }
+  if (!m.slots.valid()) {
+    return LoadError("creating the BPF maps", errno, "", memlock);
+  }
+  return m;
+}
+
+Result<std::unique_ptr<BpfProgram::Skeleton>>
+OpenAndLoad(const BpfProgramOptions& o, SampleMode mode, bool memlock, const SharedMaps& shared) {
   auto s = std::make_unique<BpfProgram::Skeleton>();
   s->skel = wgcap_tc__open();
   if (s->skel == nullptr) {
@@ -104,8 +128,7 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   ro->wgcap_snaplen = o.snaplen;
   ro->wgcap_link_header = o.link_header;
   ro->wgcap_sample_mode = mode == SampleMode::Output ? WGCAP_SAMPLE_OUTPUT : WGCAP_SAMPLE_RESERVE;
-  const std::uint32_t ring = RoundUpPowerOfTwo(o.ring_bytes);
-  bpf_map__set_max_entries(s->skel->maps.wgcap_samples, ring);
+  bpf_map__set_max_entries(s->skel->maps.wgcap_samples, RoundUpPowerOfTwo(o.ring_bytes));
   const int cpus = libbpf_num_possible_cpus();
   bpf_map__set_max_entries(s->skel->maps.wgcap_scratch, mode == SampleMode::Output && cpus > 0
                                                             ? static_cast<std::uint32_t>(cpus)
@@ -114,8 +137,9 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   // costs the verifier about a millisecond.
   bpf_program__set_autoload(s->skel->progs.wgcap_sample_in, o.ingress);
   bpf_program__set_autoload(s->skel->progs.wgcap_sample_out, o.egress);
-  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(mode), memlock); !raised) {
-    return raised.error();
+  if (bpf_map__reuse_fd(s->skel->maps.wgcap_counters, shared.counters.get()) != 0 ||
+      bpf_map__reuse_fd(s->skel->maps.wgcap_sample_programs, shared.slots.get()) != 0) {
+    return ErrnoError("reusing the BPF maps", errno);
   }
   TakeLibbpfLog();
   if (wgcap_tc__load(s->skel) != 0) {
@@ -141,15 +165,70 @@ BpfProgram::BpfProgram(std::unique_ptr<Skeleton> skeleton, SampleMode mode)
 
 BpfProgram::~BpfProgram() = default;
 
+// The generated filter of each hook asked for, generated and loaded on a
+// thread of its own (the verifier's time dominates loading; the skeleton
+// loads meanwhile). Joined before anything reads them.
+struct BpfProgram::PendingFilters {
+  struct Load {
+    EbpfFilterInputs inputs;
+    EbpfFilter generated;
+    std::optional<Result<LoadedFilterProgram>> loaded;
+  };
+  Load loads[2];
+  std::thread threads[2];
+
+  PendingFilters(const BpfProgramOptions& o, const SharedMaps& maps) {
+    const bool wanted[2] = {o.ingress, o.egress};
+    for (int i = 0; i < 2; ++i) {
+      if (!wanted[i]) {
+        continue;
+      }
+      Load& l = loads[i];
+      l.inputs.counters_map_fd = maps.counters.get();
+      l.inputs.sample_programs_map_fd = maps.slots.get();
+      l.inputs.sample_index = i == 0 ? WGCAP_PROG_SAMPLE_IN : WGCAP_PROG_SAMPLE_OUT;
+      l.inputs.link_header = o.link_header;
+      threads[i] = std::thread([&l, &o, name = kNames[i]] {
+        l.generated = GenerateEbpfFilter(o.expression, l.inputs);
+        l.loaded = LoadFilterProgram(l.generated.instructions, name);
+      });
+    }
+  }
+  ~PendingFilters() { Join(); }
+  PendingFilters(const PendingFilters&) = delete;
+  PendingFilters& operator=(const PendingFilters&) = delete;
+  void Join() {
+    for (auto& t : threads) {
+      if (t.joinable()) {
+        t.join();
+      }
+    }
+  }
+  static constexpr const char* kNames[2] = {"wgcap_ingress", "wgcap_egress"};
+};
+
 Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& options) {
   if (!options.ingress && !options.egress) {
     return Error{"loading the BPF program: no hook asked for (ingress or egress)", EINVAL};
   }
   RouteLibbpfLog();
   const bool memlock = options.memlock_charged.value_or(KernelChargesMemlock());
+  // Auto may end in the output mode, whose per-CPU scratch is the larger.
+  const SampleMode largest =
+      options.sample_mode == SampleMode::Reserve ? SampleMode::Reserve : SampleMode::Output;
+  if (auto raised =
+          EnsureMemlockFor(RoundUpPowerOfTwo(options.ring_bytes), OtherMapBytes(largest), memlock);
+      !raised) {
+    return raised.error();
+  }
+  auto shared = CreateSharedMaps(memlock);
+  if (!shared) {
+    return shared.error();
+  }
+  PendingFilters pending(options, *shared);
   auto skeleton = [&]() -> Result<std::pair<std::unique_ptr<Skeleton>, SampleMode>> {
     if (options.sample_mode != SampleMode::Auto) {
-      auto s = OpenAndLoad(options, options.sample_mode, memlock);
+      auto s = OpenAndLoad(options, options.sample_mode, memlock, *shared);
       if (!s) {
         return s.error();
       }
@@ -157,7 +236,7 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
     }
     // Feature probe by trying: loads straight into ring memory where the
     // verifier accepts them, else the copy (README "Kernel matrix").
-    auto reserve = OpenAndLoad(options, SampleMode::Reserve, memlock);
+    auto reserve = OpenAndLoad(options, SampleMode::Reserve, memlock, *shared);
     if (reserve) {
       return std::pair{std::move(reserve).value(), SampleMode::Reserve};
     }
@@ -165,63 +244,57 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
     if (reserve.error().errnum == EPERM) {
       return reserve.error();
     }
-    auto output = OpenAndLoad(options, SampleMode::Output, memlock);
+    auto output = OpenAndLoad(options, SampleMode::Output, memlock, *shared);
     if (!output) {
       return output.error();
     }
     return std::pair{std::move(output).value(), SampleMode::Output};
   }();
+  pending.Join();
   if (!skeleton) {
     return skeleton.error();
   }
   std::unique_ptr<BpfProgram> program(new BpfProgram(std::move(skeleton->first), skeleton->second));
-  if (auto filters = program->LoadFilters(options); !filters) {
+  if (auto filters = program->AdoptFilters(pending); !filters) {
     return filters.error();
   }
   return program;
 }
 
-// The generated filter per hook, each tail-calling its direction's sample
-// program. An expression the generator cannot hold comes back as a
-// pass-all program (exact false); one the verifier refuses is replaced by
-// the empty expression's, so the capture still runs and the Matcher decides.
-Status BpfProgram::LoadFilters(const BpfProgramOptions& options) {
-  Hook* hooks[2] = {options.ingress ? &ingress_ : nullptr, options.egress ? &egress_ : nullptr};
-  const char* names[2] = {"wgcap_ingress", "wgcap_egress"};
-  const unsigned slots[2] = {WGCAP_PROG_SAMPLE_IN, WGCAP_PROG_SAMPLE_OUT};
+// Each hook's filter tail-calls its direction's sample program. An
+// expression the generator cannot hold came back as a pass-all program
+// (exact false); one the verifier refused is replaced by the empty
+// expression's, so the capture still runs and the Matcher decides.
+Status BpfProgram::AdoptFilters(PendingFilters& pending) {
+  Hook* hooks[2] = {&ingress_, &egress_};
   for (int i = 0; i < 2; ++i) {
-    if (hooks[i] == nullptr) {
-      continue;
+    PendingFilters::Load& l = pending.loads[i];
+    if (!l.loaded) {
+      continue; // a hook not asked for
     }
-    EbpfFilterInputs inputs;
-    inputs.counters_map_fd = counters_fd();
-    inputs.sample_programs_map_fd = sample_programs_fd();
-    inputs.sample_index = slots[i];
-    inputs.link_header = options.link_header;
-    EbpfFilter generated =
-        exact_ ? GenerateEbpfFilter(options.expression, inputs)
-               : GenerateEbpfFilter(FilterExpression{}, inputs); // the other hook was refused
-    if (exact_ && !generated.exact) {
+    if (!l.generated.exact && exact_) {
       exact_ = false;
-      note_ = generated.note;
+      note_ = l.generated.note;
     }
-    auto loaded = LoadFilterProgram(generated.instructions, names[i]);
-    if (!loaded && loaded.error().errnum != EPERM && exact_) {
-      exact_ = false;
-      const std::string& why = loaded.error().message;
-      note_ = "the kernel's verifier refused the filter program (" + why.substr(0, why.find(';')) +
-              "): it passes every packet and the userspace Matcher decides";
-      generated = GenerateEbpfFilter(FilterExpression{}, inputs);
-      loaded = LoadFilterProgram(generated.instructions, names[i]);
+    if (!*l.loaded && l.loaded->error().errnum != EPERM) {
+      const std::string& why = l.loaded->error().message;
+      if (exact_) {
+        exact_ = false;
+        note_ = "the kernel's verifier refused the filter program (" +
+                why.substr(0, why.find(';')) +
+                "): it passes every packet and the userspace Matcher decides";
+      }
+      l.generated = GenerateEbpfFilter(FilterExpression{}, l.inputs);
+      l.loaded = LoadFilterProgram(l.generated.instructions, PendingFilters::kNames[i]);
     }
-    if (!loaded) {
-      const Error& e = loaded.error();
+    if (!*l.loaded) {
+      const Error& e = l.loaded->error();
       return e.errnum == EPERM ? ErrnoError("loading the filter program", EPERM, PermissionHint())
                                : e;
     }
-    hooks[i]->instructions = std::move(generated.instructions);
-    hooks[i]->verified_instructions = loaded->verified_instructions;
-    hooks[i]->fd = std::move(loaded->fd);
+    hooks[i]->instructions = std::move(l.generated.instructions);
+    hooks[i]->verified_instructions = (*l.loaded)->verified_instructions;
+    hooks[i]->fd = std::move((*l.loaded)->fd);
   }
   return {};
 }
