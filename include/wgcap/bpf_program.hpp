@@ -108,6 +108,10 @@ private:
 // `charged`. Exposed for the tests.
 Status EnsureMemlockFor(std::uint64_t ring_bytes, std::uint64_t other_bytes, bool charged);
 
+// For an EPERM from creating maps on such a kernel: the limit, the ring's
+// size and the fixes, as a hint after the capability one.
+std::string MemlockHint(std::uint64_t ring_bytes);
+
 // Whether the running kernel charges BPF maps to RLIMIT_MEMLOCK (< 5.11).
 bool KernelChargesMemlock();
 

@@ -73,17 +73,15 @@ std::uint64_t OtherMapBytes(SampleMode mode) {
          (1u << 20);
 }
 
-Error LoadError(const std::string& what, int err, const std::string& log, bool memlock) {
+// memlock: the ring's size where the kernel charges maps to RLIMIT_MEMLOCK,
+// else 0.
+Error LoadError(const std::string& what, int err, const std::string& log, std::uint64_t memlock) {
   // EPERM is a missing capability or, on a kernel that charges maps to
   // RLIMIT_MEMLOCK, the limit; the verifier refuses with EACCES or EINVAL
   // and says why in its log.
   if (err == EPERM) {
     return ErrnoError(what, err,
-                      PermissionHint() +
-                          (memlock ? " or a higher RLIMIT_MEMLOCK (this kernel charges BPF maps "
-                                     "to it: `--ulimit memlock=-1`, `LimitMEMLOCK=infinity`, or "
-                                     "a smaller -B)"
-                                   : ""));
+                      PermissionHint() + (memlock != 0 ? " " + MemlockHint(memlock) : ""));
   }
   std::string tail = log;
   if (const auto end = tail.find("-- END PROG LOAD LOG --"); end != std::string::npos) {
@@ -103,7 +101,7 @@ struct SharedMaps {
   UniqueFd slots;
 };
 
-Result<SharedMaps> CreateSharedMaps(bool memlock) {
+Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock) {
   SharedMaps m;
   m.counters.Reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "wgcap_counters", sizeof(__u32),
                                   sizeof(__u64), WGCAP_COUNTER_MAX, nullptr));
@@ -117,8 +115,9 @@ Result<SharedMaps> CreateSharedMaps(bool memlock) {
   return m;
 }
 
-Result<std::unique_ptr<BpfProgram::Skeleton>>
-OpenAndLoad(const BpfProgramOptions& o, SampleMode mode, bool memlock, const SharedMaps& shared) {
+Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOptions& o,
+                                                          SampleMode mode, std::uint64_t memlock,
+                                                          const SharedMaps& shared) {
   auto s = std::make_unique<BpfProgram::Skeleton>();
   s->skel = wgcap_tc__open();
   if (s->skel == nullptr) {
@@ -212,13 +211,13 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
     return Error{"loading the BPF program: no hook asked for (ingress or egress)", EINVAL};
   }
   RouteLibbpfLog();
-  const bool memlock = options.memlock_charged.value_or(KernelChargesMemlock());
+  const std::uint32_t ring = RoundUpPowerOfTwo(options.ring_bytes);
+  const bool charged = options.memlock_charged.value_or(KernelChargesMemlock());
+  const std::uint64_t memlock = charged ? ring : 0;
   // Auto may end in the output mode, whose per-CPU scratch is the larger.
   const SampleMode largest =
       options.sample_mode == SampleMode::Reserve ? SampleMode::Reserve : SampleMode::Output;
-  if (auto raised =
-          EnsureMemlockFor(RoundUpPowerOfTwo(options.ring_bytes), OtherMapBytes(largest), memlock);
-      !raised) {
+  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(largest), charged); !raised) {
     return raised.error();
   }
   auto shared = CreateSharedMaps(memlock);

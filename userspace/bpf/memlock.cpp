@@ -33,6 +33,16 @@ bool KernelChargesMemlock() {
   return major < 5 || (major == 5 && minor < 11);
 }
 
+std::string MemlockHint(std::uint64_t ring_bytes) {
+  rlimit current{};
+  const std::string limit =
+      getrlimit(RLIMIT_MEMLOCK, &current) == 0 ? Limit(current.rlim_cur) : "unknown";
+  return "or RLIMIT_MEMLOCK (" + limit + ") is too low for the " + KiB(ring_bytes) +
+         " ring buffer: this kernel (before 5.11) charges BPF maps to it; run with "
+         "`--ulimit memlock=-1` (docker), `LimitMEMLOCK=infinity` (systemd) or `ulimit -l "
+         "unlimited`, or give a smaller -B";
+}
+
 Status EnsureMemlockFor(std::uint64_t ring_bytes, std::uint64_t other_bytes, bool charged) {
   if (!charged) {
     return {};
