@@ -96,7 +96,7 @@ log "building (Release) in $BUILD"
 fresh=()
 [[ -f $BUILD/CMakeCache.txt ]] || fresh=(-G Ninja -DWGCAP_BUILD_TESTS=OFF)
 cmake -S "$ROOT" -B "$BUILD" "${fresh[@]}" -DCMAKE_BUILD_TYPE=Release -DWGCAP_BUILD_BENCH=ON >/dev/null
-cmake --build "$BUILD" --target wgcap_cli tun_injector udp_flood wgcap_bench_kernel wgcap_bench_ebpf \
+cmake --build "$BUILD" --target wgcap_cli tun_injector udp_flood wgcap_bench_ebpf \
   wgcap_bench_filter wgcap_bench_session wgcap_bench_writers >/dev/null
 WGCAP=$BUILD/wgcap
 INJECTOR=$BUILD/bench/tun_injector
@@ -107,7 +107,6 @@ if ((MICRO)); then
   for b in wgcap_bench_filter wgcap_bench_session wgcap_bench_writers; do
     "$BUILD/bench/$b" --benchmark_min_time=0.2 2>/dev/null
   done
-  "$BUILD/bench/wgcap_bench_kernel"
   "$BUILD/bench/wgcap_bench_ebpf"
   echo
 fi

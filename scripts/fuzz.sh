@@ -7,7 +7,7 @@
 # build-fuzz/artifacts/TARGET/; once the bug is fixed, keep that input as
 # tests/fuzz/corpus/TARGET/regression-WHAT so every later run replays it.
 #
-# kernel_filter_fuzz and ebpf_filter_fuzz load BPF programs (CAP_BPF and CAP_NET_ADMIN); without
+# ebpf_filter_fuzz loads BPF programs (CAP_BPF and CAP_NET_ADMIN); without
 # them it is skipped with the reason, and fails under
 # WGCAP_REQUIRE_PRIVILEGED=1 (as in CI).
 #
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 all_targets=(filter_parser_fuzz packet_text_fuzz pcap_reader_fuzz pcapng_reader_fuzz
-  classic_filter_fuzz kernel_filter_fuzz ebpf_filter_fuzz serve_request_fuzz)
+  classic_filter_fuzz ebpf_filter_fuzz serve_request_fuzz)
 targets=("${@:-${all_targets[@]}}")
 build="build-fuzz"
 
@@ -44,7 +44,7 @@ has_bpf_privileges() {
 # mostly tokenizer errors.
 dict_args() {
   case "$1" in
-  filter_parser_fuzz | classic_filter_fuzz | kernel_filter_fuzz | ebpf_filter_fuzz)
+  filter_parser_fuzz | classic_filter_fuzz | ebpf_filter_fuzz)
     echo "-dict=tests/fuzz/filter.dict"
     ;;
   esac
@@ -52,7 +52,7 @@ dict_args() {
 
 failed=()
 for t in "${targets[@]}"; do
-  if { [ "$t" = kernel_filter_fuzz ] || [ "$t" = ebpf_filter_fuzz ]; } && ! has_bpf_privileges; then
+  if [ "$t" = ebpf_filter_fuzz ] && ! has_bpf_privileges; then
     if [ "${WGCAP_REQUIRE_PRIVILEGED:-}" = 1 ]; then
       echo "fuzz: $t needs CAP_BPF and CAP_NET_ADMIN (WGCAP_REQUIRE_PRIVILEGED=1)" >&2
       failed+=("$t")

@@ -100,7 +100,7 @@ fi
 
 if [ "$lane" = tsan ] || [ "$lane" = all ]; then
   # The Session's producers and writer thread, and the ring consumer feeding
-  # a Session in a live bpf capture (kernel_filter_test's runner is single
+  # a Session in a live bpf capture (the eBPF test runner is single
   # threaded, so it adds nothing here).
   tsan_tests=(session_test live_capture_test)
   start=$SECONDS

@@ -29,48 +29,6 @@ struct wgcap_sample_header {
   __u8 reserved[3];
 };
 
-/*
- * The filter expression as a decision graph: node i tests one term and goes
- * to node jt or jf (always a later node) or ends at ACCEPT / REJECT. It lives
- * in the program's read-only data, so the verifier knows every node at load
- * time and keeps only the code each node needs (see bpf/DESIGN.md).
- */
-#define WGCAP_FILTER_MAX_NODES 48
-#define WGCAP_TARGET_ACCEPT 0xfffe
-#define WGCAP_TARGET_REJECT 0xffff
-
-enum wgcap_node_kind {
-  WGCAP_NODE_FAMILY = 1,     /* family == family */
-  WGCAP_NODE_PROTOCOL = 2,   /* upper-layer protocol == protocol, or extension */
-  WGCAP_NODE_PORT = 3,       /* a port in [port_low, port_high] */
-  WGCAP_NODE_ADDRESS = 4,    /* an address of `family` inside addr/mask */
-  WGCAP_NODE_LESS = 5,       /* original length <= length */
-  WGCAP_NODE_GREATER = 6,    /* original length >= length */
-  WGCAP_NODE_PROTOCHAIN = 7, /* last Next Header of the chain == protocol, or extension */
-};
-
-enum wgcap_endpoint {
-  WGCAP_ENDPOINT_EITHER = 0,
-  WGCAP_ENDPOINT_SRC = 1,
-  WGCAP_ENDPOINT_DST = 2,
-};
-
-struct wgcap_filter_node {
-  __u8 kind;     /* enum wgcap_node_kind */
-  __u8 endpoint; /* enum wgcap_endpoint: PORT, ADDRESS */
-  __u8 family;   /* FAMILY, ADDRESS: 4 or 6 */
-  __u8 protocol; /* PROTOCOL */
-  __u16 jt;      /* next node when the term holds */
-  __u16 jf;      /* next node when it does not */
-  __u16 port_low;
-  __u16 port_high;
-  __u8 extension; /* PROTOCOL, PROTOCHAIN: the protocol's extension-header bit, or 0 */
-  __u8 reserved[3];
-  __u32 length;  /* LESS, GREATER */
-  __u32 addr[4]; /* network byte order; IPv4 in addr[0] */
-  __u32 mask[4];
-};
-
 /* How a sample reaches the ring (chosen by userspace at load). */
 enum wgcap_sample_mode {
   /* bpf_ringbuf_reserve of a size class, packet bytes loaded straight in

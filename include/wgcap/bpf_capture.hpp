@@ -27,6 +27,11 @@ struct BpfCaptureOptions {
   CaptureDirection direction = CaptureDirection::InOut; // In: ingress hook only; Out: egress
 };
 
+// Bytes before the IP header in what a TC program sees on `interface` (14 on
+// Ethernet and loopback, 0 on WireGuard, TUN and other L3 devices); an error
+// for a link type the bpf backend does not support.
+Result<std::uint32_t> LinkHeaderLength(const std::string& interface);
+
 class BpfCapture final : public Capture {
 public:
   BpfCapture(std::string interface, Session& session, BpfCaptureOptions options = {});

@@ -105,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::memcpy(&seed, data, std::min<std::size_t>(size, sizeof seed));
   const auto rest = std::span(data, size).subspan(std::min<std::size_t>(size, sizeof seed));
   const unsigned link_header = (seed & 1) != 0 ? 14 : 0;
-  wgcap::test::RandomCases random(seed);
+  // Half the seeds mix packet-data relations (issue 21) into the terms.
+  wgcap::test::RandomCases random(seed, /*relations=*/(seed & 2) != 0);
   std::vector<Bytes> packets;
   for (int i = 0; i < kRandomPackets; ++i) {
     packets.push_back(random.Packet());

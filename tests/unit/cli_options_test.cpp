@@ -71,12 +71,17 @@ TEST(CliOptions, DumpPrintsBothCompiledForms) {
   EXPECT_THAT(r.out, HasSubstr("expression: (tcp and port 443)"));
   EXPECT_THAT(r.out, HasSubstr("classic BPF socket filter (afpacket)"));
   EXPECT_THAT(r.out, HasSubstr("ret      #65535"));
-  EXPECT_THAT(r.out, HasSubstr("kernel filter (bpf), 2 nodes:"));
-  EXPECT_THAT(r.out, HasSubstr("(00) protocol == 6"));
-  EXPECT_THAT(r.out, HasSubstr("(01) port in 443-443"));
+  // The generated eBPF, ending in an exit (opcode 0x95), and what the
+  // verifier said of it: loaded where this process may, else why not.
+  EXPECT_THAT(r.out, HasSubstr("eBPF filter program (bpf, ingress hook, link header 0 bytes)"));
+  EXPECT_THAT(r.out, HasSubstr("(95)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "verifier: ([0-9]+ instructions processed|not loaded \\(.+\\))\n"));
   const auto all = Wgcap({"-d"});
   EXPECT_THAT(all.out, HasSubstr("expression: (all packets)"));
-  EXPECT_THAT(all.out, HasSubstr("(all) accept"));
+  EXPECT_THAT(all.out, HasSubstr("eBPF filter program (bpf, ingress hook"));
+  const auto out = Wgcap({"-d", "-Q", "out", "udp"});
+  EXPECT_THAT(out.out, HasSubstr("eBPF filter program (bpf, egress hook"));
 }
 
 TEST(CliOptions, DumpHonoursTheSnapLength) {

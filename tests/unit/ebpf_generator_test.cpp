@@ -147,6 +147,19 @@ TEST(EbpfGenerator, RelationsDivideAndShiftSafely) {
   EXPECT_THAT(text, HasSubstr("w1 /= w2"));
 }
 
+// What the parser makes of tcpdump's runbook relations (issue 21) is
+// generated exactly: the kernel decides, not a pass-all fallback.
+TEST(EbpfGenerator, ParsedRelationsAreExact) {
+  for (const char* text : {"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+                           "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420", "ip[6:2] & 0x1fff != 0",
+                           "icmp[icmptype] == icmp-echo", "ip6[6] == 58", "len > 1400",
+                           "tcp port 80 and ip[0] % ip[1] ^ 3 = 1"}) {
+    const EbpfFilter f = Generate(text);
+    EXPECT_TRUE(f.exact) << text << ": " << f.note;
+    ExpectStraightLine(f, text);
+  }
+}
+
 TEST(EbpfGenerator, DisassemblesBpftoolNotation) {
   std::vector<bpf_insn> insns(3);
   insns[0].code = BPF_LDX | BPF_W | BPF_MEM;

@@ -14,7 +14,6 @@
 
 #include "bpf/ring_source.hpp"
 #include "tc_attachment.hpp"
-#include "wgcap/kernel_filter.hpp"
 #include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
@@ -23,7 +22,20 @@ namespace {
 // Not in glibc's <net/if_arp.h> (and <linux/if_arp.h> clashes with <net/if.h>).
 constexpr int kArphrdIp6Gre = 823;
 
-// Bytes before the IP header in what a TC program sees on this device.
+AttachMode ToAttachMode(TcAttachKind k) {
+  switch (k) {
+  case TcAttachKind::Tcx:
+    return AttachMode::Tcx;
+  case TcAttachKind::Clsact:
+    return AttachMode::Clsact;
+  case TcAttachKind::Auto:
+    break;
+  }
+  return AttachMode::Auto;
+}
+
+} // namespace
+
 Result<std::uint32_t> LinkHeaderLength(const std::string& interface) {
   UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock.valid()) {
@@ -55,20 +67,6 @@ Result<std::uint32_t> LinkHeaderLength(const std::string& interface) {
   }
 }
 
-AttachMode ToAttachMode(TcAttachKind k) {
-  switch (k) {
-  case TcAttachKind::Tcx:
-    return AttachMode::Tcx;
-  case TcAttachKind::Clsact:
-    return AttachMode::Clsact;
-  case TcAttachKind::Auto:
-    break;
-  }
-  return AttachMode::Auto;
-}
-
-} // namespace
-
 struct BpfCapture::Impl {
   std::string interface;
   Session& session;
@@ -76,7 +74,6 @@ struct BpfCapture::Impl {
 
   int ifindex = 0;
   UniqueFd ioctl_socket; // for the reader's SIOCGIFFLAGS checks
-  KernelFilterProgram filter;
   std::unique_ptr<BpfProgram> program;
   std::unique_ptr<TcAttachment> attachment;
   std::unique_ptr<RingSource> ring;
@@ -105,7 +102,8 @@ struct BpfCapture::Impl {
       }
       return;
     }
-    session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0, filter.exact ? 0 : c.matched);
+    session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0,
+                              program->filter_exact() ? 0 : c.matched);
   }
 
   // On the reader thread: counters, and whether the interface still exists
@@ -147,28 +145,16 @@ struct BpfCapture::Impl {
     if (!link_header) {
       return link_header.error();
     }
-    filter = CompileKernelFilter(options.expression);
+    const CaptureDirection d = options.direction;
     BpfProgramOptions load;
-    load.filter = filter;
+    load.expression = options.expression;
     load.snaplen = options.snaplen;
     load.link_header = *link_header;
     load.ring_bytes = options.ring_bytes;
     load.sample_mode = options.sample_mode;
+    load.ingress = d != CaptureDirection::Out;
+    load.egress = d != CaptureDirection::In;
     auto loaded = BpfProgram::Load(load);
-    if (!loaded && loaded.error().errnum == E2BIG && filter.needs_chain) {
-      // The verifier gave up on the header-chain walk that protochain and
-      // `proto N` of an extension type need (without CAP_PERFMON, on 6.18):
-      // as for an expression the node table cannot hold, the kernel passes
-      // every packet and the Matcher decides; said once on stderr, counted
-      // in the stats. Other filters keep the CAP_PERFMON error (6.1).
-      filter = KernelFilterProgram{};
-      filter.exact = false;
-      filter.note = "the kernel's verifier refused the filter program as too complex (" +
-                    loaded.error().message.substr(0, loaded.error().message.find(';')) +
-                    "): it passes every packet and the userspace Matcher decides";
-      load.filter = filter;
-      loaded = BpfProgram::Load(load);
-    }
     if (!loaded) {
       return loaded.error();
     }
@@ -181,10 +167,8 @@ struct BpfCapture::Impl {
     if (auto started_ring = ring->Start(); !started_ring) {
       return started_ring;
     }
-    const CaptureDirection d = options.direction;
-    auto attached = TcAttachment::Attach(
-        ifindex, d == CaptureDirection::Out ? -1 : program->ingress_fd(),
-        d == CaptureDirection::In ? -1 : program->egress_fd(), ToAttachMode(options.attach));
+    auto attached = TcAttachment::Attach(ifindex, program->ingress_fd(), program->egress_fd(),
+                                         ToAttachMode(options.attach));
     if (!attached) {
       ring->StopThread();
       return attached.error();
@@ -253,7 +237,8 @@ std::string BpfCapture::backend_name() const {
 }
 
 const std::string& BpfCapture::filter_note() const noexcept {
-  return impl_->filter.note;
+  static const std::string none;
+  return impl_->program ? impl_->program->filter_note() : none;
 }
 
 const char* BpfCapture::sample_mode_name() const noexcept {

@@ -14,10 +14,11 @@
 #include "cli/capture_output.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
+#include "filter/ebpf_filter.hpp"
+#include "wgcap/abi.h"
 #include "wgcap/afpacket_capture.hpp"
 #include "wgcap/bpf_capture.hpp"
 #include "wgcap/classic_filter.hpp"
-#include "wgcap/kernel_filter.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {
@@ -109,6 +110,57 @@ Status DropAfterAttach(const DropTarget& target, const Capture& capture) {
   return DropPrivileges(target, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
 }
 
+// -d's second part: the eBPF generated for the hook -Q selects (ingress
+// unless -Q out), loaded where permitted so that the verifier's count is
+// real; said plainly when it could not be loaded.
+void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
+  BpfProgramOptions options;
+  options.expression = expression;
+  options.snaplen = args.snaplen;
+  options.ring_bytes = 4096;
+  options.ingress = args.hooks != Hooks::Out;
+  options.egress = args.hooks == Hooks::Out;
+  std::string not_loaded;
+  if (!args.interface.empty()) {
+    auto link_header = LinkHeaderLength(args.interface);
+    if (link_header) {
+      options.link_header = *link_header;
+    } else {
+      not_loaded = link_header.error().message;
+    }
+  }
+  Result<std::unique_ptr<BpfProgram>> program =
+      not_loaded.empty() ? BpfProgram::Load(options) : Error{not_loaded, 0};
+  EbpfFilter shown;
+  std::uint32_t verified = 0;
+  if (program) {
+    shown.instructions = (*program)->filter().instructions;
+    shown.exact = (*program)->filter_exact();
+    shown.note = (*program)->filter_note();
+    verified = (*program)->filter().verified_instructions;
+  } else {
+    // Not loaded: the same code with no maps behind it (fds -1).
+    EbpfFilterInputs inputs;
+    inputs.sample_index = options.ingress ? WGCAP_PROG_SAMPLE_IN : WGCAP_PROG_SAMPLE_OUT;
+    inputs.link_header = options.link_header;
+    shown = GenerateEbpfFilter(expression, inputs);
+  }
+  std::printf("\neBPF filter program (bpf, %s hook, link header %u bytes), %zu instructions%s:\n",
+              options.ingress ? "ingress" : "egress", options.link_header,
+              shown.instructions.size(), shown.exact ? "" : ", NOT exact");
+  if (!shown.exact) {
+    std::printf("; %s\n", shown.note.c_str());
+  }
+  std::fputs(DisassembleEbpf(shown.instructions).c_str(), stdout);
+  if (program && verified > 0) {
+    std::printf("verifier: %u instructions processed\n", verified);
+  } else if (program) {
+    std::printf("verifier: loaded; this kernel did not report a processed-instruction count\n");
+  } else {
+    std::printf("verifier: not loaded (%s)\n", FirstLine(program.error().message).c_str());
+  }
+}
+
 } // namespace
 
 Error NoSuchInterface(const std::string& name) {
@@ -122,7 +174,6 @@ int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
                                 args.hooks == Hooks::In ? Direction::Inbound : Direction::Outbound,
                                 args.snaplen);
   }
-  const KernelFilterProgram kernel = CompileKernelFilter(matcher.expression());
   std::printf("expression: %s\n",
               matcher.MatchesAll() ? "(all packets)" : ToString(matcher.expression()).c_str());
   std::printf("classic BPF socket filter (afpacket), %zu instructions%s:\n",
@@ -131,12 +182,7 @@ int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
     std::printf("; %s\n", classic.note.c_str());
   }
   std::fputs(Disassemble(classic.instructions).c_str(), stdout);
-  std::printf("\nkernel filter (bpf), %zu nodes%s:\n", kernel.nodes.size(),
-              kernel.exact ? "" : ", NOT exact");
-  if (!kernel.exact) {
-    std::printf("; %s\n", kernel.note.c_str());
-  }
-  std::fputs(Disassemble(kernel).c_str(), stdout);
+  DumpEbpfFilter(args, matcher.expression());
   return 0;
 }
 
@@ -183,7 +229,7 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     say("wgcap: note: " + (*capture)->filter_note() + "\n");
   }
   // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
-  // ring on this kernel (`bpf/DESIGN.md`, "Sample copy").
+  // ring on this kernel (`bpf/README.md`, "Sample copy").
   std::string sample_path;
   if (const auto* bpf = dynamic_cast<const BpfCapture*>(capture->get()); bpf != nullptr) {
     sample_path = std::string(", samples by ringbuf ") + bpf->sample_mode_name();

@@ -6,6 +6,7 @@
 // the packet's end or a division by zero rejects the packet. Values live in
 // 8-byte stack temporaries (helpers clobber r1-r5), one per nesting depth.
 #include "filter/ebpf_relation.hpp"
+#include "wgcap/filter_parser.hpp"
 
 #include <set>
 #include <utility>
@@ -180,8 +181,9 @@ private:
       Eval(v.left, depth);
       e_.Load(BPF_DW, kWalkOffset, BPF_REG_10, Temp(depth));
       if (v.base == LoadBase::Transport) {
+        // header + index wraps in 32 bits, as libpcap's `add x` does.
         e_.Load(BPF_DW, BPF_REG_1, BPF_REG_10, kTransportSlot);
-        e_.Alu64Reg(BPF_ADD, kWalkOffset, BPF_REG_1);
+        e_.Alu32Reg(BPF_ADD, kWalkOffset, BPF_REG_1);
       }
       e_.Mov64Reg(BPF_REG_2, kWalkOffset);
       e_.Alu64Imm(BPF_ADD, BPF_REG_2, v.size);
@@ -237,9 +239,11 @@ void EmitPreconditions(Emitter& e, const std::set<std::pair<LoadBase, int>>& bas
       e.JumpImm(BPF_JEQ, true, BPF_REG_1, kAbsent, on_false);
       e.Load(BPF_DW, BPF_REG_1, BPF_REG_10, kProtocolSlot);
       e.JumpImm(BPF_JNE, true, BPF_REG_1, protocol, on_false);
-      if (protocol == 1 || protocol == 58) { // icmp is IPv4's, icmp6 IPv6's
+      // One rule with the Matcher's: icmp, igmp, igrp, vrrp are IPv4's, icmp6 IPv6's.
+      if (const std::uint8_t family = TransportLoadFamily(static_cast<std::uint8_t>(protocol));
+          family != 0) {
         e.Load(BPF_DW, BPF_REG_1, BPF_REG_10, kFamilySlot);
-        e.JumpImm(BPF_JNE, true, BPF_REG_1, protocol == 1 ? 4 : 6, on_false);
+        e.JumpImm(BPF_JNE, true, BPF_REG_1, family, on_false);
       }
       break;
     }
