@@ -220,6 +220,7 @@ wait_listening() { # ERR START_NS
 run_filter() {
   local name=$1 count=$2 expr=$3 expected=$4 traffic=$5
   local out=$WORK/$name.pcap err=$WORK/$name.err start code=0 got=- verdict=PASS reason=
+  local begun=$SECONDS
   TOTAL=$((TOTAL + 1))
   start=$(date +%s%N)
   start_capture "$out" "$err" "$count" "$expr"
@@ -245,7 +246,7 @@ run_filter() {
   local n_got=0
   [[ $got == - || -z $got ]] || n_got=$(wc -w <<<"$got")
   echo "lane: $name: $verdict: loaded $([[ -n $LISTENING ]] && echo yes || echo no)," \
-    "\"${LISTENING:-no listening line}\", load ${LOAD_S}s, packets expected $count written $n_got${reason:+; $reason}"
+    "\"${LISTENING:-no listening line}\", load ${LOAD_S}s, packets expected $count written $n_got, took $((SECONDS - begun))s${reason:+; $reason}"
   if [[ $verdict != PASS ]]; then
     FAILED=1
     # The verifier's words, whole, for the log.
@@ -300,6 +301,7 @@ main() {
   WORK=$(mktemp -d /tmp/wgcap-lane.XXXXXX)
   # uid 65534 writes the captures (wgcap renames a temporary file into place).
   chown "$LANE_UID" "$WORK"
+  local begun=$SECONDS
   WGCAP_WG_IMPL=$WG "$SCRIPTS/testbed.sh" up >/dev/null || die "scripts/testbed.sh up failed (--wg $WG)"
   # Unlimited where this root may raise it (it may not in a container
   # without CAP_SYS_RESOURCE: then the hard limit, which 5.11+ ignores).
@@ -307,7 +309,7 @@ main() {
   (ulimit -l unlimited 2>/dev/null) || MEMLOCK=$(ulimit -H -l)
   export MEMLOCK
   echo "lane: kernel $(uname -r), wireguard $(cat "/run/wgcap-testbed/$WGCAP_NS_A/impl")," \
-    "uid $LANE_UID with CAP_BPF + CAP_NET_ADMIN, RLIMIT_MEMLOCK $MEMLOCK"
+    "uid $LANE_UID with CAP_BPF + CAP_NET_ADMIN, RLIMIT_MEMLOCK $MEMLOCK, testbed up in $((SECONDS - begun))s"
 
   run_filter udp-port 4 'udp and port 5555' "5555/11 5555/12 5555/13 5555/14" traffic_udp_port
   if ((!SMOKE)); then

@@ -83,9 +83,9 @@ unpack_deb() { # SUITE PACKAGE DIR
   rm -rf "$dir"
   mkdir -p "$dir"
   apt_tree_opts "$suite"
-  (cd "$CACHE" && apt-get "${APT_OPTS[@]}" download -q "$pkg" >"$CACHE/apt.log" 2>&1) ||
-    die "apt-get download $pkg ($suite) failed: $(cat "$CACHE/apt.log")"
-  rm -f "$CACHE/apt.log"
+  (cd "$CACHE" && apt-get "${APT_OPTS[@]}" download -q "$pkg" >"$CACHE/apt-$pkg.log" 2>&1) ||
+    die "apt-get download $pkg ($suite) failed: $(cat "$CACHE/apt-$pkg.log")"
+  rm -f "$CACHE/apt-$pkg.log"
   deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_*.deb" | head -1)
   [[ -n $deb ]] || die "apt-get download $pkg left no .deb in $CACHE"
   dpkg-deb -x "$deb" "$dir"

@@ -295,7 +295,13 @@ $(cat "$CACHE/apt/bookworm/update.log")"
 
 # Boots LABEL's kernel (or runs natively) and collects the status.
 run_target() { # TARGET
+  # Fetching and unpacking into the shared cache one run at a time (CI
+  # boots two kernels side by side); booting needs no lock.
+  exec 8>"$CACHE/.lock"
+  flock -w 600 8 || die "another vmtest.sh held $CACHE/.lock for 10 minutes"
   pick_kernel "$1"
+  ((NATIVE)) || ensure_busybox
+  exec 8>&-
   local results=$BUILD/vmtest/$LABEL rc=0 start=$SECONDS
   rm -rf "$results"
   mkdir -p "$results"
@@ -305,7 +311,6 @@ run_target() { # TARGET
     run_suite "$results" "$REPO" "$BUILD" auto "${CTEST_ARGS[@]}" || rc=$?
     echo "native: no VM, $((SECONDS - start))s" >"$results/summary.host"
   else
-    ensure_busybox
     boot_vm "$results"
     if [[ ! -f $results/status ]]; then
       log "the guest wrote no status; its console:"
@@ -322,6 +327,52 @@ run_target() { # TARGET
   log "results in $results:"
   cat "$results/summary" "$results/summary.host" 2>/dev/null | sed 's/^/  /' >&2
   if ((rc == 0)); then log "PASS ($LABEL)"; else log "FAIL ($LABEL)"; fi
+  return "$rc"
+}
+
+# One row of the matrix table from a run's results directory (or the
+# reason it has none).
+matrix_row() { # TARGET LOG
+  local target=$1 results sum host auto tests lane lp load
+  results=$(cat "$BUILD/vmtest/latest-$target" 2>/dev/null) || results=
+  if [[ -z $results || ! -f $results/summary ]]; then
+    printf '| %s | - | - | - | - | - | %s |\n' "$target" \
+      "$(grep -m1 -E 'error:|wrote no status' "$2" | sed 's/^vmtest: //; s/|/\\|/g' || echo "no results")"
+    return
+  fi
+  sum=$results/summary
+  host=$(sed -E 's/^vm: ([0-9]+s), accel ([a-z]+).*/qemu \2, \1/; s/^native: no VM, /native, /' \
+    "$results/summary.host" 2>/dev/null) || host=-
+  auto=$(sed -nE 's/^path: auto\+auto: ok: .*\((bpf\/[a-z]+)\).*/\1/p; s/^path: auto\+auto: (FAILED.*)/\1/p' \
+    "$sum" | head -1 | cut -c1-60)
+  tests=$(sed -nE 's/^ctest: [0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+), ([0-9]+) of them skipped.*/\2 \1 \3/p' "$sum" |
+    awk '{printf "%d/%d passed, %d skipped", $1 - $2, $1, $3}')
+  lane=$(sed -nE 's/^lane result: [^:]*: (.*)/\1/p' "$sum")
+  lp=$(grep -m1 '^lane: udp-port:' "$sum" | sed -E 's/^lane: udp-port: (PASS|FAIL): loaded (yes|no).*/\2/')
+  load=$(sed -nE 's/^lane: udp-port: .* load ([0-9.]+s),.*/\1/p' "$sum")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$(sed -n 's/^kernel: //p' "$sum")" "$host" \
+    "${auto:--}" "${tests:--}" "${lp:-no}" "${load:--}" "${lane:-no lane result}"
+}
+
+# Every kernel, one after the other (each failure is recorded, not fatal),
+# then the table; fails if any kernel did.
+run_matrix() {
+  local target rc=0 table=$BUILD/vmtest/matrix.md
+  for target in 5.10 6.1 6.12 host; do
+    rm -f "$BUILD/vmtest/latest-$target"
+    log "matrix: $target"
+    WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD "$REPO/scripts/vmtest.sh" "$target" -- \
+      "${CTEST_ARGS[@]}" 2>&1 | tee "$BUILD/vmtest/matrix-$target.log" >&2 || rc=1
+  done
+  {
+    echo "| kernel | run | auto picks | privileged tests | least-privilege load | load time | least-privilege lane |"
+    echo "|---|---|---|---|---|---|---|"
+    for target in 5.10 6.1 6.12 host; do
+      matrix_row "$target" "$BUILD/vmtest/matrix-$target.log"
+    done
+  } >"$table"
+  cat "$table"
+  log "matrix table: $table"
   return "$rc"
 }
 
