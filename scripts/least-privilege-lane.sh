@@ -36,7 +36,7 @@ readonly ADDR_B=198.51.100.2
 export WGCAP_NS_A=wgvmlp-a WGCAP_NS_B=wgvmlp-b WGCAP_IF_A=wgvmlpa0 WGCAP_IF_B=wgvmlpb0
 
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
-SMOKE=0 WG=auto WGCAP= WORK= SERVER_PID=
+SMOKE=0 WG=auto WGCAP='' WORK='' SERVER_PID=''
 FAILED=0 LOADED=0 RIGHT=0 TOTAL=0 LOAD_TIMES=()
 
 log() { printf 'lane: %s\n' "$*" >&2; }
@@ -58,11 +58,13 @@ cleanup() {
 
 in_a() { ip netns exec "$WGCAP_NS_A" "$@"; }
 
+# shellcheck disable=SC2016 # the inner shells expand their own arguments
 # Traffic from A into the tunnel. bash's /dev/udp sends one datagram per
 # write; /dev/tcp to a closed port is a SYN answered by a RST.
 udp_to() { # PORT LENGTH
   in_a bash -c 'printf "%*s" "$1" "" >"/dev/udp/$2/$3"' _ "$2" "$ADDR_B" "$1"
 }
+# shellcheck disable=SC2016 # as above
 syn_to() { # PORT
   in_a timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$ADDR_B" "$1" 2>/dev/null || true
 }
@@ -164,6 +166,7 @@ start_capture() { # OUT ERR COUNT EXPR
   # user are dropped from it last).
   others=$(capsh --print | sed -n 's/^Bounding set =//p' | tr ',' '\n' |
     grep -vxE 'cap_bpf|cap_net_admin|cap_setpcap|cap_setuid|cap_setgid' | paste -sd,)
+  # shellcheck disable=SC2016 # expanded by the inner shells
   # Not through in_a: a backgrounded function would run in a subshell and
   # $! would be that shell's PID, not wgcap's (every step below execs).
   ip netns exec "$WGCAP_NS_A" bash -c 'ulimit -l "$MEMLOCK" && exec "$@"' _ \
@@ -188,7 +191,9 @@ check_caps() { # NAME
   prm=$(awk '/^CapPrm:/ {print $2}' <<<"$status")
   amb=$(awk '/^CapAmb:/ {print $2}' <<<"$status")
   bnd=$(awk '/^CapBnd:/ {print $2}' <<<"$status")
-  local line="uid $uid CapEff $eff CapPrm $prm CapAmb $amb CapBnd $bnd ($(capsh --decode="$eff" | sed 's/.*=//'))"
+  local line names
+  names=$(capsh --decode="$eff" | sed 's/.*=//')
+  line="uid $uid CapEff $eff CapPrm $prm CapAmb $amb CapBnd $bnd ($names)"
   if [[ $(cat "/proc/$CAP_PID/comm") == wgcap && $uid == "$LANE_UID/$LANE_UID" &&
     $eff == "$WANT_CAPS" && $prm == "$WANT_CAPS" && $bnd == "$WANT_CAPS" ]]; then
     echo "caps: $1: ok: $line"
@@ -202,7 +207,7 @@ check_caps() { # NAME
 # start to the listening line) and LISTENING (the line, or empty).
 wait_listening() { # ERR START_NS
   local i now
-  LISTENING= LOAD_S=-
+  LISTENING='' LOAD_S=-
   for ((i = 0; i < 3000; i++)); do
     if LISTENING=$(grep -m1 'listening on' "$1" 2>/dev/null); then
       now=$(date +%s%N)

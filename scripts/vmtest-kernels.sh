@@ -125,6 +125,7 @@ $(grep -E '^(E|W|Err):' "$CACHE/apt/$suite/update.log" || cat "$CACHE/apt/$suite
   else
     die "$image_pkg has no modules directory for $KVER"
   fi
+  # shellcheck disable=SC2034 # read by vmtest.sh
   LABEL=$label-$KVER
 }
 

@@ -54,7 +54,7 @@ run_suite() {
     printf 'steps: %s\n' "${WGCAP_VM_STEPS:-tests,paths,lane}"
     printf 'ctest: %s, %s of them skipped (%ss)\n' "$counts" "$skipped" "$ctest_seconds"
     grep '^path:' "$results/smoke.log" 2>/dev/null || true
-    grep -E '^(lane|caps):' "$results/lane.log" 2>/dev/null || true
+    grep -E '^(lane|lane result|caps):' "$results/lane.log" 2>/dev/null || true
     printf 'lane time: %ss\n' "$lane_seconds"
   } >"$results/summary"
   echo "$rc" >"$results/status"

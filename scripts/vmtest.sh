@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Kernel matrix (README "Kernel matrix"): the privileged tests (BPF loading,
-# TC attachment, kernel filter, the live WireGuard testbed) on a kernel other
+# TC attachment, kernel filter, the live WireGuard testbed) and the
+# least-privilege lane (scripts/least-privilege-lane.sh) on a kernel other
 # than the one this machine runs, inside a qemu VM.
 #
-#   scripts/vmtest.sh            Debian 12's packaged kernel (linux-image-amd64,
-#                                6.1: no tcx, older verifier), fetched with
-#                                apt-get download and unpacked into the cache
-#   scripts/vmtest.sh debian     the same
+#   scripts/vmtest.sh 5.10|6.1|6.12  Debian's packaged kernel of bullseye,
+#                                bookworm (Debian 12's own) or trixie,
+#                                fetched through a private apt tree in the
+#                                cache (scripts/vmtest-kernels.sh); the
+#                                system's apt configuration is not touched
+#   scripts/vmtest.sh [debian]   6.1 (the older name; the default)
 #   scripts/vmtest.sh host       the running kernel: booted in the VM if
 #                                /boot has its image, else (as on the CI
 #                                machines, whose /boot is empty) the same
@@ -17,7 +20,11 @@
 #                                IMAGE/../../lib/modules/VER (a package tree),
 #                                else /lib/modules/VER; VER from the file name
 #                                vmlinuz-VER or WGCAP_VM_KVER
+#   scripts/vmtest.sh matrix     5.10, 6.1, 6.12 and host, then a table
+#                                (BUILD_DIR/vmtest/matrix.md)
 #   ... -- CTEST_ARGS            extra ctest arguments (e.g. -- -R Live)
+#
+# A kernel that cannot be fetched or booted fails the run with the reason.
 #
 # How the VM runs (in the style of virtme): no disk and no network device.
 # The host's root filesystem is shared read-only over virtio-9p and overlaid
@@ -42,12 +49,18 @@
 #   WGCAP_VM_TIMEOUT seconds before the VM is killed (3600)
 #   WGCAP_VM_COMMAND a shell command to run in the guest instead of the tests
 #                    (debugging a kernel: its output is in command.log)
-#   WGCAP_WG_IMPL    WireGuard for the testbed: auto (kernel module where the
-#                    kernel has one, as Debian's has), kernel or go
+#   WGCAP_WG_IMPL    WireGuard for the paths testbed: auto (kernel module
+#                    where the kernel has one, as Debian's has), kernel or go;
+#                    the lane uses the kernel's in the VMs, auto natively
+#   WGCAP_VM_STEPS   tests,paths,lane (the default), or any of them, or
+#                    smoke (the lane's first filter only): scripts/vmtest-steps.sh
+#   WGCAP_VM_PARALLEL  matrix: kernels run at a time (1; 2 gives each VM one CPU)
+#   WGCAP_VM_MIRROR, WGCAP_VM_SECURITY_MIRROR  Debian mirrors (the system's)
 #
 # Results: BUILD_DIR/vmtest/LABEL/ (console.log, ctest.log, smoke.log,
-# summary). Exit status: 0 when every test passed and the bpf backend (not
-# the afpacket fallback) captured on the testbed; 1 otherwise.
+# lane.log, summary). Exit status: 0 when every test passed, the bpf backend
+# (not the afpacket fallback) captured on the testbed and every lane filter
+# loaded least-privileged and wrote exactly its packets; 1 otherwise.
 set -euo pipefail
 
 readonly ROOT_TAG=wgcaproot SCRATCH_TAG=wgcapscratch
@@ -336,8 +349,9 @@ matrix_row() { # TARGET LOG
   local target=$1 results sum host auto tests lane lp load
   results=$(cat "$BUILD/vmtest/latest-$target" 2>/dev/null) || results=
   if [[ -z $results || ! -f $results/summary ]]; then
-    printf '| %s | - | - | - | - | - | %s |\n' "$target" \
-      "$(grep -m1 -E 'error:|wrote no status' "$2" | sed 's/^vmtest: //; s/|/\\|/g' || echo "no results")"
+    local why
+    why=$(grep -m1 -E 'error:|wrote no status' "$2" 2>/dev/null | sed 's/^vmtest: //; s/|/\\|/g')
+    printf '| %s | - | - | - | - | - | %s |\n' "$target" "${why:-no results}"
     return
   fi
   sum=$results/summary
@@ -354,15 +368,33 @@ matrix_row() { # TARGET LOG
     "${auto:--}" "${tests:--}" "${lp:-no}" "${load:--}" "${lane:-no lane result}"
 }
 
-# Every kernel, one after the other (each failure is recorded, not fatal),
-# then the table; fails if any kernel did.
+# Every kernel (each failure is recorded, not fatal), then the table; fails
+# if any kernel did. WGCAP_VM_PARALLEL=N runs N at a time (their logs then
+# go only to BUILD/vmtest/matrix-TARGET.log); with software emulation two
+# one-CPU VMs side by side finish sooner than one after the other.
 run_matrix() {
-  local target rc=0 table=$BUILD/vmtest/matrix.md
+  local target rc=0 table=$BUILD/vmtest/matrix.md jobs=${WGCAP_VM_PARALLEL:-1} running=0
+  [[ $jobs =~ ^[1-9]$ ]] || die "WGCAP_VM_PARALLEL must be 1-9"
   for target in 5.10 6.1 6.12 host; do
     rm -f "$BUILD/vmtest/latest-$target"
     log "matrix: $target"
-    WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD "$REPO/scripts/vmtest.sh" "$target" -- \
-      "${CTEST_ARGS[@]}" 2>&1 | tee "$BUILD/vmtest/matrix-$target.log" >&2 || rc=1
+    if ((jobs == 1)); then
+      WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD "$REPO/scripts/vmtest.sh" "$target" -- \
+        "${CTEST_ARGS[@]}" 2>&1 | tee "$BUILD/vmtest/matrix-$target.log" >&2 || rc=1
+      continue
+    fi
+    if ((running == jobs)); then
+      wait -n || rc=1
+      running=$((running - 1))
+    fi
+    WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD WGCAP_VM_CPUS=${WGCAP_VM_CPUS:-1} \
+      "$REPO/scripts/vmtest.sh" "$target" -- "${CTEST_ARGS[@]}" \
+      >"$BUILD/vmtest/matrix-$target.log" 2>&1 &
+    running=$((running + 1))
+  done
+  while ((running > 0)); do
+    wait -n || rc=1
+    running=$((running - 1))
   done
   {
     echo "| kernel | run | auto picks | privileged tests | least-privilege load | load time | least-privilege lane |"
