@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Kernel matrix (README "Kernel matrix"): the privileged tests (BPF loading,
-# TC attachment, kernel filter, the live WireGuard testbed) on a kernel other
+# TC attachment, kernel filter, the live WireGuard testbed) and the
+# least-privilege lane (scripts/least-privilege-lane.sh) on a kernel other
 # than the one this machine runs, inside a qemu VM.
 #
-#   scripts/vmtest.sh            Debian 12's packaged kernel (linux-image-amd64,
-#                                6.1: no tcx, older verifier), fetched with
-#                                apt-get download and unpacked into the cache
-#   scripts/vmtest.sh debian     the same
+#   scripts/vmtest.sh 5.10|6.1|6.12  Debian's packaged kernel of bullseye,
+#                                bookworm (Debian 12's own) or trixie,
+#                                fetched through a private apt tree in the
+#                                cache (scripts/vmtest-kernels.sh); the
+#                                system's apt configuration is not touched
+#   scripts/vmtest.sh [debian]   6.1 (the older name; the default)
 #   scripts/vmtest.sh host       the running kernel: booted in the VM if
 #                                /boot has its image, else (as on the CI
 #                                machines, whose /boot is empty) the same
@@ -17,7 +20,11 @@
 #                                IMAGE/../../lib/modules/VER (a package tree),
 #                                else /lib/modules/VER; VER from the file name
 #                                vmlinuz-VER or WGCAP_VM_KVER
+#   scripts/vmtest.sh matrix     5.10, 6.1, 6.12 and host, then a table
+#                                (BUILD_DIR/vmtest/matrix.md)
 #   ... -- CTEST_ARGS            extra ctest arguments (e.g. -- -R Live)
+#
+# A kernel that cannot be fetched or booted fails the run with the reason.
 #
 # How the VM runs (in the style of virtme): no disk and no network device.
 # The host's root filesystem is shared read-only over virtio-9p and overlaid
@@ -42,12 +49,18 @@
 #   WGCAP_VM_TIMEOUT seconds before the VM is killed (3600)
 #   WGCAP_VM_COMMAND a shell command to run in the guest instead of the tests
 #                    (debugging a kernel: its output is in command.log)
-#   WGCAP_WG_IMPL    WireGuard for the testbed: auto (kernel module where the
-#                    kernel has one, as Debian's has), kernel or go
+#   WGCAP_WG_IMPL    WireGuard for the paths testbed: auto (kernel module
+#                    where the kernel has one, as Debian's has), kernel or go;
+#                    the lane uses the kernel's in the VMs, auto natively
+#   WGCAP_VM_STEPS   tests,paths,lane (the default), or any of them, or
+#                    smoke (the lane's first filter only): scripts/vmtest-steps.sh
+#   WGCAP_VM_PARALLEL  matrix: kernels run at a time (1; 2 gives each VM one CPU)
+#   WGCAP_VM_MIRROR, WGCAP_VM_SECURITY_MIRROR  Debian mirrors (the system's)
 #
 # Results: BUILD_DIR/vmtest/LABEL/ (console.log, ctest.log, smoke.log,
-# summary). Exit status: 0 when every test passed and the bpf backend (not
-# the afpacket fallback) captured on the testbed; 1 otherwise.
+# lane.log, summary). Exit status: 0 when every test passed, the bpf backend
+# (not the afpacket fallback) captured on the testbed and every lane filter
+# loaded least-privileged and wrote exactly its packets; 1 otherwise.
 set -euo pipefail
 
 readonly ROOT_TAG=wgcaproot SCRATCH_TAG=wgcapscratch
@@ -55,7 +68,7 @@ readonly GUEST_SCRATCH=/run/wgcap-vmtest-results
 # The modules the initramfs loads to reach the root (in modules.dep order),
 # and those the tests need (loaded by modprobe inside the guest).
 readonly BOOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
-readonly TEST_MODULES=(sch_ingress cls_bpf veth tun)
+readonly TEST_MODULES=(sch_ingress cls_bpf veth tun wireguard)
 
 log() { printf 'vmtest: %s\n' "$*" >&2; }
 die() {
@@ -63,90 +76,11 @@ die() {
   exit 1
 }
 
-# ---------------------------------------------------------------------------
-# The test steps, shared by the guest and the native host run.
-# ---------------------------------------------------------------------------
-
-# run_suite RESULTS REPO BUILD [CTEST_ARGS...]: the privileged subset, then
-# one capture per attach/sample combination on a testbed, recording what
-# wgcap chose. Writes RESULTS/{ctest.log,smoke.log,summary,status}.
-run_suite() {
-  local results=$1 repo=$2 build=$3
-  shift 3
-  local rc=0 ctest_rc=0 smoke_rc=0
-  export WGCAP_REQUIRE_PRIVILEGED=1
-  log "kernel $(uname -r): ctest -L privileged in $build"
-  local start=$SECONDS
-  # ctest's own Testing/ lands in the build dir: on the overlay in the guest.
-  ctest --test-dir "$build" -L privileged --output-on-failure -j"$(nproc)" "$@" \
-    2>&1 | tee "$results/ctest.log" || ctest_rc=$?
-  local ctest_seconds=$((SECONDS - start))
-  (smoke "$repo" "$build") >"$results/smoke.log" 2>&1 || smoke_rc=$?
-  cat "$results/smoke.log"
-  ((ctest_rc == 0 && smoke_rc == 0)) || rc=1
-
-  local counts skipped
-  counts=$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$results/ctest.log" |
-    tail -1) || counts="no ctest summary"
-  skipped=$(grep -c '(Skipped)$' "$results/ctest.log") || true
-  {
-    printf 'kernel: %s\n' "$(uname -r)"
-    printf 'ctest: %s, %s of them skipped (%ss)\n' "$counts" "$skipped" "$ctest_seconds"
-    grep '^path:' "$results/smoke.log" || true
-  } >"$results/summary"
-  echo "$rc" >"$results/status"
-  return "$rc"
-}
-
-# One short capture per attach x sample path on a WireGuard testbed: what
-# the kernel takes by itself (auto), and each forced combination. "path:"
-# lines go into the summary: ok (and wgcap's listening line), refused (a
-# path this kernel does not offer, with wgcap's reason) or FAILED. The run
-# fails if auto does not capture with bpf (not the afpacket fallback), or a
-# path fails for another reason than the kernel lacking it.
-smoke() {
-  local repo=$1 build=$2 rc=0 path attach sample line err code tb_env pid i
-  local wgcap=$build/wgcap
-  [[ -x $wgcap ]] || {
-    echo "path: -: FAILED (no $wgcap)"
-    return 1
-  }
-  export WGCAP_NS_A=wgvm-a WGCAP_NS_B=wgvm-b WGCAP_IF_A=wgvma0 WGCAP_IF_B=wgvmb0
-  tb_env=$("$repo/scripts/testbed.sh" up) || {
-    echo "path: testbed: FAILED (scripts/testbed.sh up)"
-    return 1
-  }
-  eval "$tb_env"
-  err=$(mktemp)
-  for path in auto+auto tcx+reserve tcx+output clsact+reserve clsact+output; do
-    attach=${path%+*} sample=${path#*+}
-    env WGCAP_TC_ATTACH="$attach" WGCAP_SAMPLE_MODE="$sample" \
-      ip netns exec "$WGCAP_NS_A" "$wgcap" -i "$WGCAP_IF_A" --mode bpf -c 4 --duration 30s icmp \
-      >/dev/null 2>"$err" &
-    pid=$!
-    for ((i = 0; i < 300; i++)); do
-      grep -q 'listening on' "$err" && break
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    ip netns exec "$WGCAP_NS_A" ping -c 2 -i 0.2 -W 2 "$WGCAP_ADDR_B" >/dev/null || true
-    code=0
-    wait "$pid" || code=$?
-    line=$(grep -m1 'listening on' "$err" || true)
-    if [[ $code -eq 0 && $line == *"(bpf/"* ]] && grep -q '^4 packets captured' "$err"; then
-      echo "path: $path: ok: $line"
-    elif [[ $path != auto+auto && $code -eq 1 && -z $line ]] &&
-      grep -Eq 'kernel lacks tcx|loading the BPF program' "$err"; then
-      echo "path: $path: refused: $(head -1 "$err")"
-    else
-      echo "path: $path: FAILED (exit $code): ${line:-$(head -3 "$err" | tr '\n' ' ')}"
-      rc=1
-    fi
-  done
-  rm -f "$err"
-  "$repo/scripts/testbed.sh" down
-  return "$rc"
-}
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/vmtest-steps.sh
+source "$SCRIPTS/vmtest-steps.sh"
+# shellcheck source=scripts/vmtest-kernels.sh
+source "$SCRIPTS/vmtest-kernels.sh"
 
 # ---------------------------------------------------------------------------
 # The guest half: PID 1 after the initramfs switched to the overlaid root.
@@ -190,7 +124,17 @@ guest_main() {
     mkdir -p /lib/modules
     ln -s "$GUEST_MODULES" "/lib/modules/$(uname -r)"
   fi
-  modprobe -a "${TEST_MODULES[@]}" || log "warning: modprobe ${TEST_MODULES[*]} failed"
+  # One at a time, so the log names the one that is missing (a test that
+  # needs it then fails with its own reason).
+  local m
+  for m in "${TEST_MODULES[@]}"; do
+    modprobe "$m" || log "warning: modprobe $m failed on $(uname -r)"
+  done
+  # What systemd gives every process on a Debian host (DefaultLimitMEMLOCK=
+  # 8M) rather than the kernel's own 64 KiB before 5.16: kernels before
+  # 5.11 charge BPF maps to it, and a test that drops to CAP_BPF +
+  # CAP_NET_ADMIN cannot raise it (no CAP_SYS_RESOURCE).
+  ulimit -l 8192
   ip link set lo up
   hostname wgcap-vm
   echo "booted: $(uname -r), up $(cut -d' ' -f1 /proc/uptime)s" >"$results/boot"
@@ -202,7 +146,8 @@ guest_main() {
     echo "command: exit $rc" >"$results/summary"
     echo "$rc" >"$results/status"
   else
-    run_suite "$results" "$GUEST_REPO" "$GUEST_BUILD" "${GUEST_CTEST_ARGS[@]}" || rc=$?
+    # Debian's kernels have WireGuard: the lane must use it, not fall back.
+    run_suite "$results" "$GUEST_REPO" "$GUEST_BUILD" kernel "${GUEST_CTEST_ARGS[@]}" || rc=$?
   fi
   echo "guest: done, status $rc, up $(cut -d' ' -f1 /proc/uptime)s"
   sync
@@ -225,77 +170,6 @@ need_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     >/dev/null
 }
-
-# Downloads a Debian package (not installed: unpacked into DIR).
-unpack_deb() { # PACKAGE DIR
-  local pkg=$1 dir=$2 deb
-  [[ -f $dir/.unpacked ]] && return
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  # (apt warns that root downloads unsandboxed into a directory _apt cannot
-  # write: expected here, so its output is shown only on failure.)
-  (cd "$CACHE" && apt-get download -q "$pkg" >"$CACHE/apt.log" 2>&1) ||
-    die "apt-get download $pkg failed: $(cat "$CACHE/apt.log")"
-  rm -f "$CACHE/apt.log"
-  deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_*.deb" | head -1)
-  dpkg-deb -x "$deb" "$dir"
-  rm -f "$deb" # the unpacked tree is what is kept
-  touch "$dir/.unpacked"
-}
-
-# Debian 12's kernel: the linux-image-amd64 meta package names the image
-# package of the day (linux-image-6.1.0-N-amd64).
-debian_kernel() {
-  local image_pkg
-  image_pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
-  [[ -n $image_pkg ]] || die "apt-cache knows no linux-image-amd64 (apt-get update?)"
-  unpack_deb "$image_pkg" "$CACHE/$image_pkg"
-  KVER=${image_pkg#linux-image-}
-  KERNEL=$CACHE/$image_pkg/boot/vmlinuz-$KVER
-  MODULES=$CACHE/$image_pkg/lib/modules/$KVER
-  LABEL=debian-$KVER
-}
-
-# MODULES=... for a given image: the package layout beside it, else /lib/modules.
-image_modules() {
-  local dir
-  dir=$(cd "$(dirname "$KERNEL")/.." && pwd)/lib/modules/$KVER
-  if [[ -d $dir ]]; then
-    MODULES=$dir
-  elif [[ -d /lib/modules/$KVER ]]; then
-    MODULES=/lib/modules/$KVER
-  else
-    MODULES= # a kernel with everything built in
-  fi
-}
-
-# Module file paths (relative to MODULES) for NAMEs, dependencies first;
-# names built into the kernel are skipped.
-module_closure() { # NAME...
-  local name rel
-  declare -A seen=()
-  local -a order=()
-  add() { # REL
-    local dep
-    [[ -n ${seen[$1]:-} ]] && return
-    seen[$1]=1
-    while read -r dep; do
-      add "$dep"
-    done < <(awk -v m="$1:" '$1 == m {for (i = 2; i <= NF; i++) print $i}' "$MODULES/modules.dep")
-    order+=("$1")
-  }
-  for name in "$@"; do
-    rel=$(awk -v n="$name" -F: '{f = $1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f);
-      gsub(/-/, "_", f); if (f == n) {print $1; exit}}' "$MODULES/modules.dep")
-    if [[ -n $rel ]]; then
-      add "$rel"
-    elif ! grep -Eq "/${name//_/[-_]}\.ko" "$MODULES/modules.builtin" 2>/dev/null; then
-      die "module $name is neither in $MODULES/modules.dep nor built in"
-    fi
-  done
-  printf '%s\n' "${order[@]}"
-}
-
 make_initramfs() { # OUT
   local out=$1 dir rel
   dir=$(mktemp -d "$CACHE/initramfs.XXXXXX")
@@ -303,11 +177,10 @@ make_initramfs() { # OUT
   cp "$BUSYBOX" "$dir/bin/busybox"
   : >"$dir/modules.list"
   if [[ -n $MODULES ]]; then
-    [[ -f $MODULES/modules.dep ]] || depmod -b "$(dirname "$(dirname "$(dirname "$MODULES")")")" "$KVER"
+    ensure_depmod
     while read -r rel; do
       [[ -n $rel ]] || continue
-      cp "$MODULES/$rel" "$dir/modules/"
-      basename "$rel" >>"$dir/modules.list"
+      copy_module "$rel" "$dir/modules" >>"$dir/modules.list"
     done < <(module_closure "${BOOT_MODULES[@]}")
   fi
   # 9p: msize 512 KiB (the most virtio allows on 6.1) and no page cache
@@ -348,6 +221,7 @@ boot_vm() {
     printf 'GUEST_REPO=%q\nGUEST_BUILD=%q\nGUEST_MODULES=%q\n' "$REPO" "$BUILD" "$MODULES"
     printf 'export WGCAP_WG_IMPL=%q\n' "${WGCAP_WG_IMPL:-auto}"
     printf 'GUEST_COMMAND=%q\n' "${WGCAP_VM_COMMAND:-}"
+    printf 'export WGCAP_VM_STEPS=%q\n' "${WGCAP_VM_STEPS:-tests,paths,lane}"
     printf 'GUEST_CTEST_ARGS=('
     printf '%q ' "${CTEST_ARGS[@]}"
     printf ')\n'
@@ -390,37 +264,17 @@ kvm_boots() { # INITRD
   [[ $out == *wgcap-kvm-probe-ok* ]]
 }
 
-host_main() {
-  local target=debian
-  if [[ $# -gt 0 && $1 != -- ]]; then
-    target=$1
-    shift
-  fi
-  CTEST_ARGS=()
-  if [[ ${1:-} == -- ]]; then
-    shift
-    CTEST_ARGS=("$@")
-  fi
-  [[ $(id -u) -eq 0 ]] || die "needs root (BPF, namespaces, qemu's 9p export of /)"
-  REPO=$(cd "$(dirname "$0")/.." && pwd)
-  cd "$REPO"
-  CACHE=${WGCAP_VM_CACHE:-/var/cache/wgcap-vmtest}
-  mkdir -p "$CACHE"
-  BUILD=$(realpath -m "${WGCAP_BUILD_DIR:-build-vm}")
-
-  if [[ ${WGCAP_VM_SKIP_BUILD:-0} == 1 ]]; then
-    [[ -f $BUILD/CTestTestfile.cmake ]] || die "WGCAP_VM_SKIP_BUILD=1 but $BUILD is not built"
-  else
-    scripts/setup.sh
-    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$BUILD" -j"$(nproc)"
-  fi
-
-  local native=0
+# Sets KERNEL, KVER, MODULES, LABEL (and NATIVE=1 for a host without an
+# image of its kernel) for TARGET.
+pick_kernel() { # TARGET
+  local target=$1
+  NATIVE=0
   case $target in
-    debian)
-      need_packages qemu-system-x86 kmod
-      debian_kernel
+    5.10 | 6.1 | 6.12 | debian)
+      need_packages qemu-system-x86 kmod xz-utils
+      # "debian" is the older name of 6.1 (Debian 12's own kernel).
+      [[ $target == debian ]] && target=6.1
+      debian_kernel "$target"
       ;;
     host)
       KVER=$(uname -r)
@@ -430,14 +284,14 @@ host_main() {
         need_packages qemu-system-x86 kmod
         image_modules
       else
-        native=1
+        NATIVE=1
         LABEL=native-$KVER
         log "no /boot/vmlinuz-$KVER on this machine: running the same steps natively"
       fi
       ;;
     *)
-      [[ -f $target ]] || die "no kernel image '$target' (debian, host or a path)"
-      need_packages qemu-system-x86 kmod
+      [[ -f $target ]] || die "no kernel image '$target' (5.10, 6.1, 6.12, host, matrix or a path)"
+      need_packages qemu-system-x86 kmod xz-utils
       KERNEL=$(realpath "$target")
       KVER=${WGCAP_VM_KVER:-$(basename "$KERNEL" | sed -n 's/^vmlinuz-//p')}
       [[ -n $KVER ]] || die "cannot tell the kernel version from '$target': set WGCAP_VM_KVER"
@@ -445,16 +299,36 @@ host_main() {
       LABEL=image-$KVER
       ;;
   esac
+}
 
-  local results=$BUILD/vmtest/$LABEL rc=0
+# Debian 12's busybox-static for the initramfs, from the bookworm tree.
+ensure_busybox() {
+  BUSYBOX=$CACHE/busybox-static/bin/busybox
+  [[ -f $CACHE/busybox-static/.unpacked ]] && return
+  [[ -d $CACHE/apt/bookworm/state/lists ]] && compgen -G "$CACHE/apt/bookworm/state/lists/*Packages" \
+    >/dev/null || update_apt_tree bookworm || die "cannot fetch busybox-static: apt-get update failed:
+$(cat "$CACHE/apt/bookworm/update.log")"
+  unpack_deb bookworm busybox-static "$CACHE/busybox-static"
+}
+
+# Boots LABEL's kernel (or runs natively) and collects the status.
+run_target() { # TARGET
+  # Fetching and unpacking into the shared cache one run at a time (CI
+  # boots two kernels side by side); booting needs no lock.
+  exec 8>"$CACHE/.lock"
+  flock -w 600 8 || die "another vmtest.sh held $CACHE/.lock for 10 minutes"
+  pick_kernel "$1"
+  ((NATIVE)) || ensure_busybox
+  exec 8>&-
+  local results=$BUILD/vmtest/$LABEL rc=0 start=$SECONDS
   rm -rf "$results"
   mkdir -p "$results"
-  if ((native)); then
-    run_suite "$results" "$REPO" "$BUILD" "${CTEST_ARGS[@]}" || rc=$?
-    echo "native: no VM" >"$results/summary.host"
+  # The matrix finds this run's results here.
+  echo "$results" >"$BUILD/vmtest/latest-$1"
+  if ((NATIVE)); then
+    run_suite "$results" "$REPO" "$BUILD" auto "${CTEST_ARGS[@]}" || rc=$?
+    echo "native: no VM, $((SECONDS - start))s" >"$results/summary.host"
   else
-    unpack_deb busybox-static "$CACHE/busybox-static"
-    BUSYBOX=$CACHE/busybox-static/bin/busybox
     boot_vm "$results"
     if [[ ! -f $results/status ]]; then
       log "the guest wrote no status; its console:"
@@ -472,6 +346,106 @@ host_main() {
   cat "$results/summary" "$results/summary.host" 2>/dev/null | sed 's/^/  /' >&2
   if ((rc == 0)); then log "PASS ($LABEL)"; else log "FAIL ($LABEL)"; fi
   return "$rc"
+}
+
+# One row of the matrix table from a run's results directory (or the
+# reason it has none).
+matrix_row() { # TARGET LOG
+  local target=$1 results sum host auto tests lane lp load
+  results=$(cat "$BUILD/vmtest/latest-$target" 2>/dev/null) || results=
+  if [[ -z $results || ! -f $results/summary ]]; then
+    local why
+    why=$(grep -m1 -E 'error:|wrote no status' "$2" 2>/dev/null | sed 's/^vmtest: //; s/|/\\|/g')
+    printf '| %s | - | - | - | - | - | %s |\n' "$target" "${why:-no results}"
+    return
+  fi
+  sum=$results/summary
+  host=$(sed -E 's/^vm: ([0-9]+s), accel ([a-z]+).*/qemu \2, \1/; s/^native: no VM, /native, /' \
+    "$results/summary.host" 2>/dev/null) || host=-
+  auto=$(sed -nE 's/^path: auto\+auto: ok: .*\((bpf\/[a-z]+)\).*/\1/p; s/^path: auto\+auto: (FAILED.*)/\1/p' \
+    "$sum" | head -1 | cut -c1-60)
+  # ctest counts a skipped test as passed.
+  tests=$(sed -nE 's/^ctest: [0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+), ([0-9]+) of them skipped.*/\2 \1 \3/p' "$sum" |
+    awk '{printf "%d passed, %d skipped, %d failed of %d", $1 - $2 - $3, $3, $2, $1}')
+  lane=$(sed -nE 's/^lane result: [^:]*: (.*)/\1/p' "$sum")
+  lp=$(grep -m1 '^lane: udp-port:' "$sum" | sed -E 's/^lane: udp-port: (PASS|FAIL): loaded (yes|no).*/\2/')
+  load=$(sed -nE 's/^lane: udp-port: .* load ([0-9.]+s),.*/\1/p' "$sum")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$(sed -n 's/^kernel: //p' "$sum")" "$host" \
+    "${auto:--}" "${tests:--}" "${lp:-no}" "${load:--}" "${lane:-no lane result}"
+}
+
+# Every kernel (each failure is recorded, not fatal), then the table; fails
+# if any kernel did. WGCAP_VM_PARALLEL=N runs N at a time (their logs then
+# go only to BUILD/vmtest/matrix-TARGET.log); with software emulation two
+# one-CPU VMs side by side finish sooner than one after the other.
+run_matrix() {
+  local target rc=0 table=$BUILD/vmtest/matrix.md jobs=${WGCAP_VM_PARALLEL:-1} running=0
+  [[ $jobs =~ ^[1-9]$ ]] || die "WGCAP_VM_PARALLEL must be 1-9"
+  for target in 5.10 6.1 6.12 host; do
+    rm -f "$BUILD/vmtest/latest-$target"
+    if ((jobs == 1)); then
+      log "matrix: $target"
+      WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD "$REPO/scripts/vmtest.sh" "$target" -- \
+        "${CTEST_ARGS[@]}" 2>&1 | tee "$BUILD/vmtest/matrix-$target.log" >&2 || rc=1
+      continue
+    fi
+    if ((running == jobs)); then
+      wait -n || rc=1
+      running=$((running - 1))
+    fi
+    log "matrix: $target (log: $BUILD/vmtest/matrix-$target.log)"
+    WGCAP_VM_SKIP_BUILD=1 WGCAP_BUILD_DIR=$BUILD WGCAP_VM_CPUS=${WGCAP_VM_CPUS:-1} \
+      "$REPO/scripts/vmtest.sh" "$target" -- "${CTEST_ARGS[@]}" \
+      >"$BUILD/vmtest/matrix-$target.log" 2>&1 &
+    running=$((running + 1))
+  done
+  while ((running > 0)); do
+    wait -n || rc=1
+    running=$((running - 1))
+  done
+  {
+    echo "| kernel | run | auto picks | privileged tests | least-privilege load | load time | least-privilege lane |"
+    echo "|---|---|---|---|---|---|---|"
+    for target in 5.10 6.1 6.12 host; do
+      matrix_row "$target" "$BUILD/vmtest/matrix-$target.log"
+    done
+  } >"$table"
+  cat "$table"
+  log "matrix table: $table"
+  return "$rc"
+}
+
+host_main() {
+  local target=6.1
+  if [[ $# -gt 0 && $1 != -- ]]; then
+    target=$1
+    shift
+  fi
+  CTEST_ARGS=()
+  if [[ ${1:-} == -- ]]; then
+    shift
+    CTEST_ARGS=("$@")
+  fi
+  [[ $(id -u) -eq 0 ]] || die "needs root (BPF, namespaces, qemu's 9p export of /)"
+  REPO=$(cd "$(dirname "$0")/.." && pwd)
+  cd "$REPO"
+  CACHE=$(realpath -m "${WGCAP_VM_CACHE:-/var/cache/wgcap-vmtest}")
+  mkdir -p "$CACHE"
+  BUILD=$(realpath -m "${WGCAP_BUILD_DIR:-build-vm}")
+
+  if [[ ${WGCAP_VM_SKIP_BUILD:-0} == 1 ]]; then
+    [[ -f $BUILD/CTestTestfile.cmake ]] || die "WGCAP_VM_SKIP_BUILD=1 but $BUILD is not built"
+  else
+    scripts/setup.sh
+    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)"
+  fi
+  mkdir -p "$BUILD/vmtest"
+  if [[ $target == matrix ]]; then
+    run_matrix
+  else
+    run_target "$target"
+  fi
 }
 
 if [[ ${1:-} == __guest ]]; then
