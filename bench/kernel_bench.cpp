@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "bench_packets.hpp"
+#include "capture/bpf/kernel_filter_runner.hpp"
+#include "filter/kernel_filter.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/kernel_filter_runner.hpp"
 
 namespace wgcap::bench {
 namespace {

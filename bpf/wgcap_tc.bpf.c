@@ -13,7 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "wgcap/abi.h"
+#include "wgcap_abi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

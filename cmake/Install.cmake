@@ -9,7 +9,7 @@ install(TARGETS wgcap_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/docs/wgcap.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(TARGETS wgcap ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # include/wgcap holds only public headers (the private ones live beside
-# their sources in userspace/); abi.h is the kernel/userspace ABI.
+# their sources in userspace/; the kernel/user ABI is in bpf/).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/wgcap
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")

@@ -11,11 +11,11 @@
 // runs slowly; scripts/fuzz.sh gives it the same wall-clock budget as the rest.
 #include <algorithm>
 
+#include "capture/bpf/kernel_filter_runner.hpp"
+#include "filter/kernel_filter.hpp"
 #include "fuzz_check.hpp"
 #include "support/verdict_packets.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/kernel_filter_runner.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@ prefix=$tmp/prefix
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
 
 for f in bin/wgcap share/man/man8/wgcap.8 lib/libwgcap.a lib/pkgconfig/wgcap.pc \
-  include/wgcap/filter_parser.hpp include/wgcap/unique_fd.hpp include/wgcap/abi.h; do
+  include/wgcap/filter_parser.hpp include/wgcap/result.hpp; do
   [ -e "$prefix/$f" ] || { echo "not installed: $f" >&2; cat "$tmp/install.log" >&2; exit 1; }
 done
 

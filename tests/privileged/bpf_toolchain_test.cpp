@@ -13,7 +13,7 @@
 
 #include "support/packet_builder.hpp"
 #include "support/privileges.hpp"
-#include "wgcap/abi.h"
+#include "wgcap_abi.h"
 #include "wgcap_tc.skel.h"
 
 namespace wgcap {

@@ -6,12 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "capture/bpf/kernel_filter_runner.hpp"
+#include "filter/kernel_filter.hpp"
 #include "support/privileges.hpp"
 #include "support/random_cases.hpp"
 #include "support/verdict_packets.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/kernel_filter_runner.hpp"
 
 namespace wgcap {
 namespace {

@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "capture/bpf/kernel_filter_runner.hpp"
+#include "filter/kernel_filter.hpp"
 #include "support/privileges.hpp"
 #include "support/testrun_corpus.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/kernel_filter_runner.hpp"
 
 namespace wgcap::test {
 namespace {

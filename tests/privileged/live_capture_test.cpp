@@ -18,13 +18,13 @@
 #include <ostream>
 #include <thread>
 
+#include "capture/afpacket/afpacket_capture.hpp"
 #include "support/background_process.hpp"
 #include "support/live_wgcap.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "support/testbed.hpp"
-#include "wgcap/afpacket_capture.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {

@@ -17,11 +17,11 @@
 #include <cstring>
 #include <thread>
 
+#include "base/unique_fd.hpp"
+#include "filter/classic_filter.hpp"
 #include "support/live_wgcap.hpp"
 #include "support/subprocess.hpp"
-#include "wgcap/classic_filter.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::test {
 namespace {

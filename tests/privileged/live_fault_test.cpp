@@ -23,13 +23,13 @@
 #include <set>
 #include <thread>
 
+#include "base/unique_fd.hpp"
+#include "file/pcap_reader.hpp"
 #include "support/background_process.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "support/testbed.hpp"
-#include "wgcap/pcap_reader.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
 namespace {

@@ -24,10 +24,10 @@
 #include <set>
 #include <thread>
 
+#include "capture/bpf/tc_attachment.hpp"
+#include "capture/bpf/tc_netlink.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
-#include "tc_attachment.hpp"
-#include "tc_netlink.hpp"
 
 extern char** environ;
 

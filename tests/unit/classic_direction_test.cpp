@@ -7,9 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "filter/classic_filter.hpp"
 #include "support/classic_runners.hpp"
 #include "support/packet_builder.hpp"
-#include "wgcap/classic_filter.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {

@@ -5,10 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "filter/classic_filter.hpp"
 #include "support/classic_runners.hpp"
 #include "support/random_cases.hpp"
 #include "support/verdict_packets.hpp"
-#include "wgcap/classic_filter.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {

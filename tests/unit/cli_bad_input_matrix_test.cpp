@@ -16,13 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "file/pcap_reader.hpp"
 #include "support/cli_rows.hpp"
 #include "support/packet_builder.hpp"
 #include "support/pcapng_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/byte_writer.hpp"
-#include "wgcap/pcap_reader.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/pcapng_writer.hpp"
 #include "wgcap/stats.hpp"

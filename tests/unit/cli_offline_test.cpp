@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "file/pcap_reader.hpp"
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/byte_writer.hpp"
-#include "wgcap/pcap_reader.hpp"
 #include "wgcap/pcap_writer.hpp"
 
 namespace wgcap {

@@ -42,9 +42,9 @@
 #include <string>
 #include <vector>
 
+#include "filter/classic_filter.hpp"
 #include "support/classic_runners.hpp"
 #include "support/testrun_corpus.hpp"
-#include "wgcap/classic_filter.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap::test {

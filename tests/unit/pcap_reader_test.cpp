@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

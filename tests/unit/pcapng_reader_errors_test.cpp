@@ -2,7 +2,7 @@
 // PcapngReader on bad files: cut at every byte, absurd or inconsistent
 // lengths, unknown byte orders and versions; and OpenCaptureFile's choice of
 // format, from a file and from a pipe.
-#include "wgcap/pcapng_reader.hpp"
+#include "file/pcapng_reader.hpp"
 
 #include <unistd.h>
 

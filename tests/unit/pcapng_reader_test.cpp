@@ -2,7 +2,7 @@
 // PcapngReader on good files: from PcapngWriter and editcap, and built block
 // by block in both byte orders, with every timestamp resolution, several
 // interfaces and sections, and blocks it has to skip.
-#include "wgcap/pcapng_reader.hpp"
+#include "file/pcapng_reader.hpp"
 
 #include <optional>
 #include <string>

@@ -6,12 +6,12 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "file/rotating_file_sink.hpp"
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/pcapng_writer.hpp"
-#include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/stats.hpp"
 
 namespace wgcap {

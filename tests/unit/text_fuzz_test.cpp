@@ -15,9 +15,9 @@
 #include <cstdlib>
 #include <random>
 
+#include "file/pcap_reader.hpp"
 #include "support/text_samples.hpp"
 #include "wgcap/byte_writer.hpp"
-#include "wgcap/pcap_reader.hpp"
 #include "wgcap/text_writer.hpp"
 
 namespace wgcap {

@@ -10,10 +10,10 @@
 #include <utility>
 
 #include "cli/arguments.hpp"
+#include "file/rotating_file_sink.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/pcapng_writer.hpp"
-#include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {

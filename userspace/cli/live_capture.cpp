@@ -11,13 +11,13 @@
 #include <optional>
 #include <thread>
 
+#include "capture/afpacket/afpacket_capture.hpp"
+#include "capture/bpf/bpf_capture.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
-#include "wgcap/afpacket_capture.hpp"
-#include "wgcap/bpf_capture.hpp"
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/kernel_filter.hpp"
+#include "filter/classic_filter.hpp"
+#include "filter/kernel_filter.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {

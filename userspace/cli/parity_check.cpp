@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "capture/bpf/kernel_filter_runner.hpp"
 #include "cli/capture_output.hpp"
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/classic_socket_runner.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/kernel_filter_runner.hpp"
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
+#include "filter/classic_filter.hpp"
+#include "filter/classic_socket_runner.hpp"
+#include "filter/kernel_filter.hpp"
 #include "wgcap/text_writer.hpp"
 
 namespace wgcap::cli {

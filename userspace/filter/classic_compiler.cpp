@@ -7,7 +7,7 @@
 #include <string>
 
 #include "filter/classic_assembler.hpp"
-#include "wgcap/classic_filter.hpp"
+#include "filter/classic_filter.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {

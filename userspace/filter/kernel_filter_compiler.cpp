@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "wgcap/kernel_filter.hpp"
+#include "filter/kernel_filter.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {

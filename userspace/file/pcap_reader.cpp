@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "file/pcapng_reader.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_reader.hpp"
 
 namespace wgcap {
 namespace {

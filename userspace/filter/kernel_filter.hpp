@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/abi.h"
 #include "wgcap/filter_ast.hpp"
+#include "wgcap_abi.h"
 
 namespace wgcap {
 

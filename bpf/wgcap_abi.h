@@ -3,6 +3,9 @@
  * The one kernel/userspace ABI of wgcap: included by bpf/ *.bpf.c and by C++.
  * Fixed-width fields only; userspace static_asserts sizes and offsets.
  */
+/* Shared with the C++ side: keeps the userspace layout (/.clang-format),
+ * not bpf/'s kernel style. */
+/* clang-format off */
 #ifndef WGCAP_ABI_H
 #define WGCAP_ABI_H
 
@@ -93,3 +96,4 @@ enum wgcap_sample_mode {
 #define WGCAP_PROG_SAMPLE_OUT 1
 
 #endif /* WGCAP_ABI_H */
+/* clang-format on */

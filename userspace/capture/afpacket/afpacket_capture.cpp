@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/afpacket_capture.hpp"
+#include "capture/afpacket/afpacket_capture.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -15,8 +15,8 @@
 #include <mutex>
 #include <thread>
 
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/unique_fd.hpp"
+#include "base/unique_fd.hpp"
+#include "filter/classic_filter.hpp"
 
 namespace wgcap {
 namespace {

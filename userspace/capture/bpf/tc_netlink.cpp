@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tc_netlink.hpp"
+#include "capture/bpf/tc_netlink.hpp"
 
 #include <linux/if_ether.h>
 #include <linux/netlink.h>

@@ -5,7 +5,7 @@
 #include <array>
 #include <limits>
 
-#include "little_endian.hpp"
+#include "base/little_endian.hpp"
 
 namespace wgcap {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/bpf_capture.hpp"
+#include "capture/bpf/bpf_capture.hpp"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -12,10 +12,10 @@
 #include <cstring>
 #include <mutex>
 
-#include "bpf/ring_source.hpp"
-#include "tc_attachment.hpp"
-#include "wgcap/kernel_filter.hpp"
-#include "wgcap/unique_fd.hpp"
+#include "base/unique_fd.hpp"
+#include "capture/bpf/ring_source.hpp"
+#include "capture/bpf/tc_attachment.hpp"
+#include "filter/kernel_filter.hpp"
 
 namespace wgcap {
 namespace {

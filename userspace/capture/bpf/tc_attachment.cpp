@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tc_attachment.hpp"
+#include "capture/bpf/tc_attachment.hpp"
 
 #include <bpf/bpf.h>
 #include <dirent.h>

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "wgcap/bpf_program.hpp"
+#include "capture/bpf/bpf_program.hpp"
 
 namespace wgcap {
 

@@ -20,7 +20,7 @@
 #include <system_error>
 #include <thread>
 
-#include "event_count.hpp"
+#include "session/event_count.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/text_writer.hpp"
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "wgcap/capture_file_prefix.hpp"
+#include "file/capture_file_prefix.hpp"
 
 namespace wgcap {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/rotating_file_sink.hpp"
+#include "file/rotating_file_sink.hpp"
 
 #include <time.h>
 #include <unistd.h>

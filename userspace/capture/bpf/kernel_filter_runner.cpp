@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/kernel_filter_runner.hpp"
+#include "capture/bpf/kernel_filter_runner.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

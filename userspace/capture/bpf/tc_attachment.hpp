@@ -25,9 +25,9 @@
 #include <optional>
 #include <string>
 
-#include "tc_netlink.hpp"
+#include "base/unique_fd.hpp"
+#include "capture/bpf/tc_netlink.hpp"
 #include "wgcap/result.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap {
 

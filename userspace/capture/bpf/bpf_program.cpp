@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/bpf_program.hpp"
+#include "capture/bpf/bpf_program.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "bpf/libbpf_log.hpp"
+#include "capture/bpf/libbpf_log.hpp"
 #include "wgcap_tc.skel.h"
 
 namespace wgcap {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "bpf/ring_source.hpp"
+#include "capture/bpf/ring_source.hpp"
 
 #include <bpf/libbpf.h>
 #include <time.h>
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "wgcap/abi.h"
+#include "wgcap_abi.h"
 
 namespace wgcap {
 namespace {

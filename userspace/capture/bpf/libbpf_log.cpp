@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "bpf/libbpf_log.hpp"
+#include "capture/bpf/libbpf_log.hpp"
 
 #include <bpf/libbpf.h>
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "wgcap/bpf_program.hpp"
+#include "capture/bpf/bpf_program.hpp"
 #include "wgcap/capture.hpp"
 #include "wgcap/filter_ast.hpp"
 #include "wgcap/result.hpp"

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "wgcap/kernel_filter.hpp"
+#include "filter/kernel_filter.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "wgcap/result.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::tc {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/pcapng_reader.hpp"
+#include "file/pcapng_reader.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/capture_file_prefix.hpp"
+#include "file/capture_file_prefix.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

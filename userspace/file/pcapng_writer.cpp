@@ -7,7 +7,7 @@
 #include <limits>
 #include <string_view>
 
-#include "little_endian.hpp"
+#include "base/little_endian.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/stats.hpp"
 
