@@ -40,8 +40,8 @@ def c_strings(path, pattern):
 
 def expressions():
     exprs = c_strings("tests/support/verdict_packets.cpp", r'\{"((?:[^"\\]|\\.)*)", ')
-    exprs += c_strings("tests/unit/filter_parser_test.cpp", r'(?:Shape|Bad)\{"((?:[^"\\]|\\.)*)"')
-    exprs += c_strings("tests/unit/filter_qualifier_test.cpp", r'(?:Same|Bad)\{"((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_parser_test.cpp", r'(?:Shape|Bad)\{"((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_qualifier_test.cpp", r'(?:Same|Bad)\{"((?:[^"\\]|\\.)*)"')
     seen, out = set(), []
     for e in exprs:
         if e not in seen:
