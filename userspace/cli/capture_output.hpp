@@ -13,7 +13,6 @@
 #include "file/rotating_file_sink.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {

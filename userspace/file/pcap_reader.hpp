@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/packet_record.hpp"
+#include "wgcap/packet_sink.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "wgcap/pcapng_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
 
 namespace wgcap {
 namespace {

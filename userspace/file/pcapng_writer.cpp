@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/pcapng_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,8 +8,7 @@
 #include <string_view>
 
 #include "base/little_endian.hpp"
-#include "wgcap/pcap_writer.hpp"
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap {
 namespace {

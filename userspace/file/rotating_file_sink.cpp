@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap {
 namespace {

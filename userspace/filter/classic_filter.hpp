@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/direction.hpp"
 #include "wgcap/filter_ast.hpp"
+#include "wgcap/packet_sink.hpp"
 
 namespace wgcap {
 

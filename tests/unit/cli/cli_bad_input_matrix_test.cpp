@@ -24,8 +24,7 @@
 #include "support/temp_dir.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap {
 namespace {

@@ -17,7 +17,6 @@
 #include "support/pcapng_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
 
 namespace wgcap {
 namespace {

@@ -17,8 +17,7 @@
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap {
 namespace {

@@ -2,7 +2,7 @@
 // PcapngWriter, byte-exact: section, interface, packet and statistics
 // blocks; lazy header, snap length, interfaces per ifindex, no allocation per
 // packet. pcapng_writer_tools_test reads its files with tshark and tcpdump.
-#include "wgcap/pcapng_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,8 +20,7 @@
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
-#include "wgcap/pcap_writer.hpp"
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 // Counts heap allocations, to show a packet costs none. Not inlined, so GCC
 // does not pair the malloc inside with a delete elsewhere and warn.

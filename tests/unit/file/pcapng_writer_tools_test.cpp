@@ -11,8 +11,8 @@
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/byte_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
-#include "wgcap/stats.hpp"
+#include "wgcap/pcap_writer.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap {
 namespace {

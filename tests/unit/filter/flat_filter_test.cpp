@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "support/verdict_packets.hpp"
-#include "wgcap/filter.hpp"
 #include "wgcap/filter_parser.hpp"
+#include "wgcap/matcher.hpp"
 
 namespace wgcap {
 namespace {
