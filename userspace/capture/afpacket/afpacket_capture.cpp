@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/unique_fd.hpp"
+#include "capture/lifecycle.hpp"
 #include "filter/classic_filter.hpp"
 
 namespace wgcap {
@@ -65,13 +66,8 @@ struct AFPacketCapture::Impl {
   ClassicProgram filter;
 
   std::thread reader;
-  std::mutex lifecycle;
-  bool started = false;
-  bool stopped = false;
-  std::atomic<bool> failed{false};
+  CaptureLifecycle life{"AFPacketCapture on " + interface};
   std::atomic<bool> stop_requested{false}; // set by Stop, read between blocks
-  mutable std::mutex error_mutex;
-  Error failure;
 
   // PACKET_STATISTICS resets on read; these accumulate.
   std::int64_t kernel_packets = 0;
@@ -87,7 +83,8 @@ struct AFPacketCapture::Impl {
   }
 
   Status Open() {
-    ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
+    ifindex = options.ifindex != 0 ? options.ifindex
+                                   : static_cast<int>(if_nametoindex(interface.c_str()));
     if (ifindex == 0) {
       return ErrnoError("interface " + interface, errno == 0 ? ENODEV : errno);
     }
@@ -154,13 +151,7 @@ struct AFPacketCapture::Impl {
     return {};
   }
 
-  void Fail(Error e) {
-    {
-      std::lock_guard lock(error_mutex);
-      failure = std::move(e);
-    }
-    failed.store(true, std::memory_order_release);
-  }
+  void Fail(Error e) { life.Fail(std::move(e)); }
 
   void PublishCounters() {
     tpacket_stats_v3 st{};
@@ -263,58 +254,48 @@ AFPacketCapture::~AFPacketCapture() {
 }
 
 Status AFPacketCapture::Start() {
-  std::lock_guard lock(impl_->lifecycle);
-  if (impl_->stopped) {
-    return Error{"AFPacketCapture on " + impl_->interface + ": cannot start after Stop", 0};
-  }
-  if (impl_->started) {
-    return Error{"AFPacketCapture on " + impl_->interface + ": already started", 0};
-  }
-  if (auto opened = impl_->Open(); !opened) {
-    impl_->socket.Reset();
-    return opened;
-  }
-  impl_->started = true;
-  impl_->reader = std::thread([impl = impl_.get()] { impl->ReadLoop(); });
-  return {};
+  return impl_->life.Start(
+      [this]() -> Status {
+        if (auto opened = impl_->Open(); !opened) {
+          return opened;
+        }
+        impl_->reader = std::thread([impl = impl_.get()] { impl->ReadLoop(); });
+        return {};
+      },
+      [this] { impl_->socket.Reset(); });
 }
 
 void AFPacketCapture::Stop() {
-  std::lock_guard lock(impl_->lifecycle);
-  if (impl_->stopped) {
-    return;
-  }
-  impl_->stopped = true;
-  if (!impl_->started) {
-    return;
-  }
-  impl_->stop_requested.store(true, std::memory_order_release);
-  const std::uint64_t one = 1;
-  (void)!write(impl_->wake.get(), &one, sizeof one);
-  impl_->reader.join();
-  // Unbinding first stops new packets; the partly filled block is retired
-  // by the kernel within the block timeout, so wait for it once.
-  sockaddr_ll addr{};
-  addr.sll_family = AF_PACKET;
-  addr.sll_protocol = 0;
-  addr.sll_ifindex = impl_->ifindex;
-  bind(impl_->socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  std::this_thread::sleep_for(std::chrono::milliseconds(kBlockTimeoutMs * 2));
-  impl_->DrainRemaining();
-  impl_->PublishCounters();
-  impl_->socket.Reset();
+  impl_->life.Stop([impl = impl_.get()] {
+    impl->stop_requested.store(true, std::memory_order_release);
+    const std::uint64_t one = 1;
+    (void)!write(impl->wake.get(), &one, sizeof one);
+    impl->reader.join();
+    // Unbinding first stops new packets; the partly filled block is retired
+    // by the kernel within the block timeout, so wait for it once.
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = 0;
+    addr.sll_ifindex = impl->ifindex;
+    bind(impl->socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBlockTimeoutMs * 2));
+    impl->DrainRemaining();
+    impl->PublishCounters();
+    impl->socket.Reset();
+  });
 }
 
 bool AFPacketCapture::Failed() const noexcept {
-  return impl_->failed.load(std::memory_order_acquire);
+  return impl_->life.Failed();
 }
 
 Status AFPacketCapture::error() const {
-  if (!Failed()) {
-    return {};
-  }
-  std::lock_guard lock(impl_->error_mutex);
-  return impl_->failure;
+  return impl_->life.error();
+}
+
+std::string AFPacketCapture::description() const {
+  return "listening on " + impl_->interface + " (afpacket), snaplen " +
+         std::to_string(impl_->options.snaplen);
 }
 
 const std::string& AFPacketCapture::filter_note() const noexcept {

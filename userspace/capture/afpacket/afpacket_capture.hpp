@@ -26,6 +26,8 @@ struct AFPacketOptions {
   // In: outgoing packets are ignored (PACKET_IGNORE_OUTGOING where the
   // kernel has it, and the socket filter); Out: only PACKET_OUTGOING passes.
   CaptureDirection direction = CaptureDirection::InOut;
+  // Resolved by OpenCapture; 0: Start resolves the name.
+  int ifindex = 0;
 };
 
 class AFPacketCapture final : public Capture {
@@ -51,9 +53,11 @@ public:
   bool Failed() const noexcept override;
   Status error() const override;
   std::string backend_name() const override { return "afpacket"; }
+  // "listening on wg0 (afpacket), snaplen 65535".
+  std::string description() const override;
   // Why the socket filter is not exact ("" when it is).
   const std::string& filter_note() const noexcept override;
-  int ifindex() const noexcept;
+  int ifindex() const noexcept override;
 
   struct Impl;
 

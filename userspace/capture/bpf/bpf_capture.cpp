@@ -15,6 +15,7 @@
 #include "base/unique_fd.hpp"
 #include "capture/bpf/ring_source.hpp"
 #include "capture/bpf/tc_attachment.hpp"
+#include "capture/lifecycle.hpp"
 #include "filter/kernel_filter.hpp"
 
 namespace wgcap {
@@ -82,13 +83,8 @@ struct BpfCapture::Impl {
   std::unique_ptr<RingSource> ring;
   std::string backend = "bpf";
 
-  std::mutex lifecycle;
-  bool started = false;
-  bool stopped = false;
-  std::atomic<bool> failed{false};
+  CaptureLifecycle life{"BpfCapture on " + interface};
   std::atomic<bool> counters_lost{false};
-  mutable std::mutex error_mutex;
-  Error failure;
 
   Impl(std::string i, Session& s, BpfCaptureOptions o)
       : interface(std::move(i)), session(s), options(std::move(o)) {}
@@ -129,13 +125,13 @@ struct BpfCapture::Impl {
   }
 
   void Fail(const std::string& what, int errnum) {
-    std::lock_guard lock(error_mutex);
-    failure = Error{"capture on " + interface + ": " + what, errnum};
-    failed.store(true, std::memory_order_release);
+    life.Fail(Error{"capture on " + interface + ": " + what, errnum});
   }
 
   Status Open() {
-    ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
+    // Resolved once, by OpenCapture, when it opened this capture.
+    ifindex = options.ifindex != 0 ? options.ifindex
+                                   : static_cast<int>(if_nametoindex(interface.c_str()));
     if (ifindex == 0) {
       return ErrnoError("interface " + interface, errno == 0 ? ENODEV : errno);
     }
@@ -203,49 +199,30 @@ BpfCapture::~BpfCapture() {
 }
 
 Status BpfCapture::Start() {
-  std::lock_guard lock(impl_->lifecycle);
-  if (impl_->stopped) {
-    return Error{"BpfCapture on " + impl_->interface + ": cannot start after Stop", 0};
-  }
-  if (impl_->started) {
-    return Error{"BpfCapture on " + impl_->interface + ": already started", 0};
-  }
-  if (auto opened = impl_->Open(); !opened) {
-    impl_->ring.reset();
-    impl_->program.reset();
-    return opened;
-  }
-  impl_->started = true;
-  return {};
+  return impl_->life.Start([this] { return impl_->Open(); },
+                           [this] {
+                             impl_->ring.reset();
+                             impl_->program.reset();
+                           });
 }
 
 void BpfCapture::Stop() {
-  std::lock_guard lock(impl_->lifecycle);
-  if (impl_->stopped) {
-    return;
-  }
-  impl_->stopped = true;
-  if (!impl_->started) {
-    return;
-  }
-  // Detach first: after it no new sample arrives, so draining the ring once
-  // more hands over every packet the kernel matched.
-  impl_->ring->StopThread();
-  impl_->attachment->Detach();
-  impl_->ring->Drain();
-  impl_->PublishCounters();
+  impl_->life.Stop([this] {
+    // Detach first: after it no new sample arrives, so draining the ring
+    // once more hands over every packet the kernel matched.
+    impl_->ring->StopThread();
+    impl_->attachment->Detach();
+    impl_->ring->Drain();
+    impl_->PublishCounters();
+  });
 }
 
 bool BpfCapture::Failed() const noexcept {
-  return impl_->failed.load(std::memory_order_acquire);
+  return impl_->life.Failed();
 }
 
 Status BpfCapture::error() const {
-  if (!Failed()) {
-    return {};
-  }
-  std::lock_guard lock(impl_->error_mutex);
-  return impl_->failure;
+  return impl_->life.error();
 }
 
 std::string BpfCapture::backend_name() const {
@@ -258,6 +235,15 @@ const std::string& BpfCapture::filter_note() const noexcept {
 
 const char* BpfCapture::sample_mode_name() const noexcept {
   return impl_->program ? impl_->program->sample_mode_name() : "";
+}
+
+std::string BpfCapture::description() const {
+  return "listening on " + impl_->interface + " (" + backend_name() + "), snaplen " +
+         std::to_string(impl_->options.snaplen) + ", samples by ringbuf " + sample_mode_name();
+}
+
+int BpfCapture::ifindex() const noexcept {
+  return impl_->ifindex;
 }
 
 } // namespace wgcap

@@ -16,16 +16,9 @@
 
 namespace wgcap {
 
-enum class TcAttachKind { Auto, Tcx, Clsact };
-
-struct BpfCaptureOptions {
-  std::uint32_t snaplen = 65535;
-  std::uint32_t ring_bytes = 4u << 20; // -B
-  FilterExpression expression;
-  TcAttachKind attach = TcAttachKind::Auto;
-  SampleMode sample_mode = SampleMode::Auto;
-  CaptureDirection direction = CaptureDirection::InOut; // In: ingress hook only; Out: egress
-};
+// The options are the library's (TcAttachKind, SampleMode, the direction
+// and the expression for the kernel filter); `mode` is OpenCapture's.
+using BpfCaptureOptions = CaptureOptions;
 
 class BpfCapture final : public Capture {
 public:
@@ -50,6 +43,9 @@ public:
   // Why the kernel filter is not exact ("" when it is).
   const std::string& filter_note() const noexcept override;
   const char* sample_mode_name() const noexcept;
+  // "listening on wg0 (bpf/tcx), snaplen 65535, samples by ringbuf reserve".
+  std::string description() const override;
+  int ifindex() const noexcept override;
 
   struct Impl;
 

@@ -9,15 +9,10 @@
 #include <string>
 
 #include "filter/kernel_filter.hpp"
+#include "wgcap/capture.hpp" // SampleMode
 #include "wgcap/result.hpp"
 
 namespace wgcap {
-
-enum class SampleMode {
-  Auto,    // Reserve where the verifier accepts it, else Output
-  Reserve, // packet bytes loaded straight into a ring reservation (6.8+)
-  Output,  // per-CPU scratch copy + bpf_ringbuf_output
-};
 
 struct BpfProgramOptions {
   KernelFilterProgram filter;
