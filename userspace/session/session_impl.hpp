@@ -20,10 +20,9 @@
 #include <system_error>
 #include <thread>
 
+#include "file/session_sinks.hpp"
 #include "session/event_count.hpp"
-#include "wgcap/pcap_writer.hpp"
 #include "wgcap/session.hpp"
-#include "wgcap/text_writer.hpp"
 
 namespace wgcap {
 namespace session_internal {
@@ -80,23 +79,10 @@ struct Session::Impl {
                                        : std::numeric_limits<std::uint64_t>::max()),
         flush_every_packet(options.flush_every_packet), slots(std::make_unique<Slot[]>(slot_count)),
         // Pages no packet ever reaches are never touched, so cost nothing.
-        data(std::make_unique_for_overwrite<std::uint8_t[]>(slot_count * snap)) {
+        data(std::make_unique_for_overwrite<std::uint8_t[]>(slot_count * snap)),
+        owned_sinks(options, snap) {
     for (std::size_t i = 0; i < capacity; ++i) {
       slots[i].sequence.store(i, std::memory_order_relaxed);
-    }
-    if (options.output != nullptr) {
-      sinks.push_back(&pcap.emplace(*options.output, snaplen));
-    }
-    if (options.text_output != nullptr) {
-      TextOptions layout = options.text_options;
-      layout.verbose = layout.verbose || options.verbose;
-      layout.ascii = layout.ascii || options.ascii;
-      sinks.push_back(&text.emplace(*options.text_output, layout));
-    }
-    for (PacketSink* sink : options.sinks) {
-      if (sink != nullptr) {
-        sinks.push_back(sink);
-      }
     }
   }
 
@@ -323,9 +309,8 @@ struct Session::Impl {
   const bool flush_every_packet;
   const std::unique_ptr<Slot[]> slots;
   const std::unique_ptr<std::uint8_t[]> data; // capacity * snaplen
-  std::optional<PcapWriter> pcap;
-  std::optional<TextWriter> text;
-  std::vector<PacketSink*> sinks;
+  const SessionSinks owned_sinks;             // the writers Options names, built in file/
+  const std::vector<PacketSink*>& sinks = owned_sinks.all();
 
   // Read by every Offer, written once: kept apart from the counters that
   // producers write.
