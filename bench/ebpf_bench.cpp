@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "bench_packets.hpp"
-#include "bpf/ebpf_filter_loader.hpp"
+#include "capture/bpf/ebpf_filter_loader.hpp"
+#include "capture/bpf/ebpf_filter_runner.hpp"
 #include "filter/ebpf_filter.hpp"
-#include "wgcap/ebpf_filter_runner.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap::bench {

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/bpf_capture.hpp"
-#include "wgcap/bpf_program.hpp"
+#include "capture/bpf/bpf_capture.hpp"
+#include "capture/bpf/bpf_program.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wgcap/session.hpp"
 

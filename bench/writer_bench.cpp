@@ -9,8 +9,7 @@
 #include "bench_packets.hpp"
 #include "wgcap/pcap_writer.hpp"
 #include "wgcap/text_writer.hpp"
-#if __has_include("wgcap/pcapng_writer.hpp")
-#include "wgcap/pcapng_writer.hpp"
+#if __has_include("wgcap/pcap_writer.hpp")
 #define WGCAP_BENCH_HAVE_PCAPNG 1
 #endif
 

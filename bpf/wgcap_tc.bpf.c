@@ -13,7 +13,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "wgcap/abi.h"
+#include "wgcap_abi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -26,7 +26,7 @@ function(wgcap_bpf_skeleton name source)
     OUTPUT ${obj}
     COMMAND ${WGCAP_BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86
             -Wall -Werror
-            -I${PROJECT_SOURCE_DIR}/include
+            -I${PROJECT_SOURCE_DIR}/bpf
             -I/usr/include/${WGCAP_MULTIARCH}
             -c ${source} -o ${obj}.tmp
     # Strip DWARF but keep BTF: the skeleton embeds this object.

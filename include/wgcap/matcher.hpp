@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "wgcap/ip_address.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {
@@ -22,6 +23,22 @@ public:
   virtual bool MatchParsed(const ParsedPacket& packet) const = 0;
   // True when every packet matches (empty expression, empty Filter).
   virtual bool MatchesAll() const { return false; }
+};
+
+// The flat filter of the reference package: non-empty fields are ANDed, with
+// the same field semantics as the expression language.
+struct Filter final : Matcher {
+  IpAddress src_ip;
+  IpAddress dst_ip;
+  IpAddress host;
+  std::uint16_t src_port = 0;
+  std::uint16_t dst_port = 0;
+  std::uint16_t port = 0;
+  std::uint8_t proto = 0;
+
+  bool IsEmpty() const noexcept;
+  bool MatchParsed(const ParsedPacket& packet) const override;
+  bool MatchesAll() const override { return IsEmpty(); }
 };
 
 } // namespace wgcap

@@ -1,10 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
+// What flows from a source to the sinks: the packet's direction, the record
+// of one captured packet, and the sink interface every output implements.
 #pragma once
 
-#include "wgcap/packet_record.hpp"
+#include <cstdint>
+#include <span>
+
 #include "wgcap/result.hpp"
 
 namespace wgcap {
+
+// Whether a packet is entering or leaving the host. Captures from files that
+// record no direction (pcap) carry Unknown.
+enum class Direction : std::uint8_t {
+  Inbound = 0,  // arriving from the network (TC ingress, PACKET_HOST)
+  Outbound = 1, // leaving the host (TC egress, PACKET_OUTGOING)
+  Unknown = 2,
+};
+
+// "IN", "OUT" or "?".
+constexpr const char* ToString(Direction d) noexcept {
+  switch (d) {
+  case Direction::Inbound:
+    return "IN";
+  case Direction::Outbound:
+    return "OUT";
+  case Direction::Unknown:
+    break;
+  }
+  return "?";
+}
+
+// One captured packet as it flows from a source to the sinks. `data` holds the
+// captured network-layer bytes (no link-layer header); `original_length` is
+// the length of the whole network-layer packet on the wire.
+struct PacketRecord {
+  std::int64_t timestamp_ns = 0; // wall clock, ns since the Unix epoch
+  std::span<const std::uint8_t> data;
+  std::uint32_t original_length = 0;
+  Direction direction = Direction::Unknown;
+  std::uint32_t ifindex = 0; // 0 where unknown (files)
+};
 
 struct Stats;
 

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+// The capture-file sinks: pcap and pcapng writers.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/packet_sink.hpp"
@@ -42,6 +46,101 @@ private:
   std::uint32_t snaplen_;
   PcapTimePrecision precision_;
   bool header_written_ = false;
+};
+
+// pcapng (little-endian, one section): a section header, one interface
+// description per interface, enhanced packet blocks with nanosecond
+// timestamps and the direction in epb_flags, and interface statistics at the
+// end.
+// Block types and option codes, as the pcapng specification
+// (draft-ietf-opsawg-pcapng) and Wireshark's wiretap/wtap.h number them.
+namespace pcapng {
+inline constexpr std::uint32_t kSectionHeader = 0x0a0d0d0a;
+inline constexpr std::uint32_t kInterfaceDescription = 1;
+inline constexpr std::uint32_t kPacket = 2; // obsolete; read, never written
+inline constexpr std::uint32_t kSimplePacket = 3;
+inline constexpr std::uint32_t kInterfaceStatistics = 5;
+inline constexpr std::uint32_t kEnhancedPacket = 6;
+inline constexpr std::uint32_t kByteOrderMagic = 0x1a2b3c4d;
+
+inline constexpr std::uint16_t kOptEnd = 0;
+inline constexpr std::uint16_t kShbOs = 3;
+inline constexpr std::uint16_t kShbUserAppl = 4;
+inline constexpr std::uint16_t kIfName = 2;
+inline constexpr std::uint16_t kIfDescription = 3;
+inline constexpr std::uint16_t kIfTsresol = 9;
+inline constexpr std::uint16_t kIfFilter = 11;
+inline constexpr std::uint16_t kIfTsoffset = 14;
+inline constexpr std::uint16_t kEpbFlags = 2; // also the obsolete PB's pack_flags
+inline constexpr std::uint16_t kIsbStartTime = 2;
+inline constexpr std::uint16_t kIsbEndTime = 3;
+inline constexpr std::uint16_t kIsbIfRecv = 4;
+inline constexpr std::uint16_t kIsbIfDrop = 5;
+inline constexpr std::uint16_t kIsbFilterAccept = 6;
+inline constexpr std::uint16_t kIsbOsDrop = 7;
+inline constexpr std::uint16_t kIsbUsrDeliv = 8;
+
+// epb_flags bits 0-1.
+inline constexpr std::uint32_t kFlagsInbound = 1;
+inline constexpr std::uint32_t kFlagsOutbound = 2;
+} // namespace pcapng
+
+struct PcapngWriterOptions {
+  std::uint32_t snaplen = 0;  // 0 means 65535
+  std::string interface_name; // if_name of the captured interface
+  // The captured interface's index; 0 binds it to the ifindex the first
+  // packet carries (files carry 0 throughout).
+  std::uint32_t ifindex = 0;
+  std::string filter;      // if_filter as a filter string; empty: omitted
+  std::string description; // if_description; empty: omitted
+  std::string application; // shb_userappl ("wgcap 0.1.0"); empty: omitted
+  std::string os;          // shb_os; empty: omitted
+  // The clock stamped on the statistics blocks (when the counts were taken);
+  // null is the realtime clock. Tests pin it.
+  std::int64_t (*now_ns)() = nullptr;
+};
+
+// Not thread-safe. The section header and the captured interface's
+// description are written lazily, on the first packet, WriteHeader or Finish.
+// A packet from another ifindex gets its own interface ("ifindex N"),
+// described just before its first packet.
+class PcapngWriter final : public PacketSink {
+public:
+  PcapngWriter(ByteWriter& out, PcapngWriterOptions options);
+
+  Status WriteHeader(); // idempotent
+  // Keeps at most snaplen bytes; the original length stays.
+  Status WritePacket(const PacketRecord& packet) override;
+  Status Flush() override;
+  // One statistics block per interface (idempotent). The capture's counters
+  // go on the captured interface: packets the kernel saw, kernel losses,
+  // packets the filter accepted, userspace drops. Every interface also gets
+  // the packets written for it and the times of its first and last packet.
+  Status Finish(const Stats& stats) override;
+
+  std::uint32_t snaplen() const noexcept { return options_.snaplen; }
+  std::size_t interface_count() const noexcept { return interfaces_.size(); }
+
+private:
+  struct Interface {
+    std::uint32_t ifindex = 0;
+    bool bound = false; // ifindex known
+    std::int64_t packets = 0;
+    std::uint64_t first_ns = 0, last_ns = 0;
+  };
+
+  Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
+  Status WriteInterfaceDescription(const std::string& name);
+  Status WriteStatistics(std::uint32_t id, const Stats* stats);
+  Status Emit(); // finishes the block in buffer_ and writes it
+
+  ByteWriter& out_;
+  PcapngWriterOptions options_;
+  std::vector<Interface> interfaces_;
+  std::vector<std::uint8_t> buffer_;    // one block other than a packet's
+  std::unique_ptr<std::uint8_t[]> epb_; // a packet's block, sized for the largest
+  bool header_written_ = false;
+  bool finished_ = false;
 };
 
 } // namespace wgcap

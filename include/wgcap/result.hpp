@@ -12,13 +12,39 @@
 
 namespace wgcap {
 
+// What went wrong, in categories a caller can act on. The agent maps them
+// to exit codes in one place (userspace/cli/exit_codes.cpp).
+enum class ErrorKind {
+  Unspecified, // not classified: KindOf() derives one from errnum
+  Usage,       // a bad argument or option value
+  Filter,      // the filter expression does not parse (column set)
+  Permission,  // a capability is missing (EPERM, EACCES)
+  NotFound,    // no such interface or file (ENODEV, ENXIO, ENOENT)
+  Io,          // a read or write failed
+  Kernel,      // the kernel refused: program load, attach, map
+};
+
+// "usage", "filter", "permission", "not_found", "io", "kernel", "error".
+const char* ToString(ErrorKind kind) noexcept;
+
+// Built from a plain message (Error{"text"}) or with errno (Error{"text",
+// ENODEV}); kind, column and hint are optional.
 struct Error {
   std::string message; // complete, user-facing: "open x.pcap: No such file or directory"
   int errnum = 0;      // errno where one applies, else 0
+  ErrorKind kind = ErrorKind::Unspecified;
+  int column = 0;        // 1-based column in the filter expression (Filter); 0 = none
+  std::string hint = {}; // what the user can do about it ("" = nothing to add); also in message
 };
 
-// "op: strerror(errnum)" and, when given, "; hint".
+// The kind, derived from errnum when the error did not name one.
+ErrorKind KindOf(const Error& error) noexcept;
+
+// "op: strerror(errnum)" and, when given, "; hint". The kind follows errnum.
 Error ErrnoError(std::string_view operation, int errnum, std::string_view hint = {});
+
+// A filter error whose message starts "column N: ": kind Filter, column N.
+Error FilterError(Error error);
 
 template <typename T> class [[nodiscard]] Result {
 public:

@@ -9,11 +9,11 @@
 // accept everything (the Matcher then decides alone).
 #include <algorithm>
 
+#include "filter/classic_filter.hpp"
+#include "filter/classic_socket_runner.hpp"
 #include "fuzz_check.hpp"
 #include "support/classic_runners.hpp"
 #include "support/verdict_packets.hpp"
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/classic_socket_runner.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace {

@@ -13,12 +13,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "capture/bpf/ebpf_filter_runner.hpp"
+#include "filter/classic_filter.hpp"
+#include "filter/classic_socket_runner.hpp"
 #include "fuzz_check.hpp"
 #include "support/random_cases.hpp"
 #include "support/verdict_packets.hpp"
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/classic_socket_runner.hpp"
-#include "wgcap/ebpf_filter_runner.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace {

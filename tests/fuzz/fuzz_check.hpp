@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "file/pcap_reader.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/pcap_reader.hpp"
 
 namespace wgcap::fuzz {
 

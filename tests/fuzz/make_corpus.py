@@ -40,11 +40,11 @@ def c_strings(path, pattern):
 
 def expressions():
     exprs = c_strings("tests/support/verdict_packets.cpp", r'\{"((?:[^"\\]|\\.)*)", ')
-    exprs += c_strings("tests/unit/filter_parser_test.cpp", r'(?:Shape|Bad)\{"((?:[^"\\]|\\.)*)"')
-    exprs += c_strings("tests/unit/filter_qualifier_test.cpp", r'(?:Same|Bad)\{"((?:[^"\\]|\\.)*)"')
-    exprs += c_strings("tests/unit/filter_relation_test.cpp", r'Expect\(\s*"((?:[^"\\]|\\.)*)"')
-    exprs += c_strings("tests/unit/filter_relation_test.cpp", r'\{"((?:[^"\\]|\\.)*)", "column')
-    exprs += c_strings("tests/unit/filter_relation_test.cpp", r'const std::string e = "((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_parser_test.cpp", r'(?:Shape|Bad)\{"((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_qualifier_test.cpp", r'(?:Same|Bad)\{"((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_relation_test.cpp", r'Expect\(\s*"((?:[^"\\]|\\.)*)"')
+    exprs += c_strings("tests/unit/filter/filter_relation_test.cpp", r'\{"((?:[^"\\]|\\.)*)", "column')
+    exprs += c_strings("tests/unit/filter/filter_relation_test.cpp", r'const std::string e = "((?:[^"\\]|\\.)*)"')
     seen, out = set(), []
     for e in exprs:
         if e not in seen:

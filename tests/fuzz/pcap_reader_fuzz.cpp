@@ -4,9 +4,9 @@
 // strip each to the network layer and parse it. Every error names a byte
 // offset; every record holds exactly its captured bytes; the network-layer
 // view lies inside the record.
+#include "file/pcap_reader.hpp"
 #include "fuzz_check.hpp"
 #include "wgcap/packet_parse.hpp"
-#include "wgcap/pcap_reader.hpp"
 
 namespace {
 

@@ -5,9 +5,9 @@
 // and parse it. Every error names a byte offset; every record holds exactly
 // its captured bytes and belongs to a described interface; the
 // network-layer view lies inside the record.
+#include "file/pcapng_reader.hpp"
 #include "fuzz_check.hpp"
 #include "wgcap/packet_parse.hpp"
-#include "wgcap/pcapng_reader.hpp"
 
 namespace {
 

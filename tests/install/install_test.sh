@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # `cmake --install` into a temporary prefix, then a program built only from
 # what was installed (through pkg-config) parses a filter and matches a
-# packet. Catches a header missing from the install, a public header that
-# includes a private one, and a .pc file that does not link.
+# packet, and examples/capture_pcapng.cpp is built from the prefix both ways
+# (find_package(wgcap) and pkg-config) and run. Catches a header missing from
+# the install, a public header that includes a private one or <linux/...>,
+# more than the 12 public headers (+ wgcap.hpp), and a .pc or config file
+# that does not link.
 #
 # usage: install_test.sh BUILD_DIR CXX
 set -euo pipefail
@@ -17,7 +20,8 @@ prefix=$tmp/prefix
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
 
 for f in bin/wgcap share/man/man8/wgcap.8 lib/libwgcap.a lib/pkgconfig/wgcap.pc \
-  include/wgcap/filter_parser.hpp include/wgcap/unique_fd.hpp include/wgcap/abi.h; do
+  lib/cmake/wgcap/wgcapConfig.cmake include/wgcap/wgcap.hpp \
+  include/wgcap/filter_parser.hpp include/wgcap/result.hpp; do
   [ -e "$prefix/$f" ] || { echo "not installed: $f" >&2; cat "$tmp/install.log" >&2; exit 1; }
 done
 
@@ -31,6 +35,17 @@ fi
 # Public headers include only each other and system headers.
 if grep -n '#include "' "$prefix"/include/wgcap/* | grep -v '#include "wgcap/'; then
   echo "public headers above include non-public headers" >&2
+  exit 1
+fi
+# The public API is small (STYLE.md "Layout"): at most 12 headers plus the
+# umbrella, and none of them pulls in kernel headers.
+count=$(find "$prefix/include/wgcap" -type f | wc -l)
+if [ "$count" -gt 13 ]; then
+  echo "$count public headers installed; at most 12 + wgcap.hpp" >&2
+  exit 1
+fi
+if grep -n '#include <linux/' "$prefix"/include/wgcap/*; then
+  echo "public headers above include <linux/...>" >&2
   exit 1
 fi
 # Nothing private (skeleton, userspace/ headers) leaked into the install.
@@ -82,4 +97,23 @@ done
 # shellcheck disable=SC2086 # the flags are words
 "$cxx" -std=c++20 -Wall -Werror -o "$tmp/consumer" "$tmp/consumer.cpp" $flags
 "$tmp/consumer"
+
+# The example, from the installed package only: with pkg-config, and with
+# find_package(wgcap) in a CMake project of its own. A missing interface is a
+# clean error (kind not_found, exit 1), which shows the whole chain linked.
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck disable=SC2086 # the flags are words
+"$cxx" -std=c++20 -Wall -Wextra -Werror -o "$tmp/example-pc" \
+  "$source_dir/examples/capture_pcapng.cpp" $flags
+cmake -S "$source_dir/examples" -B "$tmp/example-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >"$tmp/example.log"
+cmake --build "$tmp/example-build" >>"$tmp/example.log" || { cat "$tmp/example.log" >&2; exit 1; }
+for example in "$tmp/example-pc" "$tmp/example-build/capture_pcapng"; do
+  status=0
+  out=$("$example" wgcap-nosuch0 "$tmp/x.pcapng" 0 2>&1) || status=$?
+  if [ "$status" != 1 ] || [[ $out != "not_found: wgcap-nosuch0: no such interface" ]]; then
+    echo "$example: exit $status, said: $out" >&2
+    exit 1
+  fi
+done
 "$prefix/bin/wgcap" --version

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
 
 namespace wgcap::test {
 

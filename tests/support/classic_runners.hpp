@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "wgcap/classic_socket_runner.hpp"
+#include "filter/classic_socket_runner.hpp"
 
 namespace wgcap::test {
 

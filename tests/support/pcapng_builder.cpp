@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/pcapng_builder.hpp"
 
-#include "wgcap/pcapng_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
 
 namespace wgcap::test {
 

@@ -45,7 +45,7 @@ constexpr option kLongOptions[] = {
 };
 
 Error Usage(std::string message) {
-  return Error{std::move(message), 0};
+  return Error{std::move(message), 0, ErrorKind::Usage};
 }
 
 // The option getopt_long just refused, as the user spelled it. A long option
@@ -144,228 +144,231 @@ bool ParseByteSize(std::string_view text, std::uint64_t& bytes) {
   return true;
 }
 
-Result<Arguments> ParseArguments(int argc, char** argv) {
-  // getopt's state is process-global and `wgcap serve` parses each client's
-  // request on that client's thread: one parse at a time.
-  static std::mutex getopt_mutex;
-  const std::lock_guard lock(getopt_mutex);
-  Arguments args;
-  opterr = 0; // our own messages name the option
-  // 0, not 1: glibc then also forgets its place inside an option cluster.
-  // After an error in the middle of one ("-qv"), `optind = 1` left it
-  // pointing into the previous argv, so the next request parsed options it
-  // never had (`wgcap serve` parses many requests in one process).
-  optind = 0;
-  int opt;
-  int optind_before = optind; // where the next getopt_long call starts
-  int t_flags = 0;            // -t given this many times
-  while ((opt = getopt_long(argc, argv, kShortOptionString, kLongOptions, nullptr)) != -1) {
-    const std::string_view value = optarg != nullptr ? optarg : "";
-    switch (opt) {
-    case 'n': // wgcap never resolves names
-    case 'N':
-    case 'p': // no promiscuous mode on an L3 device
-      break;
-    case 't':
-      if (++t_flags > 5) {
-        return Usage("-t: given more than 5 times (-t, -tt, -ttt, -tttt and -ttttt exist)");
-      }
-      break;
-    case 'x':
-      if (args.text.hex == HexDump::None) {
-        args.text.hex = HexDump::Hex;
-      }
-      break;
-    case 'X':
-      args.text.hex = HexDump::HexAscii;
-      break;
-    case 'e':
-      args.text.interface_name = true;
-      break;
-    case 'q':
-      args.text.quiet = true;
-      break;
-    case 'S':
-      args.text.absolute_sequence = true;
-      break;
-    case '#':
-      args.text.number = true;
-      break;
-    case 'l':
-      args.line_buffered = true;
-      break;
-    case 'Q':
-      if (value == "in") {
-        args.hooks = Hooks::In;
-      } else if (value == "out") {
-        args.hooks = Hooks::Out;
-      } else if (value == "inout") {
-        args.hooks = Hooks::InOut;
-      } else {
-        return Usage("-Q: unknown direction \"" + std::string(value) +
-                     "\" (expected in, out or inout)");
-      }
-      break;
-    case 'D':
-      args.list_interfaces = true;
-      break;
-    case 'F':
-      if (value.empty()) {
-        return Usage("-F: empty file name");
-      }
-      args.filter_file = value;
-      break;
-    case 'Z':
-      if (value.empty()) {
-        return Usage("-Z: empty user name");
-      }
-      args.drop_user = value;
-      break;
-    case kTimeStampPrecision:
-      if (value == "micro") {
-        args.time_stamp_nano = false;
-      } else if (value == "nano") {
-        args.time_stamp_nano = true;
-      } else {
-        return Usage("--time-stamp-precision: unknown precision \"" + std::string(value) +
-                     "\" (expected micro or nano)");
-      }
-      break;
-    case kPcap:
-      args.pcap = true;
-      break;
-    case 'i':
-      if (value.empty()) {
-        return Usage("-i: empty interface name");
-      }
-      args.interface = value;
-      break;
-    case 'r':
-      if (value.empty()) {
-        return Usage("-r: empty file name");
-      }
-      args.read_file = value;
-      break;
-    case 'B': {
-      std::int64_t mib = 0;
-      if (!ParseDecimal(value, mib) || mib < 1 || mib > 4096) {
-        return Usage("-B: invalid buffer size \"" + std::string(value) +
-                     "\" (expected 1-4096 MiB)");
-      }
-      args.buffer_mib = static_cast<std::uint32_t>(mib);
-      break;
+namespace {
+
+// What an Apply* function did with an option: not its kind (kNotMine, the
+// next one is asked), taken, or refused with the error.
+enum class Applied { kNotMine, kTaken };
+
+// Options without a value.
+Result<Applied> ApplyFlag(int opt, Arguments& args, int& t_flags) {
+  switch (opt) {
+  case 'n': // wgcap never resolves names
+  case 'N':
+  case 'p': // no promiscuous mode on an L3 device
+    break;
+  case 't':
+    if (++t_flags > 5) {
+      return Usage("-t: given more than 5 times (-t, -tt, -ttt, -tttt and -ttttt exist)");
     }
-    case 'd':
-      args.dump = true;
-      break;
-    case kMode:
-      if (value == "auto") {
-        args.mode = Mode::Auto;
-      } else if (value == "bpf") {
-        args.mode = Mode::Bpf;
-      } else if (value == "afpacket") {
-        args.mode = Mode::AFPacket;
-      } else {
-        return Usage("--mode: unknown mode \"" + std::string(value) +
-                     "\" (expected auto, bpf or afpacket)");
-      }
-      break;
-    case 'C': {
-      std::uint64_t mb = 0;
-      if (!ParseDecimal(value, mb) || mb == 0 || mb > (1u << 20)) {
-        return Usage("-C: invalid file size \"" + std::string(value) +
-                     "\" (expected MB, 1-1048576)");
-      }
-      args.rotation.max_bytes = mb * 1000000; // tcpdump's -C counts millions of bytes
-      break;
+    break;
+  case 'x':
+    if (args.text.hex == HexDump::None) {
+      args.text.hex = HexDump::Hex;
     }
-    case 'G':
-      if (!ParseDecimal(value, args.rotation.max_seconds) || args.rotation.max_seconds <= 0) {
-        return Usage("-G: invalid rotation period \"" + std::string(value) +
-                     "\" (expected seconds)");
-      }
-      break;
-    case 'W':
-      if (!ParseDecimal(value, args.rotation.max_files) || args.rotation.max_files == 0) {
-        return Usage("-W: invalid file count \"" + std::string(value) +
-                     "\" (expected a positive integer)");
-      }
-      break;
-    case kConnect:
-      args.connect = value;
-      break;
-    case kStats:
-      args.stats = true;
-      break;
-    case kParityCheck:
-      args.parity_check = true;
-      break;
-    case kPcapng:
-      args.pcapng = true;
-      break;
-    case kDuration:
-      if (!ParseDurationMs(value, args.duration_ms)) {
-        return Usage("--duration: invalid duration \"" + std::string(value) +
-                     "\" (expected a positive number with s, m, h or ms, e.g. 30s)");
-      }
-      break;
-    case 'w':
-      if (value.empty()) {
-        return Usage("-w: empty file name");
-      }
-      args.write_file = value;
-      break;
-    case 'c':
-      if (!ParseDecimal(value, args.count) || args.count <= 0) {
-        return Usage("-c: invalid packet count \"" + std::string(value) +
-                     "\" (expected a positive integer)");
-      }
-      break;
-    case 's': {
-      std::int64_t snaplen = 0;
-      if (!ParseDecimal(value, snaplen) || snaplen < 0 || snaplen > kMaxSnaplen) {
-        return Usage("-s: invalid snap length \"" + std::string(value) + "\" (expected 0-" +
-                     std::to_string(kMaxSnaplen) + "; 0 means 65535)");
-      }
-      args.snaplen = snaplen == 0 ? kDefaultSnaplen : static_cast<std::uint32_t>(snaplen);
-      break;
-    }
-    case 'U':
-      args.unbuffered = true;
-      break;
-    case 'v': // -vv and -vvv mean -v
-      args.text.verbose = true;
-      break;
-    case 'A':
-      args.text.ascii = true;
-      break;
-    case 'h':
-      args.help = true;
-      break;
-    case kPrint:
-      args.print = true;
-      break;
-    case kVersion:
-      args.version = true;
-      break;
-    case ':':
-      return Usage("option " + RefusedOption(argv, optind_before, optopt) + " needs a value");
-    default: {
-      const std::string name = RefusedOption(argv, optind_before, optopt);
-      if (name.starts_with("--")) {
-        if (optopt != 0) {
-          // A long option that takes no value was given one ("--print=1").
-          return Usage("option " + name + " takes no value");
-        }
-        if (const std::string could = LongOptionsStartingWith(name.substr(2)); !could.empty()) {
-          return Usage("ambiguous option " + name + " (could be " + could + ")");
-        }
-      }
-      return Usage("unknown option " + name);
-    }
-    }
-    optind_before = optind;
+    break;
+  case 'X':
+    args.text.hex = HexDump::HexAscii;
+    break;
+  case 'e':
+    args.text.interface_name = true;
+    break;
+  case 'q':
+    args.text.quiet = true;
+    break;
+  case 'S':
+    args.text.absolute_sequence = true;
+    break;
+  case '#':
+    args.text.number = true;
+    break;
+  case 'v': // -vv and -vvv mean -v
+    args.text.verbose = true;
+    break;
+  case 'A':
+    args.text.ascii = true;
+    break;
+  default:
+    return Applied::kNotMine;
   }
+  return Applied::kTaken;
+}
+
+// Options without a value that choose what wgcap does.
+Applied ApplyModeFlag(int opt, Arguments& args) {
+  bool* const flag = opt == 'l'            ? &args.line_buffered
+                     : opt == 'D'          ? &args.list_interfaces
+                     : opt == 'd'          ? &args.dump
+                     : opt == 'U'          ? &args.unbuffered
+                     : opt == 'h'          ? &args.help
+                     : opt == kPrint       ? &args.print
+                     : opt == kVersion     ? &args.version
+                     : opt == kPcap        ? &args.pcap
+                     : opt == kPcapng      ? &args.pcapng
+                     : opt == kStats       ? &args.stats
+                     : opt == kParityCheck ? &args.parity_check
+                                           : nullptr;
+  if (flag == nullptr) {
+    return Applied::kNotMine;
+  }
+  *flag = true;
+  return Applied::kTaken;
+}
+
+// Options naming a file, an interface, a user or a socket.
+Result<Applied> ApplyName(int opt, std::string_view value, Arguments& args) {
+  std::string* target = nullptr;
+  const char* what = "";
+  switch (opt) {
+  case 'i':
+    target = &args.interface, what = "-i: empty interface name";
+    break;
+  case 'r':
+    target = &args.read_file, what = "-r: empty file name";
+    break;
+  case 'w':
+    target = &args.write_file, what = "-w: empty file name";
+    break;
+  case 'F':
+    target = &args.filter_file, what = "-F: empty file name";
+    break;
+  case 'Z':
+    target = &args.drop_user, what = "-Z: empty user name";
+    break;
+  case kConnect:
+    args.connect = value;
+    return Applied::kTaken;
+  default:
+    return Applied::kNotMine;
+  }
+  if (value.empty()) {
+    return Usage(what);
+  }
+  *target = value;
+  return Applied::kTaken;
+}
+
+// Options choosing one of a few words.
+Result<Applied> ApplyChoice(int opt, std::string_view value, Arguments& args) {
+  const std::string quoted = "\"" + std::string(value) + "\"";
+  switch (opt) {
+  case 'Q':
+    if (value != "in" && value != "out" && value != "inout") {
+      return Usage("-Q: unknown direction " + quoted + " (expected in, out or inout)");
+    }
+    args.hooks = value == "in" ? Hooks::In : value == "out" ? Hooks::Out : Hooks::InOut;
+    return Applied::kTaken;
+  case kTimeStampPrecision:
+    if (value != "micro" && value != "nano") {
+      return Usage("--time-stamp-precision: unknown precision " + quoted +
+                   " (expected micro or nano)");
+    }
+    args.time_stamp_nano = value == "nano";
+    return Applied::kTaken;
+  case kMode:
+    if (value != "auto" && value != "bpf" && value != "afpacket") {
+      return Usage("--mode: unknown mode " + quoted + " (expected auto, bpf or afpacket)");
+    }
+    args.mode = value == "bpf" ? Mode::Bpf : value == "afpacket" ? Mode::AFPacket : Mode::Auto;
+    return Applied::kTaken;
+  default:
+    return Applied::kNotMine;
+  }
+}
+
+// Options taking a number or a duration.
+Result<Applied> ApplyNumber(int opt, std::string_view value, Arguments& args) {
+  const std::string quoted = "\"" + std::string(value) + "\"";
+  std::int64_t n = 0;
+  std::uint64_t u = 0;
+  switch (opt) {
+  case 'B':
+    if (!ParseDecimal(value, n) || n < 1 || n > 4096) {
+      return Usage("-B: invalid buffer size " + quoted + " (expected 1-4096 MiB)");
+    }
+    args.buffer_mib = static_cast<std::uint32_t>(n);
+    break;
+  case 'C':
+    if (!ParseDecimal(value, u) || u == 0 || u > (1u << 20)) {
+      return Usage("-C: invalid file size " + quoted + " (expected MB, 1-1048576)");
+    }
+    args.rotation.max_bytes = u * 1000000; // tcpdump's -C counts millions of bytes
+    break;
+  case 'G':
+    if (!ParseDecimal(value, args.rotation.max_seconds) || args.rotation.max_seconds <= 0) {
+      return Usage("-G: invalid rotation period " + quoted + " (expected seconds)");
+    }
+    break;
+  case 'W':
+    if (!ParseDecimal(value, args.rotation.max_files) || args.rotation.max_files == 0) {
+      return Usage("-W: invalid file count " + quoted + " (expected a positive integer)");
+    }
+    break;
+  case 'c':
+    if (!ParseDecimal(value, args.count) || args.count <= 0) {
+      return Usage("-c: invalid packet count " + quoted + " (expected a positive integer)");
+    }
+    break;
+  case 's':
+    if (!ParseDecimal(value, n) || n < 0 || n > kMaxSnaplen) {
+      return Usage("-s: invalid snap length " + quoted + " (expected 0-" +
+                   std::to_string(kMaxSnaplen) + "; 0 means 65535)");
+    }
+    args.snaplen = n == 0 ? kDefaultSnaplen : static_cast<std::uint32_t>(n);
+    break;
+  case kDuration:
+    if (!ParseDurationMs(value, args.duration_ms)) {
+      return Usage("--duration: invalid duration " + quoted +
+                   " (expected a positive number with s, m, h or ms, e.g. 30s)");
+    }
+    break;
+  default:
+    return Applied::kNotMine;
+  }
+  return Applied::kTaken;
+}
+
+// An option getopt_long refused: missing value, unknown, ambiguous.
+Error Refused(int opt, char** argv, int optind_before) {
+  const std::string name = RefusedOption(argv, optind_before, optopt);
+  if (opt == ':') {
+    return Usage("option " + name + " needs a value");
+  }
+  if (name.starts_with("--")) {
+    if (optopt != 0) {
+      // A long option that takes no value was given one ("--print=1").
+      return Usage("option " + name + " takes no value");
+    }
+    if (const std::string could = LongOptionsStartingWith(name.substr(2)); !could.empty()) {
+      return Usage("ambiguous option " + name + " (could be " + could + ")");
+    }
+  }
+  return Usage("unknown option " + name);
+}
+
+Status ApplyOption(int opt, std::string_view value, Arguments& args, int& t_flags) {
+  if (ApplyModeFlag(opt, args) == Applied::kTaken) {
+    return {};
+  }
+  Result<Applied> applied = ApplyFlag(opt, args, t_flags);
+  if (applied && applied.value() == Applied::kNotMine) {
+    applied = ApplyName(opt, value, args);
+  }
+  if (applied && applied.value() == Applied::kNotMine) {
+    applied = ApplyChoice(opt, value, args);
+  }
+  if (applied && applied.value() == Applied::kNotMine) {
+    applied = ApplyNumber(opt, value, args);
+  }
+  if (!applied) {
+    return applied.error();
+  }
+  return applied.value() == Applied::kTaken ? Status{} : Status(Error{"", 0, ErrorKind::Usage});
+}
+
+// What the options imply once all are read: the -t layout, the file format,
+// the expression from the remaining words.
+void Complete(Arguments& args, int t_flags, int argc, char** argv) {
   constexpr TimeStamp kByCount[] = {TimeStamp::TimeOfDay, TimeStamp::None,
                                     TimeStamp::Epoch,     TimeStamp::SincePrevious,
                                     TimeStamp::DateTime,  TimeStamp::SinceFirst};
@@ -382,18 +385,10 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
     }
     args.expression += argv[i];
   }
-  if (args.help || args.version) {
-    return args;
-  }
-  if (!args.interface.empty() && !args.read_file.empty()) {
-    return Usage("-i and -r exclude each other: capture live or read a file");
-  }
-  if (args.list_interfaces) {
-    return args; // -D lists the interfaces; nothing else applies
-  }
-  if (args.dump) {
-    return args; // -d prints the compiled filter; no capture source needed
-  }
+}
+
+// Options that exclude or need each other, for a capture to run.
+Status CheckCaptureCombination(const Arguments& args) {
   if (args.parity_check && args.read_file.empty()) {
     return Usage(
         "--parity-check needs -r FILE (it runs the file's packets through every evaluator)");
@@ -429,6 +424,49 @@ Result<Arguments> ParseArguments(int argc, char** argv) {
   }
   if (args.write_file == "-" && args.print) {
     return Usage("--print and -w - both want stdout; write the capture to a file or drop --print");
+  }
+  return {};
+}
+
+} // namespace
+
+Result<Arguments> ParseArguments(int argc, char** argv) {
+  // getopt's state is process-global and `wgcap serve` parses each client's
+  // request on that client's thread: one parse at a time.
+  static std::mutex getopt_mutex;
+  const std::lock_guard lock(getopt_mutex);
+  Arguments args;
+  opterr = 0; // our own messages name the option
+  // 0, not 1: glibc then also forgets its place inside an option cluster.
+  // After an error in the middle of one ("-qv"), `optind = 1` left it
+  // pointing into the previous argv, so the next request parsed options it
+  // never had (`wgcap serve` parses many requests in one process).
+  optind = 0;
+  int opt;
+  int optind_before = optind; // where the next getopt_long call starts
+  int t_flags = 0;            // -t given this many times
+  while ((opt = getopt_long(argc, argv, kShortOptionString, kLongOptions, nullptr)) != -1) {
+    const std::string_view value = optarg != nullptr ? optarg : "";
+    if (opt == ':' || opt == '?') {
+      return Refused(opt, argv, optind_before);
+    }
+    if (Status applied = ApplyOption(opt, value, args, t_flags); !applied) {
+      return applied.error().message.empty() ? Refused(opt, argv, optind_before) : applied.error();
+    }
+    optind_before = optind;
+  }
+  Complete(args, t_flags, argc, argv);
+  if (args.help || args.version) {
+    return args;
+  }
+  if (!args.interface.empty() && !args.read_file.empty()) {
+    return Usage("-i and -r exclude each other: capture live or read a file");
+  }
+  if (args.list_interfaces || args.dump) {
+    return args; // -D lists the interfaces, -d prints the compiled filter: no source needed
+  }
+  if (Status combination = CheckCaptureCombination(args); !combination) {
+    return combination.error();
   }
   return args;
 }

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "file/rotating_file_sink.hpp"
 #include "wgcap/result.hpp"
-#include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/text_writer.hpp"
 
 namespace wgcap::cli {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/capture_output.hpp"
 
-#include <net/if.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
 
+#include "cli/exit_codes.hpp"
 #include "cli/line_flushing_writer.hpp"
 #include "wgcap_version.hpp"
 
@@ -14,12 +14,12 @@ namespace wgcap::cli {
 namespace {
 
 // What the pcapng section and interface blocks record about the capture.
-PcapngWriterOptions PcapngOptionsFor(const Arguments& args) {
+PcapngWriterOptions PcapngOptionsFor(const Arguments& args, unsigned ifindex) {
   PcapngWriterOptions o;
   o.snaplen = args.snaplen;
   if (!args.interface.empty()) {
     o.interface_name = args.interface;
-    o.ifindex = if_nametoindex(args.interface.c_str()); // 0: bound by the first packet
+    o.ifindex = ifindex; // 0: bound by the first packet
   } else {
     o.interface_name = args.read_file == "-" ? "stdin" : args.read_file;
   }
@@ -44,7 +44,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     RotationOptions rotation = args.rotation;
     rotation.base_path = args.write_file;
     const bool pcapng = args.pcapng;
-    const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args);
+    const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args, ifindex_);
     const std::uint32_t snaplen = args.snaplen;
     const PcapTimePrecision precision = PrecisionFor(args);
     rotating_ = std::make_unique<RotatingFileSink>(
@@ -89,7 +89,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     }
     // Written at open, so a capture of zero packets is still a valid file.
     if (args.pcapng) {
-      pcapng_ = std::make_unique<PcapngWriter>(*out, PcapngOptionsFor(args));
+      pcapng_ = std::make_unique<PcapngWriter>(*out, PcapngOptionsFor(args, ifindex_));
       if (auto s = pcapng_->WriteHeader(); !s) {
         return s;
       }
@@ -149,7 +149,7 @@ Status CaptureOutput::Commit(bool write_failed) {
 
 int Fail(const Error& error) {
   std::fprintf(stderr, "wgcap: %s\n", error.message.c_str());
-  return 1;
+  return ExitCode(KindOf(error));
 }
 
 } // namespace wgcap::cli

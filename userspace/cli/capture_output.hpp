@@ -10,10 +10,9 @@
 #include <utility>
 
 #include "cli/arguments.hpp"
+#include "file/rotating_file_sink.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
-#include "wgcap/pcapng_writer.hpp"
-#include "wgcap/rotating_file_sink.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {
@@ -28,6 +27,9 @@ public:
   // place (the user may not rename in its directory). Rotated files are
   // created later, after the drop, by that user. Call before OpenSession.
   void OwnFileAs(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
+  // The live interface's index, for the pcapng interface block (resolved
+  // once by the caller). Call before OpenSession.
+  void SetInterfaceIndex(unsigned ifindex) { ifindex_ = ifindex; }
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
@@ -48,6 +50,7 @@ private:
   std::unique_ptr<ByteWriter> text_lines_; // -l, over the text output
   std::unique_ptr<RotatingFileSink> rotating_;
   std::optional<std::pair<uid_t, gid_t>> owner_;
+  unsigned ifindex_ = 0;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

@@ -12,12 +12,12 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/unique_fd.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/connect_request.hpp"
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
 #include "wgcap/byte_writer.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::cli {
 namespace {

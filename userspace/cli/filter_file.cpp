@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "wgcap/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace wgcap::cli {
 namespace {

@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "wgcap/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace wgcap::cli {
 namespace {

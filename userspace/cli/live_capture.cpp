@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/live_capture.hpp"
 
-#include <net/if.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -11,15 +9,17 @@
 #include <optional>
 #include <thread>
 
+#include "capture/bpf/bpf_capture.hpp"
+#include "capture/bpf/bpf_program.hpp"
 #include "cli/capture_output.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
+#include "filter/classic_filter.hpp"
 #include "filter/ebpf_filter.hpp"
-#include "wgcap/abi.h"
-#include "wgcap/afpacket_capture.hpp"
-#include "wgcap/bpf_capture.hpp"
-#include "wgcap/classic_filter.hpp"
+#include "wgcap/capture.hpp"
 #include "wgcap/session.hpp"
+#include "wgcap_abi.h"
 
 namespace wgcap::cli {
 namespace {
@@ -51,56 +51,37 @@ CaptureDirection DirectionOf(Hooks hooks) {
   return CaptureDirection::InOut;
 }
 
-// The bpf backend where it can run; under --mode auto, AF_PACKET with one
-// line naming why not.
-Result<std::unique_ptr<Capture>> StartBackend(const Arguments& args, Session& session,
-                                              const FilterExpression& expression,
-                                              const std::function<void(const std::string&)>& say) {
-  if (args.mode != Mode::AFPacket) {
-    BpfCaptureOptions options;
-    options.snaplen = args.snaplen;
-    options.ring_bytes = args.buffer_mib << 20;
-    options.expression = expression;
-    options.direction = DirectionOf(args.hooks);
-    // Not an option users need: the kernel decides (tcx where it has it).
-    // Tests and the kernel matrix force the clsact path with it.
-    if (const char* attach = std::getenv("WGCAP_TC_ATTACH"); attach != nullptr) {
-      const std::string a = attach;
-      options.attach = a == "clsact" ? TcAttachKind::Clsact
-                       : a == "tcx"  ? TcAttachKind::Tcx
-                                     : TcAttachKind::Auto;
-    }
-    // Likewise the sample path (reserve where the verifier accepts it, else
-    // output): the kernel matrix runs each path on each kernel with it.
-    if (const char* mode = std::getenv("WGCAP_SAMPLE_MODE"); mode != nullptr) {
-      const std::string m = mode;
-      options.sample_mode = m == "reserve"  ? SampleMode::Reserve
-                            : m == "output" ? SampleMode::Output
-                                            : SampleMode::Auto;
-    }
-    auto bpf = std::make_unique<BpfCapture>(args.interface, session, std::move(options));
-    const Status started = bpf->Start();
-    if (started) {
-      return std::unique_ptr<Capture>(std::move(bpf));
-    }
-    // An interface gone since it was looked up is no reason to try another
-    // backend on it.
-    if (args.mode == Mode::Bpf || started.error().errnum == ENODEV) {
-      return started.error();
-    }
-    say("wgcap: bpf backend unavailable (" + FirstLine(started.error().message) +
-        "); using afpacket\n");
-  }
-  AFPacketOptions options;
+// Not options users need: the kernel decides (tcx where it has it; reserve
+// where the verifier accepts it, else output). Tests and the kernel matrix
+// force a path with these variables, read here and nowhere in the library.
+TcAttachKind AttachFromEnvironment() {
+  const char* attach = std::getenv("WGCAP_TC_ATTACH");
+  const std::string a = attach != nullptr ? attach : "";
+  return a == "clsact" ? TcAttachKind::Clsact : a == "tcx" ? TcAttachKind::Tcx : TcAttachKind::Auto;
+}
+
+SampleMode SampleModeFromEnvironment() {
+  const char* mode = std::getenv("WGCAP_SAMPLE_MODE");
+  const std::string m = mode != nullptr ? mode : "";
+  return m == "reserve"  ? SampleMode::Reserve
+         : m == "output" ? SampleMode::Output
+                         : SampleMode::Auto;
+}
+
+CaptureOptions CaptureOptionsFor(const Arguments& args, const FilterExpression& expression,
+                                 int ifindex) {
+  CaptureOptions options;
+  options.mode = args.mode == Mode::Bpf        ? CaptureMode::Bpf
+                 : args.mode == Mode::AFPacket ? CaptureMode::AfPacket
+                                               : CaptureMode::Auto;
+  options.attach = AttachFromEnvironment();
+  options.sample_mode = SampleModeFromEnvironment();
   options.snaplen = args.snaplen;
-  options.buffer_bytes = args.buffer_mib << 20;
-  options.expression = expression;
+  options.ring_bytes = args.buffer_mib << 20;
   options.direction = DirectionOf(args.hooks);
-  auto afpacket = std::make_unique<AFPacketCapture>(args.interface, session, std::move(options));
-  if (auto started = afpacket->Start(); !started) {
-    return started.error();
-  }
-  return std::unique_ptr<Capture>(std::move(afpacket));
+  options.expression = expression;
+  options.ifindex = ifindex;
+  return options;
 }
 
 // -Z: from here on the user; only clsact's filters need a privilege
@@ -164,7 +145,7 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
 } // namespace
 
 Error NoSuchInterface(const std::string& name) {
-  return Error{name + ": no such interface", ENODEV};
+  return Error{name + ": no such interface", ENODEV, ErrorKind::NotFound};
 }
 
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
@@ -186,109 +167,130 @@ int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
   return 0;
 }
 
-int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
-                       const LiveCaptureIo& io, const LiveCaptureControl& control,
-                       std::string& end_reason) {
-  const auto say = [&io](const std::string& line) {
+namespace {
+
+// Where a live capture's lines go (the client's socket under wgcap serve),
+// and the one way it fails: the line, the reason, the exit code.
+struct Reporter {
+  const LiveCaptureIo& io;
+  std::string& end_reason;
+
+  void Say(const std::string& line) const {
     if (io.message) {
       io.message(line);
     } else {
       std::fputs(line.c_str(), stderr);
     }
-  };
-  const auto fail = [&](const Error& e) {
-    say("wgcap: " + e.message + "\n");
+  }
+  int Fail(const Error& e) const {
+    Say("wgcap: " + e.message + "\n");
     end_reason = e.message;
-    return 1;
-  };
-  // First, so that nothing (a backend's fallback note, an output file) comes
-  // before the one line that matters.
-  if (if_nametoindex(args.interface.c_str()) == 0) {
-    return fail(NoSuchInterface(args.interface));
+    return ExitCode(KindOf(e));
   }
-  CaptureOutput output;
-  if (control.drop != nullptr) {
-    output.OwnFileAs(control.drop->uid, control.drop->gid);
-  }
-  auto session = output.OpenSession(args, matcher, io.output);
-  if (!session) {
-    return fail(session.error());
-  }
-  auto capture = StartBackend(args, **session, matcher->expression(), say);
-  if (!capture) {
-    return fail(capture.error());
-  }
-  if (control.drop != nullptr) {
-    if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
-      (*capture)->Stop();
-      (*session)->Stop();
-      return fail(dropped.error());
-    }
-  }
-  if (!(*capture)->filter_note().empty()) {
-    say("wgcap: note: " + (*capture)->filter_note() + "\n");
-  }
-  // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
-  // ring on this kernel (`bpf/README.md`, "Sample copy").
-  std::string sample_path;
-  if (const auto* bpf = dynamic_cast<const BpfCapture*>(capture->get()); bpf != nullptr) {
-    sample_path = std::string(", samples by ringbuf ") + bpf->sample_mode_name();
-  }
-  say("listening on " + args.interface + " (" + (*capture)->backend_name() + "), snaplen " +
-      std::to_string(args.snaplen) + sample_path + "\n");
+};
 
+// Polls until the capture should end; returns why.
+std::string WaitForEnd(const Arguments& args, const LiveCaptureControl& control, Session& session,
+                       const Capture& capture, const Reporter& report) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(args.duration_ms);
-  end_reason = "stopped";
   for (;;) {
     bool print_counts = false;
     if (const char* reason = control.should_stop ? control.should_stop(print_counts) : nullptr;
         reason) {
-      end_reason = reason;
-      break;
+      return reason;
     }
     if (print_counts) {
-      say(CountsText((*session)->GetStats()));
+      report.Say(CountsText(session.GetStats()));
     }
-    if ((*session)->Done()) {
-      end_reason =
-          (*session)->error().ok() ? "the packet count (-c) was reached" : "a write failed";
-      break;
+    if (session.Done()) {
+      return session.error().ok() ? "the packet count (-c) was reached" : "a write failed";
     }
-    if ((*capture)->Failed()) {
-      end_reason = "the capture failed";
-      break;
+    if (capture.Failed()) {
+      return "the capture failed";
     }
     if (args.duration_ms > 0 && std::chrono::steady_clock::now() >= deadline) {
-      end_reason = "the duration ended";
-      break;
+      return "the duration ended";
     }
     if (!control.should_stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(kTickMs));
     }
   }
-  (*capture)->Stop();
-  (*session)->Stop();
-  const Stats stats = (*session)->GetStats();
-  const Status sink = (*session)->error();
+}
+
+// Stops the capture and the session, commits the output, prints the counts.
+int Finish(const Arguments& args, CaptureOutput& output, Session& session, Capture& capture,
+           const Reporter& report) {
+  capture.Stop();
+  session.Stop();
+  const Stats stats = session.GetStats();
+  const Status sink = session.error();
   const Status committed = output.Commit(!sink.ok());
-  say(CountsText(stats));
+  report.Say(CountsText(stats));
   if (args.stats) {
-    say(StatsJson(stats, (*capture)->backend_name()) + "\n");
+    report.Say(StatsJson(stats, capture.backend_name()) + "\n");
   }
   const std::string counts =
       ", " + std::to_string(stats.packets) + " packets captured, " +
       std::to_string(stats.dropped + stats.kernel_drops + stats.kernel_ring_drops) + " dropped";
-  end_reason += counts;
+  report.end_reason += counts;
   // A failure replaces the reason but keeps the counts (wgcap serve logs them).
-  for (const Status& status : {sink, (*capture)->error(), committed}) {
+  for (const Status& status : {sink, capture.error(), committed}) {
     if (!status) {
-      fail(status.error());
-      end_reason += counts;
-      return 1;
+      const int code = report.Fail(status.error());
+      report.end_reason += counts;
+      return code;
     }
   }
   return 0;
+}
+
+} // namespace
+
+int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
+                       const LiveCaptureIo& io, const LiveCaptureControl& control,
+                       std::string& end_reason) {
+  const Reporter report{io, end_reason};
+  // First, so that nothing (a backend's fallback note, an output file) comes
+  // before the one line that matters. The one lookup of the interface: the
+  // pcapng header and the capture use this index.
+  auto ifindex = ResolveInterface(args.interface);
+  if (!ifindex) {
+    return report.Fail(ifindex.error());
+  }
+  CaptureOutput output;
+  output.SetInterfaceIndex(static_cast<unsigned>(*ifindex));
+  if (control.drop != nullptr) {
+    output.OwnFileAs(control.drop->uid, control.drop->gid);
+  }
+  auto session = output.OpenSession(args, matcher, io.output);
+  if (!session) {
+    return report.Fail(session.error());
+  }
+  auto capture = OpenCapture(args.interface, **session,
+                             CaptureOptionsFor(args, matcher->expression(), *ifindex),
+                             [&report](const Error& why) {
+                               report.Say("wgcap: bpf backend unavailable (" +
+                                          FirstLine(why.message) + "); using afpacket\n");
+                             });
+  if (!capture) {
+    return report.Fail(capture.error());
+  }
+  if (control.drop != nullptr) {
+    if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
+      (*capture)->Stop();
+      (*session)->Stop();
+      return report.Fail(dropped.error());
+    }
+  }
+  if (!(*capture)->filter_note().empty()) {
+    report.Say("wgcap: note: " + (*capture)->filter_note() + "\n");
+  }
+  // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
+  // ring on this kernel (`bpf/README.md`, "Sample copy").
+  report.Say((*capture)->description() + "\n");
+  end_reason = WaitForEnd(args, control, **session, **capture, report);
+  return Finish(args, output, **session, **capture, report);
 }
 
 int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {

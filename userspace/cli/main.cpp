@@ -7,6 +7,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/connect_client.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/filter_file.hpp"
 #include "cli/interface_list.hpp"
 #include "cli/live_capture.hpp"
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   if (!args) {
     std::fprintf(stderr, "wgcap: %s\nTry 'wgcap --help' for more information.\n",
                  args.error().message.c_str());
-    return 2;
+    return wgcap::cli::ExitCode(wgcap::ErrorKind::Usage);
   }
   if (args->help) {
     std::fputs(wgcap::cli::HelpText().c_str(), stdout);
@@ -46,19 +47,18 @@ int main(int argc, char** argv) {
     auto expression = wgcap::cli::ReadFilterFile(args->filter_file);
     if (!expression) {
       std::fprintf(stderr, "wgcap: %s\n", expression.error().message.c_str());
-      return 2;
+      return wgcap::cli::ExitCode(wgcap::ErrorKind::Usage); // -F names a file to read
     }
     args->expression = std::move(expression).value();
   }
   auto matcher = wgcap::ParseFilter(args->expression);
   if (!matcher) {
     std::fprintf(stderr, "wgcap: filter: %s\n", matcher.error().message.c_str());
-    // Point at the column the message names.
-    int column = 0;
-    if (std::sscanf(matcher.error().message.c_str(), "column %d", &column) == 1 && column > 0) {
+    // Point at the column the error names.
+    if (const int column = matcher.error().column; column > 0) {
       std::fprintf(stderr, "  %s\n  %*s^\n", args->expression.c_str(), column - 1, "");
     }
-    return 2;
+    return wgcap::cli::ExitCode(wgcap::KindOf(matcher.error()));
   }
   // Readings that differ from tcpdump's (SPEC 1): shown once, before anything runs.
   for (const std::string& warning : (*matcher)->expression().warnings) {

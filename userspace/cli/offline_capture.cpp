@@ -7,7 +7,7 @@
 #include "cli/capture_output.hpp"
 #include "cli/privilege_drop.hpp"
 #include "cli/stats_json.hpp"
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap::cli {

@@ -13,13 +13,13 @@
 #include <span>
 #include <vector>
 
+#include "capture/bpf/bpf_program.hpp"
 #include "cli/capture_output.hpp"
-#include "wgcap/abi.h"
-#include "wgcap/bpf_program.hpp"
-#include "wgcap/classic_filter.hpp"
-#include "wgcap/classic_socket_runner.hpp"
-#include "wgcap/pcap_reader.hpp"
+#include "file/pcap_reader.hpp"
+#include "filter/classic_filter.hpp"
+#include "filter/classic_socket_runner.hpp"
 #include "wgcap/text_writer.hpp"
+#include "wgcap_abi.h"
 
 namespace wgcap::cli {
 namespace {

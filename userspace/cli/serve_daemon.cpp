@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "cli/arguments.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/live_capture.hpp"
@@ -31,7 +32,6 @@
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
 #include "wgcap/filter_parser.hpp"
-#include "wgcap/unique_fd.hpp"
 
 namespace wgcap::cli {
 namespace {

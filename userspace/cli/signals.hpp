@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "wgcap/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace wgcap::cli {
 

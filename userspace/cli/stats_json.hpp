@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "wgcap/stats.hpp"
+#include "wgcap/session.hpp"
 
 namespace wgcap::cli {
 

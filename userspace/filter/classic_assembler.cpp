@@ -48,78 +48,90 @@ void Assembler::Goto(Label target) {
   Emitted();
 }
 
-bool Assembler::Finish(std::vector<sock_filter>& out, std::size_t max_instructions) const {
+// The program being laid out: each instruction with the labels bound to it.
+// A conditional jump whose target is beyond its 8-bit offset gets
+// trampolines, which moves everything after it, so the layout repeats until
+// every jump reaches.
+struct Assembler::Layout {
   struct Slot {
     Insn insn;
     std::vector<Label> labels; // labels bound to this instruction
   };
   std::vector<Slot> code;
-  code.reserve(insns_.size());
-  for (const Insn& insn : insns_) {
-    code.push_back(Slot{insn, {}});
-  }
-  auto next_label = static_cast<Label>(label_at_.size());
-  for (std::size_t l = 0; l < label_at_.size(); ++l) {
-    if (label_at_[l] >= code.size()) {
-      throw std::logic_error("classic assembler: label bound past the end or never bound");
+  Label next_label;
+  std::vector<std::size_t> position; // label -> index in `code`, after Locate
+
+  Layout(const std::vector<Insn>& insns, const std::vector<std::size_t>& label_at)
+      : next_label(static_cast<Label>(label_at.size())) {
+    code.reserve(insns.size());
+    for (const Insn& insn : insns) {
+      code.push_back(Slot{insn, {}});
     }
-    code[label_at_[l]].labels.push_back(static_cast<Label>(l));
+    for (std::size_t l = 0; l < label_at.size(); ++l) {
+      if (label_at[l] >= code.size()) {
+        throw std::logic_error("classic assembler: label bound past the end or never bound");
+      }
+      code[label_at[l]].labels.push_back(static_cast<Label>(l));
+    }
   }
 
-  for (;;) {
-    if (code.size() > max_instructions) {
-      return false;
-    }
-    std::vector<std::size_t> position(static_cast<std::size_t>(next_label), kUnbound);
+  void Locate() {
+    position.assign(static_cast<std::size_t>(next_label), kUnbound);
     for (std::size_t i = 0; i < code.size(); ++i) {
       for (Label l : code[i].labels) {
         position[static_cast<std::size_t>(l)] = i;
       }
     }
-    auto distance = [&](std::size_t from, Label target) -> std::size_t {
-      if (target == kNext) {
-        return 0;
-      }
-      const std::size_t to = position[static_cast<std::size_t>(target)];
-      if (to == kUnbound || to <= from) {
-        throw std::logic_error("classic assembler: backward or dangling jump");
-      }
-      return to - from - 1;
-    };
-    std::size_t far_at = kUnbound;
-    bool far_true = false;
-    bool far_false = false;
+  }
+
+  std::size_t Distance(std::size_t from, Label target) const {
+    if (target == kNext) {
+      return 0;
+    }
+    const std::size_t to = position[static_cast<std::size_t>(target)];
+    if (to == kUnbound || to <= from) {
+      throw std::logic_error("classic assembler: backward or dangling jump");
+    }
+    return to - from - 1;
+  }
+
+  // The first conditional jump with a side out of reach (and which sides),
+  // or kUnbound.
+  std::size_t FarJump(bool& far_true, bool& far_false) const {
     for (std::size_t i = 0; i < code.size(); ++i) {
       const Insn& insn = code[i].insn;
       if (insn.is_goto || BPF_CLASS(insn.code) != BPF_JMP) {
         continue;
       }
-      far_true = distance(i, insn.jt) > kMaxConditionalOffset;
-      far_false = distance(i, insn.jf) > kMaxConditionalOffset;
+      far_true = Distance(i, insn.jt) > kMaxConditionalOffset;
+      far_false = Distance(i, insn.jf) > kMaxConditionalOffset;
       if (far_true || far_false) {
-        far_at = i;
-        break;
+        return i;
       }
     }
-    if (far_at == kUnbound) {
-      out.clear();
-      out.reserve(code.size());
-      for (std::size_t i = 0; i < code.size(); ++i) {
-        const Insn& insn = code[i].insn;
-        sock_filter f{insn.code, 0, 0, insn.k};
-        if (insn.is_goto) {
-          f.k = static_cast<std::uint32_t>(distance(i, insn.jt));
-        } else if (BPF_CLASS(insn.code) == BPF_JMP) {
-          f.jt = static_cast<std::uint8_t>(distance(i, insn.jt));
-          f.jf = static_cast<std::uint8_t>(distance(i, insn.jf));
-        }
-        out.push_back(f);
+    return kUnbound;
+  }
+
+  void Encode(std::vector<sock_filter>& out) const {
+    out.clear();
+    out.reserve(code.size());
+    for (std::size_t i = 0; i < code.size(); ++i) {
+      const Insn& insn = code[i].insn;
+      sock_filter f{insn.code, 0, 0, insn.k};
+      if (insn.is_goto) {
+        f.k = static_cast<std::uint32_t>(Distance(i, insn.jt));
+      } else if (BPF_CLASS(insn.code) == BPF_JMP) {
+        f.jt = static_cast<std::uint8_t>(Distance(i, insn.jt));
+        f.jf = static_cast<std::uint8_t>(Distance(i, insn.jf));
       }
-      return true;
+      out.push_back(f);
     }
-    // jcond k, T, F  →  jcond k, t1, t2; t1: ja T; t2: ja F (only the far
-    // sides get a trampoline). A fall-through side becomes an explicit label
-    // first, since the trampolines now follow the jump.
+  }
+
+  // jcond k, T, F  ->  jcond k, t1, t2; t1: ja T; t2: ja F (only the far
+  // sides get a trampoline). A fall-through side becomes an explicit label
+  // first, since the trampolines now follow the jump.
+  void AddTrampolines(std::size_t far_at, bool far_true, bool far_false) {
     if (far_at + 1 >= code.size()) {
       throw std::logic_error("classic assembler: conditional jump at the end");
     }
@@ -144,6 +156,24 @@ bool Assembler::Finish(std::vector<sock_filter>& out, std::size_t max_instructio
     code[far_at].insn.jf = far_false ? trampoline(f) : f;
     code.insert(code.begin() + static_cast<std::ptrdiff_t>(far_at) + 1, trampolines.begin(),
                 trampolines.end());
+  }
+};
+
+bool Assembler::Finish(std::vector<sock_filter>& out, std::size_t max_instructions) const {
+  Layout layout(insns_, label_at_);
+  for (;;) {
+    if (layout.code.size() > max_instructions) {
+      return false;
+    }
+    layout.Locate();
+    bool far_true = false;
+    bool far_false = false;
+    const std::size_t far_at = layout.FarJump(far_true, far_false);
+    if (far_at == kUnbound) {
+      layout.Encode(out);
+      return true;
+    }
+    layout.AddTrampolines(far_at, far_true, far_false);
   }
 }
 

@@ -44,6 +44,7 @@ private:
 
   std::vector<std::size_t> label_at_; // label → instruction index
   std::vector<Label> after_next_;
+  struct Layout; // Finish's working state (classic_assembler.cpp)
 };
 
 } // namespace wgcap::classic

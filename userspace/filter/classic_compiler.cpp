@@ -7,8 +7,8 @@
 #include <string>
 
 #include "filter/classic_assembler.hpp"
+#include "filter/classic_filter.hpp"
 #include "filter/classic_relation.hpp"
-#include "wgcap/classic_filter.hpp"
 #include "wgcap/packet_parse.hpp"
 
 namespace wgcap {

@@ -4,7 +4,7 @@
 // the ancillary load SKF_AD_OFF + SKF_AD_PKTTYPE (no packet byte says it).
 #include <linux/if_packet.h>
 
-#include "wgcap/classic_filter.hpp"
+#include "filter/classic_filter.hpp"
 
 namespace wgcap {
 namespace {

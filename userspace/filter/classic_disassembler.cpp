@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "wgcap/classic_filter.hpp"
+#include "filter/classic_filter.hpp"
 
 namespace wgcap {
 namespace {

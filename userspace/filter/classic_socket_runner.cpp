@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/classic_socket_runner.hpp"
+#include "filter/classic_socket_runner.hpp"
 
 #include <sys/socket.h>
 

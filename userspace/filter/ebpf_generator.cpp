@@ -11,8 +11,8 @@
 
 #include "filter/ebpf_layout.hpp"
 #include "filter/ebpf_relation.hpp"
-#include "wgcap/abi.h"
 #include "wgcap/packet_parse.hpp"
+#include "wgcap_abi.h"
 
 namespace wgcap {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wgcap/filter.hpp"
+#include "wgcap/matcher.hpp"
 
 namespace wgcap {
 namespace {

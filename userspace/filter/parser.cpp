@@ -491,7 +491,7 @@ Result<FilterExpression> ParseFilterExpression(std::string_view text) {
 Result<std::shared_ptr<const ExpressionMatcher>> ParseFilter(std::string_view text) {
   auto expression = ParseFilterExpression(text);
   if (!expression) {
-    return expression.error();
+    return FilterError(expression.error());
   }
   return std::make_shared<const ExpressionMatcher>(std::move(expression).value());
 }

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one kernel/userspace ABI of wgcap: included by bpf/ *.bpf.c and by C++.
+ * Fixed-width fields only; userspace static_asserts sizes and offsets.
+ */
+/* Shared with the C++ side: keeps the userspace layout (/.clang-format),
+ * not bpf/'s kernel style. */
+/* clang-format off */
+#ifndef WGCAP_ABI_H
+#define WGCAP_ABI_H
+
+#include <linux/types.h>
+
+#define WGCAP_DIR_IN 0
+#define WGCAP_DIR_OUT 1
+
+/* Per-CPU counters, indices into the wgcap_counters map. */
+enum wgcap_counter {
+  WGCAP_COUNTER_SEEN = 0,
+  WGCAP_COUNTER_MATCHED = 1,
+  WGCAP_COUNTER_RING_FULL = 2,
+  WGCAP_COUNTER_MAX = 3,
+};
+
+/* Header of one ring-buffer sample; captured_length bytes follow. */
+struct wgcap_sample_header {
+  __u64 timestamp_ns; /* CLOCK_BOOTTIME; userspace converts to wall clock */
+  __u32 ifindex;
+  __u32 original_length; /* network-layer packet length */
+  __u32 captured_length; /* bytes that follow this header */
+  __u8 direction;        /* WGCAP_DIR_IN / WGCAP_DIR_OUT */
+  __u8 reserved[3];
+};
+
+/* How a sample reaches the ring (chosen by userspace at load). */
+enum wgcap_sample_mode {
+  /* bpf_ringbuf_reserve of a size class, packet bytes loaded straight in
+   * (variable-length loads into ring memory need kernel 6.8+) */
+  WGCAP_SAMPLE_RESERVE = 0,
+  /* copy into a per-CPU scratch buffer, then bpf_ringbuf_output */
+  WGCAP_SAMPLE_OUTPUT = 1,
+};
+
+#define WGCAP_MAX_SNAPLEN 262144
+
+/*
+ * The generated filter program (userspace/filter/ebpf_filter.hpp) and the
+ * clang-built sample programs meet here: on a match the filter stores the
+ * bytes its verdict read in skb->cb[WGCAP_CB_EXTENT] and tail-calls slot
+ * WGCAP_PROG_SAMPLE_IN or WGCAP_PROG_SAMPLE_OUT of wgcap_sample_programs.
+ */
+#define WGCAP_CB_EXTENT 0
+#define WGCAP_PROG_SAMPLE_IN 0
+#define WGCAP_PROG_SAMPLE_OUT 1
+
+#endif /* WGCAP_ABI_H */
+/* clang-format on */

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// The queue between capture sources and sinks: a bounded multi-producer,
+// single-consumer ring of preallocated slots (Vyukov's per-cell sequence
+// numbers), drained by one writer thread.
+#include "wgcap/session.hpp"
+
+#include "session/session_impl.hpp"
+
+namespace wgcap {
+
+Result<std::unique_ptr<Session>> Session::Create(Options options) {
+  const bool has_sink = std::any_of(options.sinks.begin(), options.sinks.end(),
+                                    [](const PacketSink* sink) { return sink != nullptr; });
+  if (options.output == nullptr && options.text_output == nullptr && !has_sink) {
+    return Error{"capture session: no output (set output, text_output or sinks)"};
+  }
+  const std::uint32_t snaplen =
+      options.snaplen == 0 ? kDefaultSnaplen : std::min(options.snaplen, kMaxSnaplen);
+  const std::size_t slots = options.buf_size == 0 ? kDefaultSlots : options.buf_size;
+  const std::string queue_size =
+      std::to_string(slots) + " slots of " + std::to_string(snaplen) + " bytes";
+  if (slots > std::numeric_limits<std::size_t>::max() / snaplen) {
+    return Error{"capture session: queue of " + queue_size + " is too large"};
+  }
+  try {
+    std::unique_ptr<Session> session(
+        new Session(std::make_unique<Impl>(std::move(options), snaplen, slots)));
+    Impl* impl = session->impl_.get();
+    impl->writer = std::thread([impl] { impl->Run(); });
+    return session;
+  } catch (const std::bad_alloc&) {
+    return Error{"capture session: cannot allocate a queue of " + queue_size, ENOMEM};
+  } catch (const std::system_error& e) {
+    return Error{std::string("capture session: start writer thread: ") + e.what(),
+                 e.code().value()};
+  }
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Session::~Session() {
+  if (impl_) {
+    Stop();
+  }
+}
+
+bool Session::Offer(std::span<const std::uint8_t> data, bool outbound) noexcept {
+  return impl_->Offer(PacketRecord{
+      .timestamp_ns = RealtimeNs(),
+      .data = data,
+      .original_length = ClampLength(data.size()),
+      .direction = outbound ? Direction::Outbound : Direction::Inbound,
+  });
+}
+
+bool Session::Offer(const PacketRecord& packet) noexcept {
+  return impl_->Offer(packet);
+}
+
+bool Session::OfferWait(const PacketRecord& packet) {
+  return impl_->OfferWait(packet, true);
+}
+
+bool Session::OfferInBatch(const PacketRecord& packet) {
+  return impl_->OfferWait(packet, false);
+}
+
+void Session::EndBatch() noexcept {
+  impl_->queue_filled.NotifyAfterRelease();
+}
+
+void Session::Stop() {
+  impl_->Stop();
+}
+
+bool Session::Done() const noexcept {
+  return impl_->done.load(std::memory_order_acquire);
+}
+
+void Session::WaitDone() const {
+  std::unique_lock lock(impl_->done_mutex);
+  impl_->done_cv.wait(lock, [this] { return Done(); });
+}
+
+bool Session::WaitDoneFor(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->done_mutex);
+  return impl_->done_cv.wait_for(lock, timeout, [this] { return Done(); });
+}
+
+Stats Session::GetStats() const noexcept {
+  return impl_->GetStats();
+}
+
+void Session::SetKernelCounters(std::int64_t seen, std::int64_t matched, std::int64_t ring_drops,
+                                std::int64_t drops, std::int64_t filter_fallback) noexcept {
+  impl_->kernel_seen.store(seen, std::memory_order_relaxed);
+  impl_->kernel_matched.store(matched, std::memory_order_relaxed);
+  impl_->kernel_ring_drops.store(ring_drops, std::memory_order_relaxed);
+  impl_->kernel_drops.store(drops, std::memory_order_relaxed);
+  impl_->kernel_filter_fallback.store(filter_fallback, std::memory_order_relaxed);
+}
+
+Status Session::error() const {
+  std::lock_guard lock(impl_->error_mutex);
+  return impl_->first_error;
+}
+
+} // namespace wgcap
