@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "filter/alu_op.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap::classic {
@@ -13,32 +14,6 @@ namespace {
 
 constexpr std::uint16_t Code(int c) {
   return static_cast<std::uint16_t>(c);
-}
-
-int AluOp(ValueOp op) {
-  switch (op) {
-  case ValueOp::Add:
-    return BPF_ADD;
-  case ValueOp::Sub:
-    return BPF_SUB;
-  case ValueOp::Mul:
-    return BPF_MUL;
-  case ValueOp::Div:
-    return BPF_DIV;
-  case ValueOp::Mod:
-    return BPF_MOD;
-  case ValueOp::And:
-    return BPF_AND;
-  case ValueOp::Or:
-    return BPF_OR;
-  case ValueOp::Xor:
-    return BPF_XOR;
-  case ValueOp::Shl:
-    return BPF_LSH;
-  case ValueOp::Shr:
-    return BPF_RSH;
-  }
-  return BPF_ADD;
 }
 
 int SizeCode(std::uint8_t size) {
@@ -181,7 +156,7 @@ private:
   }
 
   void Binary(const ValueNode& v, std::uint32_t depth) {
-    const int op = AluOp(v.op);
+    const int op = BpfAluOp(v.op);
     const ValueNode& right = e_.value(v.right);
     const bool shift = v.op == ValueOp::Shl || v.op == ValueOp::Shr;
     if (right.kind == ValueNode::Kind::Constant) { // the parser refused 0 divisors, shifts > 31

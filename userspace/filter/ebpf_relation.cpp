@@ -6,6 +6,7 @@
 // the packet's end or a division by zero rejects the packet. Values live in
 // 8-byte stack temporaries (helpers clobber r1-r5), one per nesting depth.
 #include "filter/ebpf_relation.hpp"
+#include "filter/alu_op.hpp"
 #include "wgcap/filter_parser.hpp"
 
 #include <set>
@@ -83,32 +84,6 @@ public:
   }
 
 private:
-  static std::uint8_t AluOp(ValueOp op) {
-    switch (op) {
-    case ValueOp::Add:
-      return BPF_ADD;
-    case ValueOp::Sub:
-      return BPF_SUB;
-    case ValueOp::Mul:
-      return BPF_MUL;
-    case ValueOp::Div:
-      return BPF_DIV;
-    case ValueOp::Mod:
-      return BPF_MOD;
-    case ValueOp::And:
-      return BPF_AND;
-    case ValueOp::Or:
-      return BPF_OR;
-    case ValueOp::Xor:
-      return BPF_XOR;
-    case ValueOp::Shl:
-      return BPF_LSH;
-    case ValueOp::Shr:
-      return BPF_RSH;
-    }
-    return BPF_ADD;
-  }
-
   void EvalBinary(const ValueNode& v, int depth) {
     Eval(v.left, depth);
     const bool shift = v.op == ValueOp::Shl || v.op == ValueOp::Shr;
@@ -125,7 +100,7 @@ private:
       if (shift && k >= 32) {
         e_.Mov32Imm(BPF_REG_1, 0); // libpcap's bpf_filter: a shift by 32 or more gives 0
       } else if (!(divide && k == 0)) {
-        e_.Alu32Imm(AluOp(v.op), BPF_REG_1, static_cast<std::int32_t>(k));
+        e_.Alu32Imm(BpfAluOp(v.op), BPF_REG_1, static_cast<std::int32_t>(k));
       }
       e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
       return;
@@ -140,13 +115,13 @@ private:
       const Label zero = e_.NewLabel();
       const Label done = e_.NewLabel();
       e_.JumpImm(BPF_JGT, false, BPF_REG_2, 31, zero);
-      e_.Alu32Reg(AluOp(v.op), BPF_REG_1, BPF_REG_2);
+      e_.Alu32Reg(BpfAluOp(v.op), BPF_REG_1, BPF_REG_2);
       e_.Goto(done);
       e_.Bind(zero);
       e_.Mov32Imm(BPF_REG_1, 0);
       e_.Bind(done);
     } else {
-      e_.Alu32Reg(AluOp(v.op), BPF_REG_1, BPF_REG_2);
+      e_.Alu32Reg(BpfAluOp(v.op), BPF_REG_1, BPF_REG_2);
     }
     e_.Store(BPF_DW, BPF_REG_10, Temp(depth), BPF_REG_1);
   }
