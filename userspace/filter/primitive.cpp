@@ -5,10 +5,9 @@
 #include "filter/primitive.hpp"
 
 #include "filter/ipv4_text.hpp"
+#include "filter/system_names.hpp"
 
 #include "wgcap/packet_parse.hpp"
-
-#include <netdb.h>
 
 #include <arpa/inet.h>
 
@@ -31,28 +30,6 @@ std::optional<std::uint32_t> Decimal(std::string_view text, std::uint32_t min, s
 bool AllDigits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::optional<std::uint16_t> Service(const std::string& name, const char* protocol) {
-  servent entry{};
-  servent* found = nullptr;
-  char buffer[4096];
-  if (getservbyname_r(name.c_str(), protocol, &entry, buffer, sizeof buffer, &found) != 0 ||
-      found == nullptr) {
-    return std::nullopt;
-  }
-  return ntohs(static_cast<std::uint16_t>(found->s_port));
-}
-
-std::optional<std::uint32_t> ProtocolNumber(const std::string& name) {
-  protoent entry{};
-  protoent* found = nullptr;
-  char buffer[1024];
-  if (getprotobyname_r(name.c_str(), &entry, buffer, sizeof buffer, &found) != 0 ||
-      found == nullptr || found->p_proto < 0 || found->p_proto > 255) {
-    return std::nullopt;
-  }
-  return static_cast<std::uint32_t>(found->p_proto);
 }
 
 // A port as written: a number, or a service name with its TCP and UDP
