@@ -11,6 +11,7 @@
 //
 // Needs CAP_BPF and CAP_NET_ADMIN (root); scripts/fuzz.sh skips it without.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "capture/bpf/ebpf_filter_runner.hpp"
@@ -47,6 +48,13 @@ void Check(Evaluators& ev, std::span<const std::uint8_t> packet, const std::stri
   const auto length = static_cast<std::uint32_t>(packet.size());
   const bool want = ev.matcher.Match(packet, length);
   auto ebpf = ev.ebpf.Run(packet);
+  if (!ebpf.ok() && ev.link_header == 0 && ebpf.error().errnum == EINVAL) {
+    // BPF_PROG_TEST_RUN always reads bytes 12-13 as an Ethernet type; when a
+    // raw IP packet has 0x0800 or 0x86dd there and too few bytes after, the
+    // kernel refuses the frame before the program runs. A real L3 device
+    // never does that, so such a packet cannot be test-run on this link.
+    return;
+  }
   if (!ebpf.ok()) {
     Fail(where + ": " + ebpf.error().message + "\npacket " + Hex(packet));
   }
