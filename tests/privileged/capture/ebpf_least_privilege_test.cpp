@@ -21,6 +21,7 @@
 #include "capture/bpf/ebpf_filter_runner.hpp"
 #include "support/privileges.hpp"
 #include "support/relation_builder.hpp"
+#include "support/testrun_corpus.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {
@@ -137,6 +138,11 @@ TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
       {"port ranges", Parsed("tcp portrange 1000-2000 or udp src portrange 53-60 or "
                              "dst portrange 8000-8080")},
       {"relation at a variable offset", VariableOffsetRelation()},
+      {"SYN only", Parsed("tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn")},
+      {"HTTP GET", Parsed("tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420")},
+      {"non-first fragments", Parsed("ip[6:2] & 0x1fff != 0")},
+      {"ICMP echo, IPv6 next header, big", Parsed("icmp[icmptype] == icmp-echo or ip6[6] == 58 "
+                                                  "or len > 1400")},
       {"icmp or less 100", Parsed("icmp or less 100")},
       {"empty", FilterExpression{}},
   };
@@ -148,6 +154,53 @@ TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
                 r.verified_insns, r.message.c_str());
     ::testing::Test::RecordProperty(name + " verified_insns", static_cast<int>(r.verified_insns));
   }
+}
+
+// Issue 23: every expression of libpcap's TESTrun corpus that wgcap parses
+// loads in the restricted verifier too (one child loads them all).
+TEST(EbpfLeastPrivilege, LoadsEveryTestrunCorpusExpression) {
+  WGCAP_REQUIRE_PRIVILEGES();
+  const auto expressions = test::ReadExpressionList(
+      std::string(WGCAP_SOURCE_DIR) + "/tests/data/libpcap-testrun/ip-expressions.txt");
+  ASSERT_GT(expressions.size(), 600u);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out = DropToBpfAndNetAdmin();
+    int loaded = 0;
+    for (std::size_t i = 0; out.empty() && i < expressions.size(); ++i) {
+      auto e = ParseFilterExpression(expressions[i]);
+      if (!e.ok()) {
+        continue; // libpcap_testrun_test accounts for what does not parse
+      }
+      auto runner = EbpfFilterRunner::Create(*e, {0, true});
+      if (!runner.ok()) {
+        out += expressions[i] + ": " + runner.error().message + "\n";
+      } else {
+        ++loaded;
+      }
+    }
+    out = "loaded " + std::to_string(loaded) + "\n" + out;
+    const ssize_t n = write(fds[1], out.data(), out.size());
+    _exit(n == static_cast<ssize_t>(out.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_EQ(out.rfind("loaded ", 0), 0u) << out;
+  const std::size_t first_line = out.find('\n');
+  EXPECT_EQ(first_line, out.size() - 1) << "refused as uid 65534 with CAP_BPF + CAP_NET_ADMIN:\n"
+                                        << out;
+  EXPECT_GT(std::stoul(out.substr(7)), 600u) << out;
 }
 
 } // namespace
