@@ -18,6 +18,16 @@
 
 namespace wgcap {
 
+// What a capture backend's kernel side counted, published into a Session
+// (Stats' kernel_* fields). 0 where the backend has no such counter.
+struct KernelCounters {
+  std::int64_t seen = 0;            // packets the kernel program saw (bpf)
+  std::int64_t matched = 0;         // passed the kernel filter
+  std::int64_t ring_drops = 0;      // samples lost: BPF ring buffer full
+  std::int64_t drops = 0;           // AF_PACKET drops (PACKET_STATISTICS)
+  std::int64_t filter_fallback = 0; // passed up only because the kernel form is not exact
+};
+
 // Capture counters. Every packet that did not reach the sinks is counted in
 // exactly one of the drop fields.
 struct Stats {
@@ -95,8 +105,7 @@ public:
 
   Stats GetStats() const noexcept;
   // Backends publish kernel counters here; they are merged into GetStats.
-  void SetKernelCounters(std::int64_t seen, std::int64_t matched, std::int64_t ring_drops,
-                         std::int64_t drops, std::int64_t filter_fallback) noexcept;
+  void SetKernelCounters(const KernelCounters& counters) noexcept;
   // The first sink failure, if any (ok() otherwise).
   Status error() const;
 

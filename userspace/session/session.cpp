@@ -91,13 +91,12 @@ Stats Session::GetStats() const noexcept {
   return impl_->GetStats();
 }
 
-void Session::SetKernelCounters(std::int64_t seen, std::int64_t matched, std::int64_t ring_drops,
-                                std::int64_t drops, std::int64_t filter_fallback) noexcept {
-  impl_->kernel_seen.store(seen, std::memory_order_relaxed);
-  impl_->kernel_matched.store(matched, std::memory_order_relaxed);
-  impl_->kernel_ring_drops.store(ring_drops, std::memory_order_relaxed);
-  impl_->kernel_drops.store(drops, std::memory_order_relaxed);
-  impl_->kernel_filter_fallback.store(filter_fallback, std::memory_order_relaxed);
+void Session::SetKernelCounters(const KernelCounters& c) noexcept {
+  impl_->kernel_seen.store(c.seen, std::memory_order_relaxed);
+  impl_->kernel_matched.store(c.matched, std::memory_order_relaxed);
+  impl_->kernel_ring_drops.store(c.ring_drops, std::memory_order_relaxed);
+  impl_->kernel_drops.store(c.drops, std::memory_order_relaxed);
+  impl_->kernel_filter_fallback.store(c.filter_fallback, std::memory_order_relaxed);
 }
 
 Status Session::error() const {

@@ -131,7 +131,9 @@ TEST(BpfProgram, FilterTailCallsTheSampleProgramOfItsHook) {
   EXPECT_EQ(TestRun(p.ingress_fd(), udp), TC_ACT_UNSPEC);
   std::vector<wgcap_sample_header> samples;
   ASSERT_GE(Samples(p, samples), 0);
-  const KernelCounters c = p.ReadCounters();
+  const std::optional<KernelCounters> read = p.ReadCounters();
+  ASSERT_TRUE(read);
+  const KernelCounters c = *read;
   EXPECT_EQ(c.seen, 2);
   if (p.filter_exact()) {
     ASSERT_EQ(samples.size(), 1u);

@@ -118,7 +118,8 @@ TEST(SessionTest, KernelCountersAreMerged) {
   options.sinks = {&sink};
   auto session = MakeSession(options);
   ASSERT_TRUE(session);
-  session->SetKernelCounters(10, 8, 3, 2, 1);
+  session->SetKernelCounters(
+      {.seen = 10, .matched = 8, .ring_drops = 3, .drops = 2, .filter_fallback = 1});
   const Stats stats = session->GetStats();
   EXPECT_EQ(stats.kernel_seen, 10);
   EXPECT_EQ(stats.kernel_matched, 8);

@@ -160,8 +160,11 @@ struct AFPacketCapture::Impl {
       kernel_packets += st.tp_packets; // includes tp_drops
       kernel_drops += st.tp_drops;
     }
-    session.SetKernelCounters(0, kernel_packets, 0, kernel_drops,
-                              filter.exact ? 0 : kernel_packets);
+    KernelCounters c;
+    c.matched = kernel_packets;
+    c.drops = kernel_drops;
+    c.filter_fallback = filter.exact ? 0 : kernel_packets;
+    session.SetKernelCounters(c);
   }
 
   void DrainBlock(tpacket_block_desc* block) {

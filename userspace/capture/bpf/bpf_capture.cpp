@@ -87,8 +87,8 @@ struct BpfCapture::Impl {
       : interface(std::move(i)), session(s), options(std::move(o)) {}
 
   void PublishCounters() {
-    const KernelCounters c = program->ReadCounters();
-    if (!c.read) {
+    std::optional<KernelCounters> c = program->ReadCounters();
+    if (!c) {
       // Keep the last counts rather than publish zeros, and say once that
       // they stopped (after -Z, a kernel with unprivileged_bpf_disabled
       // refuses the map read): losses after this are not counted.
@@ -98,8 +98,8 @@ struct BpfCapture::Impl {
       }
       return;
     }
-    session.SetKernelCounters(c.seen, c.matched, c.ring_full, 0,
-                              program->filter_exact() ? 0 : c.matched);
+    c->filter_fallback = program->filter_exact() ? 0 : c->matched;
+    session.SetKernelCounters(*c);
   }
 
   // On the reader thread: counters, and whether the interface still exists

@@ -329,19 +329,18 @@ const char* BpfProgram::sample_mode_name() const noexcept {
   return sample_mode_ == SampleMode::Output ? "output" : "reserve";
 }
 
-KernelCounters BpfProgram::ReadCounters() const {
+std::optional<KernelCounters> BpfProgram::ReadCounters() const {
   KernelCounters c;
   const int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) {
-    return c;
+    return std::nullopt;
   }
   std::vector<std::uint64_t> values(static_cast<std::size_t>(cpus));
   const int fd = counters_fd();
-  std::int64_t* out[] = {&c.seen, &c.matched, &c.ring_full};
+  std::int64_t* out[] = {&c.seen, &c.matched, &c.ring_drops};
   for (std::uint32_t key = 0; key < WGCAP_COUNTER_MAX; ++key) {
     if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
-      c.read = false;
-      continue;
+      return std::nullopt;
     }
     for (auto v : values) {
       *out[key] += static_cast<std::int64_t>(v);

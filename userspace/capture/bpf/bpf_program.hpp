@@ -37,16 +37,6 @@ struct BpfProgramOptions {
   std::optional<bool> memlock_charged;
 };
 
-struct KernelCounters {
-  std::int64_t seen = 0;
-  std::int64_t matched = 0;
-  std::int64_t ring_full = 0;
-  // False when the map could not be read: before Linux 6.5, with
-  // kernel.unprivileged_bpf_disabled set, a process without CAP_BPF (wgcap
-  // after -Z) gets EPERM from every bpf() call.
-  bool read = true;
-};
-
 // The generated filter as loaded for one hook.
 struct LoadedFilter {
   std::vector<bpf_insn> instructions;
@@ -68,7 +58,11 @@ public:
   int ring_fd() const;
   int counters_fd() const;
   int sample_programs_fd() const;
-  KernelCounters ReadCounters() const;
+  // seen, matched and ring_drops summed over the CPUs; nullopt when the map
+  // could not be read: before Linux 6.5, with kernel.unprivileged_bpf_disabled
+  // set, a process without CAP_BPF (wgcap after -Z) gets EPERM from every
+  // bpf() call.
+  std::optional<KernelCounters> ReadCounters() const;
   SampleMode sample_mode() const noexcept { return sample_mode_; }
   // "reserve" or "output", for the listening line and -d.
   const char* sample_mode_name() const noexcept;
