@@ -120,7 +120,7 @@ std::string RandomCases::Term() {
   }
   const char* const endpoints[] = {"", "src ", "dst "};
   const std::string e = endpoints[Pick(3)];
-  switch (Pick(12)) {
+  switch (Pick(13)) {
   case 0:
     return e + "host " + Address(Pick(2) == 0 ? 4 : 6);
   case 1: {
@@ -154,6 +154,37 @@ std::string RandomCases::Term() {
     return "less " + std::to_string(Pick(1500));
   case 10:
     return "greater " + std::to_string(Pick(1500));
+  case 11: {
+    // The IP-level forms libpcap's own tests use (issue 23): protocol names
+    // beyond tcp/udp, inet_aton address forms, shortened networks, one-port
+    // ranges, casts.
+    const char* const forms[] = {"igmp",
+                                 "igrp",
+                                 "pim",
+                                 "vrrp",
+                                 "carp",
+                                 "sctp",
+                                 "ah",
+                                 "esp",
+                                 "sctp port 9",
+                                 "ip proto \\tcp",
+                                 "protochain \\udp",
+                                 "ip multicast",
+                                 "ip broadcast",
+                                 "ip6 multicast",
+                                 "portrange 9",
+                                 "net 198.51",
+                                 "dst net 203.0.113/24",
+                                 "src net 10",
+                                 "host 0xc0000201",
+                                 "dst 3325256193",
+                                 "host 192.0.2.1/32",
+                                 "net 192.0.2.0 / 24",
+                                 "host 2001:db8::1/128",
+                                 "proto 51",
+                                 "proto 50"};
+    return forms[Pick(std::size(forms))];
+  }
   default:
     return "tcp port " + std::to_string(Port());
   }
