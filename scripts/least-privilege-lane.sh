@@ -241,6 +241,10 @@ run_filter() {
     verdict=FAIL reason="not loaded (exit $code): $(grep -v '^$' "$err" | head -3 | paste -sd' ')"
   elif [[ $LISTENING != *"(bpf/"* ]]; then
     verdict=FAIL reason="not the bpf backend"
+  elif grep -q 'passes every packet' "$err"; then
+    # The kernel program fell back to passing everything (the Matcher still
+    # decides, so the packets would be right): the filter was not loaded.
+    verdict=FAIL reason="kernel filter not exact: $(grep -m1 'passes every packet' "$err")"
   elif [[ $code -ne 0 ]]; then
     verdict=FAIL reason="wgcap exit $code: $(tail -2 "$err" | paste -sd' ')"
   elif [[ $got != "$expected" ]]; then

@@ -290,7 +290,7 @@ Status BpfProgram::AdoptFilters(PendingFilters& pending) {
     }
     if (!l.generated.exact && exact_) {
       exact_ = false;
-      note_ = l.generated.note;
+      note_ = l.generated.note + ": it passes every packet and the userspace Matcher decides";
     }
     if (!*l.loaded && l.loaded->error().errnum != EPERM) {
       const std::string& why = l.loaded->error().message;
