@@ -144,10 +144,6 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
 
 } // namespace
 
-Error NoSuchInterface(const std::string& name) {
-  return Error{name + ": no such interface", ENODEV, ErrorKind::NotFound};
-}
-
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
   ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
   if (args.hooks != Hooks::InOut) { // what the afpacket backend attaches with -Q

@@ -38,10 +38,6 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
                        const LiveCaptureIo& io, const LiveCaptureControl& control,
                        std::string& end_reason);
 
-// SPEC 6's message for an interface that is not there: "NAME: no such
-// interface" (errnum ENODEV), said before anything else.
-Error NoSuchInterface(const std::string& name);
-
 // `wgcap -d`: the compiled filter forms. Returns the exit code.
 int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher);
 

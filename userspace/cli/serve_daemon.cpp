@@ -3,7 +3,6 @@
 
 #include <getopt.h>
 #include <grp.h>
-#include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -31,6 +30,7 @@
 #include "cli/serve_recorder.hpp"
 #include "cli/signals.hpp"
 #include "serve/frame.hpp"
+#include "wgcap/capture.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap::cli {
@@ -348,10 +348,9 @@ private:
     if (!matcher) {
       return refuse("filter: " + matcher.error().message, 2);
     }
-    if (if_nametoindex(args->interface.c_str()) == 0) {
+    if (auto found = ResolveInterface(args->interface); !found) {
       // Word for word what a local `wgcap -i` says (SPEC 6).
-      (void)SendFrame(fd, FrameType::Message,
-                      "wgcap: " + NoSuchInterface(args->interface).message + "\n");
+      (void)SendFrame(fd, FrameType::Message, "wgcap: " + found.error().message + "\n");
       const std::uint8_t c = 1;
       return (void)SendFrame(fd, FrameType::Exit, std::span(&c, 1));
     }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/serve_recorder.hpp"
 
-#include <net/if.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 
 #include "cli/filter_file.hpp"
 #include "cli/live_capture.hpp"
+#include "wgcap/capture.hpp"
 
 namespace wgcap::cli {
 namespace {
@@ -97,8 +97,8 @@ Result<RecorderPlan> ParseRecorder(const std::vector<std::string>& words) {
   if (!matcher) {
     return Usage(FilterError(matcher.error().message, args->expression));
   }
-  if (if_nametoindex(args->interface.c_str()) == 0) {
-    return NoSuchInterface(args->interface);
+  if (auto found = ResolveInterface(args->interface); !found) {
+    return found.error();
   }
   // Rotated files are created as packets come, so an unwritable directory
   // would otherwise show only at the first packet.
