@@ -52,6 +52,9 @@ bool IsConstant(const FilterExpression& expr, int index) {
   return expr.value(index).kind == ValueNode::Kind::Constant;
 }
 
+// The largest constant offset the verifier takes on a packet pointer (MAX_PACKET_OFF).
+constexpr std::uint64_t kMaxPacketOffset = 0xffff;
+
 class ValueEmitter {
 public:
   ValueEmitter(Emitter& e, const FilterExpression& expr, const EbpfFilterInputs& in, Label reject)
@@ -138,9 +141,13 @@ private:
   void EvalLoad(const ValueNode& v, int depth) {
     const std::uint8_t size = v.size == 4 ? BPF_W : v.size == 2 ? BPF_H : BPF_B;
     const ValueNode& offset = expr_.value(v.left);
-    if (offset.kind == ValueNode::Kind::Constant && v.base != LoadBase::Transport) {
+    // The verifier allows constant packet offsets up to 0xffff only; a
+    // larger constant is read like a computed offset (by the helper).
+    const std::uint64_t constant_end = std::uint64_t{offset.constant} + v.size;
+    if (offset.kind == ValueNode::Kind::Constant && v.base != LoadBase::Transport &&
+        (constant_end <= kMaxPacketOffset || constant_end > 0x7fff0000u)) {
       // A constant offset from the packet's start: read it straight.
-      const std::uint64_t end = std::uint64_t{offset.constant} + v.size;
+      const std::uint64_t end = constant_end;
       if (end > 0x7fff0000u) {
         e_.Mov64Imm(BPF_REG_2, 0);
         e_.JumpImm(BPF_JEQ, true, BPF_REG_2, 0, reject_); // past any packet
