@@ -151,25 +151,29 @@ BENCHMARK(BM_OfferQueued)
     ->Threads(2)
     ->UseRealTime();
 
-// The capture sources' path: OfferInBatch waits for room instead of
-// dropping, and the writer is woken once per batch (EndBatch), as the ring
-// reader does after each ring_buffer__poll and the AF_PACKET reader after
-// each block. The default queue; every Offer is queued.
-void BM_OfferInBatch(benchmark::State& state) {
+// The capture backends' path: direct delivery on the consumer thread,
+// straight to the sink, a batch per ring poll (its size the argument), with
+// the Matcher of the CLI's default (match all) and of `udp and port 53`.
+void BM_Deliver(benchmark::State& state) {
   const PacketRecord record = RingRecord();
   const std::int64_t batch = state.range(0);
   std::int64_t in_batch = 0;
+  if (!g_session->BeginDelivery()) {
+    state.SkipWithError("session refused delivery");
+    return;
+  }
   for (auto _ : state) {
-    (void)g_session->OfferInBatch(record);
+    (void)g_session->Deliver(record);
     if (++in_batch == batch) {
-      g_session->EndBatch();
+      g_session->EndDelivery(false);
+      (void)g_session->BeginDelivery();
       in_batch = 0;
     }
   }
-  g_session->EndBatch();
+  g_session->EndDelivery(true);
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_OfferInBatch)
+BENCHMARK(BM_Deliver)
     ->Setup(SetupAll)
     ->Teardown(Teardown)
     ->Arg(1)

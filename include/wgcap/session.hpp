@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// A capture session: sources Offer packets, a bounded queue of preallocated
-// slots holds them, one writer thread hands them to the sinks.
+// A capture session: the sinks, the Matcher and the counters of one capture.
+// Capture backends deliver packets straight to the sinks on their consumer
+// thread (BeginDelivery/Deliver/EndDelivery); library users Offer packets,
+// which a queue of preallocated slots holds for the session's writer thread.
 #pragma once
 
 #include <chrono>
@@ -85,14 +87,21 @@ public:
   // For replaying files: waits for a free slot instead of dropping. Returns
   // false when the session stopped (Stop, packet limit, or a sink error).
   bool OfferWait(const PacketRecord& packet);
-  // For a capture source that drains a kernel ring in batches: waits for a
-  // free slot like OfferWait, so a slow writer leaves packets in the kernel
-  // ring (whose losses the kernel counts) instead of dropping them here, and
-  // leaves waking the writer to EndBatch, once per batch rather than once per
-  // packet. Returns false when the session stopped.
-  bool OfferInBatch(const PacketRecord& packet);
-  // Wakes the writer for the packets OfferInBatch queued.
-  void EndBatch() noexcept;
+  // Direct delivery (SPEC 2: the consumer is the hot path). A capture
+  // backend's one consumer thread hands each packet to the sinks from where
+  // it lies (ring memory): no queue, no copy, no allocation; `packet.data`
+  // need live only for the call. One delivering thread at a time. Between
+  // BeginDelivery and EndDelivery it holds the sinks (Offer's writer thread
+  // waits for them meanwhile), so a batch should be what one poll drained.
+  // BeginDelivery and Deliver return false once the session stopped (Stop,
+  // the packet limit, a sink failure): the caller ends the batch and stops
+  // consuming. Deliver applies the Matcher and counts as Offer does, trims
+  // to the snaplen, and with -U flushes after each packet. EndDelivery
+  // flushes when `ran_dry` (nothing more waits in the source, so a reader on
+  // a pipe sees the packets now) or when the last flush is 100 ms old.
+  bool BeginDelivery();
+  bool Deliver(const PacketRecord& packet);
+  void EndDelivery(bool ran_dry);
 
   // Stops accepting packets, drains everything queued to the sinks, calls
   // Finish and Flush on them and joins the writer. Idempotent, thread-safe.

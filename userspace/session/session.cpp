@@ -61,12 +61,16 @@ bool Session::OfferWait(const PacketRecord& packet) {
   return impl_->OfferWait(packet, true);
 }
 
-bool Session::OfferInBatch(const PacketRecord& packet) {
-  return impl_->OfferWait(packet, false);
+bool Session::BeginDelivery() {
+  return impl_->BeginDelivery();
 }
 
-void Session::EndBatch() noexcept {
-  impl_->queue_filled.NotifyAfterRelease();
+bool Session::Deliver(const PacketRecord& packet) {
+  return impl_->Deliver(packet);
+}
+
+void Session::EndDelivery(bool ran_dry) {
+  impl_->EndDelivery(ran_dry);
 }
 
 void Session::Stop() {

@@ -242,21 +242,37 @@ struct Session::Impl {
     slot_freed.Wait(key, kOfferWaitTimeout);
   }
 
-  // --- writer thread (session_writer.cpp) --------------------------------
+  // --- the sinks' side (session_writer.cpp) --------------------------------
 
-  struct WriterState {
+  // What the sinks were given, by the writer thread or a delivering thread,
+  // whichever holds sinks_mutex.
+  struct SinkState {
     std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
-    bool dirty = false; // written since the last flush
+    bool dirty = false;  // written since the last flush
+    bool closed = false; // Close ran: nothing more reaches the sinks
     std::uint64_t written = 0;
     std::int64_t written_bytes = 0;
+  };
+  // The writer thread's own.
+  struct WriterState {
     std::size_t freed_unnotified = 0; // slots freed since slot_freed last woke
   };
 
   void Run() noexcept;
+  // These hold sinks_mutex.
   DrainEnd Drain(WriterState& state);
-  void SleepUntilQueued() noexcept;
+  bool Written(const PacketRecord& packet); // counts it, flushes when due
   bool WriteToSinks(const PacketRecord& packet);
-  bool FlushSinks(WriterState& state);
+  bool FlushSinks();
+  void SleepUntilQueued() noexcept;
+
+  // Direct delivery (Session::BeginDelivery and the rest).
+  bool BeginDelivery();
+  bool Deliver(const PacketRecord& packet);
+  void EndDelivery(bool ran_dry);
+  // A delivering thread reached the limit or saw a sink fail: wakes the
+  // writer thread to finish the sinks.
+  void EndDeliveries() noexcept;
   void Fail(PacketSink* sink, const Error& error);
   // Runs once, on the writer thread, whatever ended the capture. A failed
   // sink gets no further call; the others are finished and flushed, so what
@@ -275,8 +291,12 @@ struct Session::Impl {
     }
     stop_requested.store(true, std::memory_order_seq_cst);
     queue_filled.Notify();
-    if (writer_id.load(std::memory_order_acquire) == std::this_thread::get_id()) {
-      return; // called from a sink: the writer drains and exits after it returns
+    const std::thread::id self = std::this_thread::get_id();
+    if (writer_id.load(std::memory_order_acquire) == self ||
+        deliverer_id.load(std::memory_order_acquire) == self) {
+      // Called from a sink: the writer drains and exits after it returns
+      // (and, on a delivering thread, after the batch ends).
+      return;
     }
     std::lock_guard lock(join_mutex);
     if (writer.joinable()) {
@@ -286,8 +306,10 @@ struct Session::Impl {
 
   Stats GetStats() const noexcept {
     Stats s;
-    s.received = received.load(std::memory_order_relaxed);
-    s.matched = matched.load(std::memory_order_relaxed);
+    s.received = received.load(std::memory_order_relaxed) +
+                 delivered_received.load(std::memory_order_relaxed);
+    s.matched =
+        matched.load(std::memory_order_relaxed) + delivered_matched.load(std::memory_order_relaxed);
     s.packets = packets.load(std::memory_order_relaxed);
     s.bytes = bytes.load(std::memory_order_relaxed);
     s.dropped = dropped.load(std::memory_order_relaxed);
@@ -326,9 +348,21 @@ struct Session::Impl {
 
   // Written by the writer thread only.
   alignas(kCacheLine) std::uint64_t dequeue_pos = 0;
+
+  // The sinks and what was written to them: the writer thread and a
+  // delivering thread take turns.
+  alignas(kCacheLine) std::mutex sinks_mutex;
+  SinkState sink_state;
   PacketSink* failed_sink = nullptr;
   std::atomic<std::int64_t> packets{0};
   std::atomic<std::int64_t> bytes{0};
+  // Counted by the one delivering thread (stores, not read-modify-writes).
+  std::atomic<std::int64_t> delivered_received{0};
+  std::atomic<std::int64_t> delivered_matched{0};
+  // The thread between BeginDelivery and EndDelivery, so Stop from its sink
+  // does not wait for itself.
+  std::atomic<std::thread::id> deliverer_id{};
+  std::atomic<bool> delivery_ended{false}; // the writer should Close
 
   alignas(kCacheLine) EventCount queue_filled; // the writer waits for packets
   alignas(kCacheLine) EventCount slot_freed;   // OfferWait waits for room

@@ -13,11 +13,15 @@ void Session::Impl::Run() noexcept {
     // Read before draining: Stop sets it only after every producer that
     // was admitted has published, so this drain sees all of their packets.
     const bool stopping = stop_requested.load(std::memory_order_seq_cst);
-    if (Drain(state) != DrainEnd::kEmpty || stopping) {
-      break;
-    }
-    if (state.dirty && !FlushSinks(state)) {
-      break;
+    {
+      std::lock_guard lock(sinks_mutex);
+      if (Drain(state) != DrainEnd::kEmpty || stopping) {
+        break;
+      }
+      // Also what a delivering thread left unflushed (SPEC 4: every 100 ms).
+      if (sink_state.dirty && !FlushSinks()) {
+        break;
+      }
     }
     SleepUntilQueued();
   }
@@ -26,6 +30,12 @@ void Session::Impl::Run() noexcept {
 
 DrainEnd Session::Impl::Drain(Session::Impl::WriterState& state) {
   for (;;) {
+    if (failed_sink != nullptr) {
+      return DrainEnd::kFailed; // a delivering thread's sink failed
+    }
+    if (sink_state.written >= limit) {
+      return DrainEnd::kLimit;
+    }
     Slot& slot = SlotAt(dequeue_pos);
     if (slot.sequence.load(std::memory_order_acquire) != dequeue_pos + 1) {
       if (state.freed_unnotified != 0) {
@@ -43,44 +53,44 @@ DrainEnd Session::Impl::Drain(Session::Impl::WriterState& state) {
         .direction = slot.direction,
         .ifindex = slot.ifindex,
     };
-    if (!WriteToSinks(packet)) {
-      return DrainEnd::kFailed;
-    }
+    const bool ok = WriteToSinks(packet) && Written(packet);
     slot.sequence.store(dequeue_pos + capacity, std::memory_order_seq_cst);
     ++dequeue_pos;
     // A waiting producer is woken once a quarter of the queue is free (or
-    // the queue ran dry, below), not for every slot: a wake-up per packet
+    // the queue ran dry, above), not for every slot: a wake-up per packet
     // would cost both threads a context switch per packet.
     if (++state.freed_unnotified >= notify_batch) {
       state.freed_unnotified = 0;
       slot_freed.Notify();
     }
-
-    ++state.written;
-    state.written_bytes += packet.data.size();
-    packets.store(static_cast<std::int64_t>(state.written), std::memory_order_relaxed);
-    bytes.store(state.written_bytes, std::memory_order_relaxed);
-    state.dirty = true;
-    // The clock is read every kFlushCheckEvery packets: a queue that never
-    // runs dry (where it flushes anyway) is one moving fast.
-    if (flush_every_packet ||
-        (state.written % kFlushCheckEvery == 0 &&
-         std::chrono::steady_clock::now() - state.last_flush >= kFlushInterval)) {
-      if (!FlushSinks(state)) {
-        return DrainEnd::kFailed;
-      }
-    }
-    if (state.written >= limit) {
-      return DrainEnd::kLimit;
+    if (!ok) {
+      return DrainEnd::kFailed;
     }
   }
+}
+
+bool Session::Impl::Written(const PacketRecord& packet) {
+  SinkState& s = sink_state;
+  ++s.written;
+  s.written_bytes += static_cast<std::int64_t>(packet.data.size());
+  packets.store(static_cast<std::int64_t>(s.written), std::memory_order_relaxed);
+  bytes.store(s.written_bytes, std::memory_order_relaxed);
+  s.dirty = true;
+  // The clock is read every kFlushCheckEvery packets: a source that never
+  // runs dry (where it flushes anyway) is one moving fast.
+  if (flush_every_packet || (s.written % kFlushCheckEvery == 0 &&
+                             std::chrono::steady_clock::now() - s.last_flush >= kFlushInterval)) {
+    return FlushSinks();
+  }
+  return true;
 }
 
 void Session::Impl::SleepUntilQueued() noexcept {
   const std::uint32_t key = queue_filled.PrepareWait();
   const bool queued =
       SlotAt(dequeue_pos).sequence.load(std::memory_order_seq_cst) == dequeue_pos + 1;
-  if (queued || stop_requested.load(std::memory_order_seq_cst)) {
+  if (queued || stop_requested.load(std::memory_order_seq_cst) ||
+      delivery_ended.load(std::memory_order_seq_cst)) {
     queue_filled.CancelWait();
     return;
   }
@@ -97,16 +107,74 @@ bool Session::Impl::WriteToSinks(const PacketRecord& packet) {
   return true;
 }
 
-bool Session::Impl::FlushSinks(Session::Impl::WriterState& state) {
+bool Session::Impl::FlushSinks() {
   for (PacketSink* sink : sinks) {
     if (Status status = sink->Flush(); !status) {
       Fail(sink, status.error());
       return false;
     }
   }
-  state.dirty = false;
-  state.last_flush = std::chrono::steady_clock::now();
+  sink_state.dirty = false;
+  sink_state.last_flush = std::chrono::steady_clock::now();
   return true;
+}
+
+// --- direct delivery ----------------------------------------------------------
+
+bool Session::Impl::BeginDelivery() {
+  sinks_mutex.lock();
+  if (sink_state.closed || failed_sink != nullptr || !accepting.load(std::memory_order_acquire)) {
+    sinks_mutex.unlock();
+    return false;
+  }
+  deliverer_id.store(std::this_thread::get_id(), std::memory_order_release);
+  return true;
+}
+
+bool Session::Impl::Deliver(const PacketRecord& packet) {
+  // Relaxed: Stop or the limit seen one packet late changes nothing, Close
+  // (which needs sinks_mutex) has not run.
+  if (failed_sink != nullptr || !accepting.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  const std::uint32_t original_length = OriginalLength(packet);
+  // Only this thread writes these: a store, not a locked read-modify-write.
+  delivered_received.store(delivered_received.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
+  if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
+    return true;
+  }
+  delivered_matched.store(delivered_matched.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+  PacketRecord trimmed = packet;
+  trimmed.data = packet.data.first(std::min<std::size_t>(packet.data.size(), snaplen));
+  trimmed.original_length = original_length;
+  if (!WriteToSinks(trimmed) || !Written(trimmed)) {
+    EndDeliveries(); // the writer closes the other sinks
+    return false;
+  }
+  if (sink_state.written >= limit) {
+    accepting.store(false, std::memory_order_seq_cst);
+    EndDeliveries();
+    return false;
+  }
+  return true;
+}
+
+void Session::Impl::EndDelivery(bool ran_dry) {
+  if (sink_state.dirty && failed_sink == nullptr &&
+      (ran_dry || std::chrono::steady_clock::now() - sink_state.last_flush >= kFlushInterval)) {
+    if (!FlushSinks()) {
+      EndDeliveries();
+    }
+  }
+  deliverer_id.store(std::thread::id{}, std::memory_order_release);
+  sinks_mutex.unlock();
+}
+
+void Session::Impl::EndDeliveries() noexcept {
+  delivery_ended.store(true, std::memory_order_seq_cst);
+  queue_filled.Notify();
 }
 
 void Session::Impl::Fail(PacketSink* sink, const Error& error) {
@@ -123,6 +191,9 @@ void Session::Impl::Close() noexcept {
   // Covers the packet limit and a sink failure; already false after Stop.
   accepting.store(false, std::memory_order_seq_cst);
   slot_freed.Notify();
+  // After a delivering thread's batch: it holds the sinks until then.
+  std::lock_guard sinks_lock(sinks_mutex);
+  sink_state.closed = true;
   const Stats final_stats = GetStats();
   for (PacketSink* sink : sinks) {
     if (sink == failed_sink) {

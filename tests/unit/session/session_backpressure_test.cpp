@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The waiting offers (file replay, kernel-ring batches) and the packet limit:
+// The waiting offers and the packet limit:
 // nothing is dropped, and exactly `limit` packets are written however many race.
 #include "session_test_support.hpp"
 
@@ -24,57 +24,6 @@ TEST(SessionTest, OfferWaitNeverDrops) {
   }
   session->Stop();
   ExpectAllInOrder(*session, sink, kPackets);
-}
-
-// A kernel-ring source: many packets per wake-up of the writer, none
-// dropped however slow the writer. The producer wakes the writer itself
-// before it waits for room: without that, every queue's worth would wait for
-// the writer's idle timeout (measured: 1.3 ms a packet, 13 s here, past kGuard).
-TEST(SessionTest, OfferInBatchNeverDropsAndWakesTheWriterBeforeWaiting) {
-  RecordingSink sink;
-  Options options;
-  options.sinks = {&sink};
-  options.buf_size = 4;
-  auto session = MakeSession(options);
-  ASSERT_TRUE(session);
-  constexpr int kPackets = 10000;
-  std::atomic<bool> offered{false};
-  std::thread producer([&] {
-    for (int i = 0; i < kPackets; ++i) {
-      const auto data = Packet(30, static_cast<std::uint8_t>(i));
-      if (!session->OfferInBatch(Record(data))) {
-        ADD_FAILURE() << "refused packet " << i;
-        break;
-      }
-    }
-    offered = true;
-  });
-  const bool finished = Eventually([&] { return offered.load(); });
-  if (!finished) {
-    session->Stop(); // lets the producer leave before the join
-  }
-  producer.join();
-  ASSERT_TRUE(finished) << "OfferInBatch stalled on a full queue";
-  // The last packets were queued without a wake-up: EndBatch gives it.
-  session->EndBatch();
-  EXPECT_TRUE(Eventually([&] { return sink.writes() == kPackets; })) << sink.writes();
-  session->Stop();
-  ExpectAllInOrder(*session, sink, kPackets);
-}
-
-TEST(SessionTest, OfferInBatchReturnsFalseAfterStop) {
-  RecordingSink sink;
-  Options options;
-  options.sinks = {&sink};
-  auto session = MakeSession(options);
-  ASSERT_TRUE(session);
-  const auto data = Packet(40);
-  ASSERT_TRUE(session->OfferInBatch(Record(data)));
-  session->EndBatch();
-  session->Stop();
-  EXPECT_FALSE(session->OfferInBatch(Record(data)));
-  EXPECT_EQ(sink.writes(), 1);
-  EXPECT_EQ(session->GetStats().received, 1);
 }
 
 TEST(SessionTest, OfferWaitOnFullQueueReturnsFalseOnStop) {

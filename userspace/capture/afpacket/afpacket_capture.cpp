@@ -167,7 +167,19 @@ struct AFPacketCapture::Impl {
     session.SetKernelCounters(c);
   }
 
-  void DrainBlock(tpacket_block_desc* block) {
+  // Whether the block after the current one is retired too (the source has
+  // not run dry: flushing can wait).
+  bool NextBlockReady() const {
+    const unsigned next = (current + 1) % geometry.block_count;
+    const auto* block = reinterpret_cast<const tpacket_block_desc*>(
+        ring + static_cast<std::size_t>(next) * geometry.block_size);
+    return (__atomic_load_n(&block->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+  }
+
+  void DrainBlock(tpacket_block_desc* block, bool ran_dry) {
+    if (!session.BeginDelivery()) {
+      return;
+    }
     auto* bytes = reinterpret_cast<std::uint8_t*>(block);
     std::uint32_t offset = block->hdr.bh1.offset_to_first_pkt;
     for (std::uint32_t i = 0; i < block->hdr.bh1.num_pkts; ++i) {
@@ -181,12 +193,14 @@ struct AFPacketCapture::Impl {
       record.direction =
           sll->sll_pkttype == PACKET_OUTGOING ? Direction::Outbound : Direction::Inbound;
       record.ifindex = static_cast<std::uint32_t>(ifindex);
-      // Waits while the session's queue is full: the ring's other blocks
-      // hold the backlog meanwhile and the kernel counts what they cannot.
-      session.OfferInBatch(record);
+      // Straight to the sinks; while they are slow the ring's other blocks
+      // hold the backlog and the kernel counts what they cannot.
+      if (!session.Deliver(record)) {
+        break; // the session stopped (limit, sink failure)
+      }
       offset += h->tp_next_offset;
     }
-    session.EndBatch();
+    session.EndDelivery(ran_dry);
   }
 
   void ReadLoop() {
@@ -206,7 +220,7 @@ struct AFPacketCapture::Impl {
         last_stats = now;
       }
       if (status & TP_STATUS_USER) {
-        DrainBlock(block);
+        DrainBlock(block, !NextBlockReady());
         __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
         current = (current + 1) % geometry.block_count;
         continue;
@@ -242,7 +256,7 @@ struct AFPacketCapture::Impl {
       if (!(__atomic_load_n(&block->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
         return;
       }
-      DrainBlock(block);
+      DrainBlock(block, !NextBlockReady());
       __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
       current = (current + 1) % geometry.block_count;
     }

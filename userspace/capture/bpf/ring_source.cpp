@@ -75,9 +75,11 @@ int RingSource::OnSample(void* ctx, void* data, std::size_t size) {
   record.original_length = h.original_length;
   record.direction = h.direction == WGCAP_DIR_OUT ? Direction::Outbound : Direction::Inbound;
   record.ifindex = h.ifindex;
-  // Waits while the session's queue is full: the kernel ring holds the
-  // backlog meanwhile and counts what it cannot take (ring_full).
-  self->session_.OfferInBatch(record);
+  // Straight to the sinks; while they are slow the kernel ring holds the
+  // backlog and counts what it cannot take (ring_full).
+  if (!self->session_.Deliver(record)) {
+    return kLeaveConsume; // the session stopped (limit, sink failure)
+  }
   if (self->draining_ || ++self->since_check_ < kSamplesPerCheck) {
     return 0;
   }
@@ -90,8 +92,11 @@ int RingSource::OnSample(void* ctx, void* data, std::size_t size) {
 void RingSource::Run() {
   last_tick_ = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_acquire)) {
+    if (!session_.BeginDelivery()) {
+      break;
+    }
     const int n = ring_buffer__poll(ring_, kPollMs);
-    session_.EndBatch();
+    session_.EndDelivery(n >= 0);
     if (n < 0 && n != -EINTR && n != kLeaveConsume) {
       break;
     }
@@ -117,8 +122,10 @@ void RingSource::StopThread() {
 void RingSource::Drain() {
   if (ring_ != nullptr) {
     draining_ = true; // after StopThread: this thread is the only consumer
-    ring_buffer__consume(ring_);
-    session_.EndBatch();
+    if (session_.BeginDelivery()) {
+      ring_buffer__consume(ring_);
+      session_.EndDelivery(true);
+    }
   }
 }
 
