@@ -10,11 +10,15 @@
 // Opens /dev/net/tun in the namespace it runs in and attaches to NAME
 // (creating it, non-persistent, if it does not exist; bench.sh creates it
 // first so that captures can attach before the flood). Prints
-// "packets=N errors=E seconds=S rate=R".
+// "packets=N errors=E seconds=S rate=R", then "cpu=C": the injector's own
+// user + system CPU seconds. A write runs the receive path in the writer's
+// context, so C includes what AF_PACKET taps and TC programs cost per
+// packet (scripts/bench.sh flood compares it with a run without capture).
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -103,5 +107,9 @@ int main(int argc, char** argv) {
     return write(fd, packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
   });
   close(fd);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  std::printf("cpu=%.3f\n", seconds(usage.ru_utime) + seconds(usage.ru_stime));
   return 0;
 }

@@ -6,6 +6,8 @@
 # after another on the same traffic, and prints one table.
 #
 #   scripts/bench.sh [--micro]     as root, on Debian 12
+#   scripts/bench.sh flood         the TUN full-speed flood only, one table of
+#                                  cost per packet (issue 20; below)
 #
 # Traffic, all inside namespaces this script creates and removes:
 #   tun   tun_injector writes one 128-byte IPv4 UDP packet (198.51.100.1 >
@@ -27,6 +29,18 @@
 #
 # --micro also runs the micro-benchmarks and the kernel benchmark first.
 #
+# flood: only the tun flood at full speed, no capture / tcpdump / wgcap bpf /
+# wgcap afpacket, each with both filters and every capture run between two
+# no-capture runs, and a table (bench_flood_table.awk) of what capture costs
+# per packet: the datapath rate kept, the fraction captured, the tool's own
+# CPU per million captured, the whole machine's non-idle CPU (/proc/stat,
+# all CPUs) over the flood window above the no-capture runs beside it, and
+# the flood path's CPU (the injector's own, which holds the AF_PACKET taps
+# and TC programs that run inside its writes, plus the tool's) above theirs.
+# tcpdump's cost is mostly in that path, not in its own process. Also each
+# tool's reported counts and whether they add up (captured + dropped by
+# kernel + dropped by buffer == received by filter).
+#
 # Environment: WGBENCH_SECONDS (flood per run, default 2), WGBENCH_REPS (3),
 # WGBENCH_RATES (paced tun rates, "100000 300000"), WGBENCH_WG (1; 0 skips
 # the WireGuard rows), WGBENCH_BUILD_DIR (build-bench-release),
@@ -39,8 +53,8 @@ REPS=${WGBENCH_REPS:-3}
 RATES=${WGBENCH_RATES:-100000 300000}
 WITH_WG=${WGBENCH_WG:-1}
 BUILD=${WGBENCH_BUILD_DIR:-$ROOT/build-bench-release}
+MODE=full
 MICRO=0
-[[ ${1:-} == --micro ]] && MICRO=1
 
 readonly NS_TUN=wgbench-tun TUN_DEV=wgbtun0
 # The testbed under names of our own, so a developer's testbed is untouched.
@@ -51,6 +65,13 @@ readonly MATCH_NONE='tcp and port 443' # the flood is UDP to port 9
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+for arg in "$@"; do
+  case $arg in
+    flood) MODE=flood ;;
+    --micro) MICRO=1 ;;
+    *) die "usage: scripts/bench.sh [flood] [--micro] (unknown argument '$arg')" ;;
+  esac
+done
 [[ $(id -u) -eq 0 ]] || die "needs root (namespaces, BPF, TUN)"
 
 TMP=$(mktemp -d /tmp/wgbench.XXXXXX)
@@ -96,12 +117,15 @@ log "building (Release) in $BUILD"
 fresh=()
 [[ -f $BUILD/CMakeCache.txt ]] || fresh=(-G Ninja -DWGCAP_BUILD_TESTS=OFF)
 cmake -S "$ROOT" -B "$BUILD" "${fresh[@]}" -DCMAKE_BUILD_TYPE=Release -DWGCAP_BUILD_BENCH=ON >/dev/null
-cmake --build "$BUILD" --target wgcap_cli tun_injector udp_flood wgcap_bench_ebpf \
-  wgcap_bench_filter wgcap_bench_session wgcap_bench_writers >/dev/null
+targets=(wgcap_cli tun_injector)
+[[ $MODE == flood && $MICRO == 0 ]] || targets+=(udp_flood wgcap_bench_ebpf
+  wgcap_bench_filter wgcap_bench_session wgcap_bench_writers)
+cmake --build "$BUILD" --target "${targets[@]}" >/dev/null
 WGCAP=$BUILD/wgcap
 INJECTOR=$BUILD/bench/tun_injector
 UDP_FLOOD=$BUILD/bench/udp_flood
 TCPDUMP=$(command -v tcpdump) || die "tcpdump not found"
+CLK_TCK=$(getconf CLK_TCK)
 
 if ((MICRO)); then
   for b in wgcap_bench_filter wgcap_bench_session wgcap_bench_writers; do
@@ -122,6 +146,17 @@ cpu_ticks() { # PID: utime + stime in clock ticks (whole thread group)
   rest=${stat##*) }
   read -ra fields <<<"$rest"
   echo $((fields[11] + fields[12]))
+}
+
+# Sets STAT_BUSY and STAT_IDLE: the whole machine's non-idle
+# (user+nice+system+irq+softirq+steal) and idle (idle+iowait) jiffies since
+# boot, all CPUs (/proc/stat's first line). No subshell: nothing of our own
+# runs between two samples but the flood.
+proc_stat_sample() {
+  local label user nice system idle iowait irq softirq steal rest
+  read -r label user nice system idle iowait irq softirq steal rest </proc/stat
+  STAT_BUSY=$((user + nice + system + irq + softirq + steal))
+  STAT_IDLE=$((idle + iowait))
 }
 
 wait_listening() { # PID ERRFILE
@@ -171,10 +206,14 @@ run_case() { # REP TRAFFIC NS DEV TOOL FILTERNAME RATE GENERATOR...
     backend=$(grep -oE '\((bpf/[a-z]+|afpacket)\)' "$err" | tr -d '()' || true)
     [[ -n $backend ]] || backend=$tool
   fi
-  local rx0 rx1 cpu0=0 cpu1=0 out
+  local rx0 rx1 cpu0=0 cpu1=0 out busy0 idle0 t0 t1
   rx0=$(rx_packets "$ns" "$dev")
   [[ -n $pid ]] && cpu0=$(cpu_ticks "$pid")
+  proc_stat_sample
+  busy0=$STAT_BUSY idle0=$STAT_IDLE t0=$EPOCHREALTIME
   out=$("$@")
+  t1=$EPOCHREALTIME
+  proc_stat_sample
   # The tool drains what is still queued. tcpdump needs over 1 s: it sees a
   # partly filled TPACKET_V3 block only once the kernel retires it (libpcap's
   # 1000 ms timeout), and never counts the packets in it otherwise.
@@ -185,24 +224,34 @@ run_case() { # REP TRAFFIC NS DEV TOOL FILTERNAME RATE GENERATOR...
   esac
   [[ -n $pid ]] && cpu1=$(cpu_ticks "$pid")
   rx1=$(rx_packets "$ns" "$dev")
-  local captured=0 lost=0
+  local captured=0 lost=0 received=0 lost_kernel=0 lost_buffer=0
   if [[ -n $pid ]]; then
     stop_pid "$pid"
     forget_pid "$pid"
     sleep 0.5 # what the tool's exit leaves to the kernel (RCU, deferred frees)
     captured=$(count_line "$err" captured)
-    lost=$(($(count_line "$err" "dropped by kernel") + $(count_line "$err" "dropped by buffer")))
+    received=$(count_line "$err" "received by filter")
+    lost_kernel=$(count_line "$err" "dropped by kernel")
+    lost_buffer=$(count_line "$err" "dropped by buffer")
+    lost=$((lost_kernel + lost_buffer))
   fi
   local sent gen_rate seconds
   sent=$(sed -nE 's/.*packets=([0-9]+).*/\1/p' <<<"$out")
   seconds=$(sed -nE 's/.*seconds=([0-9.]+).*/\1/p' <<<"$out")
   gen_rate=$(sed -nE 's/.*rate=([0-9]+).*/\1/p' <<<"$out")
-  local ticks_per_s
-  ticks_per_s=$(getconf CLK_TCK)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$traffic" "$rate" "$tool" \
+  # The generator's own CPU (tun_injector only; - for udp_flood).
+  local gen_cpu
+  gen_cpu=$(sed -nE 's/^cpu=([0-9.]+)$/\1/p' <<<"$out")
+  # Columns 1-13 are what bench_table.awk reads; 14-20 bench_flood_table.awk.
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$rep" "$traffic" "$rate" "$tool" \
     "$fname" "$backend" "$sent" "$((rx1 - rx0))" "$captured" "$lost" \
-    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz }')" \
+    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')" \
     "$seconds" "$gen_rate" >>"$RESULTS"
+  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$(awk -v b=$((STAT_BUSY - busy0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", b / hz }')" \
+    "$(awk -v i=$((STAT_IDLE - idle0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", i / hz }')" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+    "$received" "$lost_kernel" "$lost_buffer" "${gen_cpu:--}" >>"$RESULTS"
   log "$(printf 'rep %s %-4s %-7s %-15s %-4s sent %9s seen %9s captured %9s lost %8s' \
     "$rep" "$traffic" "$rate" "$backend" "$fname" "$sent" "$((rx1 - rx0))" "$captured" "$lost")"
 }
@@ -235,10 +284,12 @@ wg_flood() {
 }
 
 TOOLS=(wgcap-bpf wgcap-afpacket tcpdump)
+# The flood table lists tcpdump first: the reference the others are read against.
+[[ $MODE == full ]] || TOOLS=(tcpdump wgcap-bpf wgcap-afpacket)
 
 log "load before the runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 setup_tun
-if ((WITH_WG)); then
+if ((WITH_WG)) && [[ $MODE == full ]]; then
   log "bringing up the WireGuard testbed ($WGCAP_NS_A, $WGCAP_NS_B)"
   TESTBED_UP=1
   "$ROOT/scripts/testbed.sh" up >/dev/null
@@ -261,6 +312,19 @@ full_speed_block() { # REP TRAFFIC NS DEV GENERATOR...
     done
   done
 }
+
+if [[ $MODE == flood ]]; then
+  for ((rep = 1; rep <= REPS; rep++)); do
+    full_speed_block "$rep" tun "$NS_TUN" "$TUN_DEV" tun_flood full
+  done
+  echo
+  echo "wgcap flood cost: $REPS repetitions of ${SECONDS_PER_RUN} s TUN floods of 128-byte UDP at" \
+    "full speed, medians; $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "filters: all = no expression, none = '$MATCH_NONE'"
+  awk -F'\t' -f "$ROOT/scripts/bench_flood_table.awk" "$RESULTS"
+  [[ -z ${WGBENCH_RESULTS:-} ]] || cp "$RESULTS" "$WGBENCH_RESULTS"
+  exit 0
+fi
 
 for ((rep = 1; rep <= REPS; rep++)); do
   full_speed_block "$rep" tun "$NS_TUN" "$TUN_DEV" tun_flood full
