@@ -22,6 +22,35 @@ public:
   Status Write(std::string_view text) {
     return Write(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   }
+
+  // The per-packet fast path (no virtual call, no copy but the sink's own):
+  // `n` bytes of the writer's buffer, which the caller must fill completely
+  // before its next call on this writer, and which then count as written.
+  // Null when the buffer has fewer than `n` bytes free, when the writer has
+  // no buffer (MemoryWriter, wrappers) or after a failure: the caller then
+  // goes through Write, which flushes or reports the failure.
+  std::uint8_t* Claim(std::size_t n) noexcept {
+    if (n > static_cast<std::size_t>(window_end_ - window_next_)) {
+      return nullptr;
+    }
+    std::uint8_t* claimed = window_next_;
+    window_next_ += n;
+    return claimed;
+  }
+
+protected:
+  // For a subclass with a buffer: [next, end) is the free space Claim hands
+  // out, moving `next` on. Both null (the default): Claim always declines.
+  void SetWindow(std::uint8_t* next, std::uint8_t* end) noexcept {
+    window_next_ = next;
+    window_end_ = end;
+  }
+  std::uint8_t* window_next() const noexcept { return window_next_; }
+  std::uint8_t* window_end() const noexcept { return window_end_; }
+
+private:
+  std::uint8_t* window_next_ = nullptr;
+  std::uint8_t* window_end_ = nullptr;
 };
 
 class MemoryWriter final : public ByteWriter {
@@ -49,6 +78,8 @@ public:
   Status Write(std::span<const std::uint8_t> bytes) override;
   Status Flush() override;
   using ByteWriter::Write;
+  // Every byte accepted so far, written or still buffered (what -C counts).
+  std::uint64_t bytes_accepted() const noexcept { return flushed_ + used(); }
 
 protected:
   int fd() const noexcept { return fd_; }
@@ -58,12 +89,19 @@ protected:
   void Fail(Error error);
 
 private:
+  // The buffered bytes: [buffer_ start, window_next()). The window is the
+  // rest of the buffer, and empty once failed, so Claim sends every later
+  // record to Write, which returns the failure.
+  std::size_t used() const noexcept {
+    return failed_ ? 0 : static_cast<std::size_t>(window_next() - buffer_.data());
+  }
+  void Empty() noexcept { SetWindow(buffer_.data(), buffer_.data() + buffer_.size()); }
   Status WriteAll(const std::uint8_t* p, std::size_t n);
 
   int fd_;
   std::string name_;
   std::vector<std::uint8_t> buffer_;
-  std::size_t used_ = 0;
+  std::uint64_t flushed_ = 0; // bytes handed to write(2) without error
   bool failed_ = false;
   Error failure_;
 };

@@ -42,6 +42,14 @@ public:
   PcapTimePrecision precision() const noexcept { return precision_; }
 
 private:
+  struct RecordHeader { // a record's 16 bytes, before they are laid out
+    std::uint32_t seconds, fraction, captured, original;
+    void Put(std::uint8_t* record) const noexcept;
+  };
+  RecordHeader HeaderOf(std::int64_t timestamp_ns, std::size_t data_size,
+                        std::uint32_t original_length) const noexcept;
+  Status WritePacketSlowly(const RecordHeader& h, std::span<const std::uint8_t> data);
+
   ByteWriter& out_;
   std::uint32_t snaplen_;
   PcapTimePrecision precision_;
@@ -129,6 +137,8 @@ private:
     std::uint64_t first_ns = 0, last_ns = 0;
   };
 
+  Status WritePacketSlowly(const PacketRecord& packet);
+  void Count(std::uint32_t id, std::uint64_t ns) noexcept; // a packet written for `id`
   Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
   Status WriteInterfaceDescription(const std::string& name);
   Status WriteStatistics(std::uint32_t id, const Stats* stats);
@@ -138,7 +148,8 @@ private:
   PcapngWriterOptions options_;
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;    // one block other than a packet's
-  std::unique_ptr<std::uint8_t[]> epb_; // a packet's block, sized for the largest
+  std::unique_ptr<std::uint8_t[]> epb_; // a packet's block when out_ has no room
+  std::uint32_t last_id_ = 0;           // the interface of the last packet
   bool header_written_ = false;
   bool finished_ = false;
 };

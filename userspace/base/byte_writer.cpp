@@ -51,11 +51,13 @@ Status MemoryWriter::Write(std::span<const std::uint8_t> bytes) {
 }
 
 FdWriter::FdWriter(int fd, std::string name, std::size_t buffer_size)
-    : fd_(fd), name_(std::move(name)), buffer_(buffer_size) {}
+    : fd_(fd), name_(std::move(name)), buffer_(buffer_size) {
+  Empty();
+}
 
 FdWriter::~FdWriter() {
-  if (!failed_ && used_ > 0) {
-    (void)WriteAll(buffer_.data(), used_);
+  if (const std::size_t n = used(); n > 0) {
+    (void)WriteAll(buffer_.data(), n);
   }
 }
 
@@ -63,10 +65,10 @@ Status FdWriter::Write(std::span<const std::uint8_t> bytes) {
   if (failed_) {
     return failure_;
   }
-  if (bytes.size() <= buffer_.size() - used_) {
+  // The same free space Claim hands out, so both keep the bytes in order.
+  if (std::uint8_t* to = Claim(bytes.size())) {
     if (!bytes.empty()) {
-      std::memcpy(buffer_.data() + used_, bytes.data(), bytes.size());
-      used_ += bytes.size();
+      std::memcpy(to, bytes.data(), bytes.size());
     }
     return {};
   }
@@ -77,8 +79,7 @@ Status FdWriter::Write(std::span<const std::uint8_t> bytes) {
   if (bytes.size() >= buffer_.size()) {
     return WriteAll(bytes.data(), bytes.size());
   }
-  std::memcpy(buffer_.data(), bytes.data(), bytes.size());
-  used_ = bytes.size();
+  std::memcpy(Claim(bytes.size()), bytes.data(), bytes.size());
   return {};
 }
 
@@ -86,15 +87,15 @@ Status FdWriter::Flush() {
   if (failed_) {
     return failure_;
   }
-  const std::size_t n = used_;
-  used_ = 0;
+  const std::size_t n = used();
+  Empty();
   return WriteAll(buffer_.data(), n);
 }
 
 void FdWriter::Fail(Error error) {
   failed_ = true;
   failure_ = std::move(error);
-  used_ = 0;
+  SetWindow(nullptr, nullptr);
 }
 
 Status FdWriter::WriteAll(const std::uint8_t* p, std::size_t n) {
@@ -111,6 +112,7 @@ Status FdWriter::WriteAll(const std::uint8_t* p, std::size_t n) {
     }
     p += written;
     n -= static_cast<std::size_t>(written);
+    flushed_ += static_cast<std::uint64_t>(written);
   }
   return {};
 }

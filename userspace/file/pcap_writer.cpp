@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 
 #include "base/little_endian.hpp"
@@ -40,11 +41,49 @@ Status PcapWriter::WriteHeader() {
   return {};
 }
 
+// The path nearly every packet takes: header written and room in the file
+// buffer, so the record is laid out there whole (no Result to build, no
+// virtual call, the packet copied once).
 Status PcapWriter::WritePacket(std::int64_t timestamp_ns, std::span<const std::uint8_t> data,
                                std::uint32_t original_length) {
+  const RecordHeader h = HeaderOf(timestamp_ns, data.size(), original_length);
+  if (header_written_) [[likely]] {
+    if (std::uint8_t* record = out_.Claim(16 + std::size_t{h.captured})) [[likely]] {
+      h.Put(record);
+      if (h.captured != 0) { // an empty span's data() may be null
+        std::memcpy(record + 16, data.data(), h.captured);
+      }
+      return {};
+    }
+  }
+  return WritePacketSlowly(h, data);
+}
+
+// The file header first if needed; the record through Write when the file
+// buffer has no room (Write flushes, or reports the failure).
+Status PcapWriter::WritePacketSlowly(const RecordHeader& h, std::span<const std::uint8_t> data) {
   if (auto header = WriteHeader(); !header) {
     return header;
   }
+  std::array<std::uint8_t, 16> record;
+  h.Put(record.data());
+  if (std::uint8_t* to = out_.Claim(record.size() + h.captured)) {
+    std::memcpy(to, record.data(), record.size());
+    if (h.captured != 0) {
+      std::memcpy(to + record.size(), data.data(), h.captured);
+    }
+    return {};
+  }
+  if (auto written = out_.Write(record); !written) {
+    return written;
+  }
+  return out_.Write(data.first(h.captured));
+}
+
+// Keeps at most snaplen bytes; the original length stays `original_length`
+// (0 = the packet's size) and is never less than what is kept.
+PcapWriter::RecordHeader PcapWriter::HeaderOf(std::int64_t timestamp_ns, std::size_t data_size,
+                                              std::uint32_t original_length) const noexcept {
   // Floor division, so a timestamp before 1970 still has 0 <= fraction < 1 s.
   std::int64_t seconds = timestamp_ns / kNanosPerSecond;
   std::int64_t nanos = timestamp_ns % kNanosPerSecond;
@@ -53,20 +92,21 @@ Status PcapWriter::WritePacket(std::int64_t timestamp_ns, std::span<const std::u
     nanos += kNanosPerSecond;
   }
   const auto size = static_cast<std::uint32_t>(
-      std::min<std::size_t>(data.size(), std::numeric_limits<std::uint32_t>::max()));
+      std::min<std::size_t>(data_size, std::numeric_limits<std::uint32_t>::max()));
   const std::uint32_t captured = std::min(size, snaplen_);
-  const std::uint32_t original = std::max(original_length == 0 ? size : original_length, captured);
-
-  std::array<std::uint8_t, 16> record;
-  PutLe32(&record[0], static_cast<std::uint32_t>(seconds));
   const std::int64_t fraction = precision_ == PcapTimePrecision::Nano ? nanos : nanos / 1000;
-  PutLe32(&record[4], static_cast<std::uint32_t>(fraction));
+  return RecordHeader{.seconds = static_cast<std::uint32_t>(seconds),
+                      .fraction = static_cast<std::uint32_t>(fraction),
+                      .captured = captured,
+                      .original =
+                          std::max(original_length == 0 ? size : original_length, captured)};
+}
+
+void PcapWriter::RecordHeader::Put(std::uint8_t* record) const noexcept {
+  PutLe32(&record[0], seconds);
+  PutLe32(&record[4], fraction);
   PutLe32(&record[8], captured);
   PutLe32(&record[12], original);
-  if (auto written = out_.Write(record); !written) {
-    return written;
-  }
-  return out_.Write(data.first(captured));
 }
 
 Status PcapWriter::WritePacket(const PacketRecord& packet) {

@@ -57,9 +57,7 @@ private:
   RotationOptions options_;
   WriterFactory factory_;
   Clock clock_;
-  class CountingWriter;
   std::unique_ptr<AtomicFileWriter> file_;
-  std::unique_ptr<CountingWriter> counter_;
   std::unique_ptr<PacketSink> writer_;
   std::int64_t opened_ns_ = 0;
   std::uint64_t packets_ = 0; // in the open file

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -259,6 +260,63 @@ TEST(AtomicFileWriter, FailedCommitNamesTheTargetAndCleansUp) {
   EXPECT_EQ((*w)->Commit().error().message, s.error().message) << "the failure is kept";
   w->reset();
   EXPECT_EQ(ListDir(dir.path()), std::vector<std::string>{"sub"});
+}
+
+// Claim, the sinks' fast path, hands out the same buffer Write fills, in order.
+TEST(FdWriterClaim, SharesTheBufferWithWriteInOrder) {
+  Pipe p;
+  FdWriter w(p.fds[1], "pipe", 8);
+  ASSERT_TRUE(w.Write("ab"));
+  std::uint8_t* claimed = w.Claim(3);
+  ASSERT_NE(claimed, nullptr);
+  std::memcpy(claimed, "cde", 3);
+  ASSERT_TRUE(w.Write("f"));
+  EXPECT_EQ(w.bytes_accepted(), 6u);
+  EXPECT_EQ(p.Drain(), "") << "claimed bytes stay buffered like written ones";
+  ASSERT_TRUE(w.Flush());
+  EXPECT_EQ(p.Drain(), "abcdef");
+  EXPECT_EQ(w.bytes_accepted(), 6u);
+}
+
+TEST(FdWriterClaim, ExactlyTheRestOfTheBufferThenNothingUntilFlushed) {
+  Pipe p;
+  FdWriter w(p.fds[1], "pipe", 8);
+  ASSERT_TRUE(w.Write("abc"));
+  std::uint8_t* rest = w.Claim(5);
+  ASSERT_NE(rest, nullptr) << "a claim that exactly fills the buffer";
+  std::memcpy(rest, "defgh", 5);
+  EXPECT_EQ(w.Claim(1), nullptr) << "the buffer is full";
+  ASSERT_TRUE(w.Write("i")); // Write makes room by flushing
+  EXPECT_EQ(p.Drain(), "abcdefgh");
+  ASSERT_NE(w.Claim(7), nullptr) << "after the flush, the rest of the buffer again";
+  EXPECT_EQ(w.Claim(1), nullptr);
+}
+
+TEST(FdWriterClaim, LargerThanTheBufferIsDeclinedAndWriteBypasses) {
+  Pipe p;
+  FdWriter w(p.fds[1], "pipe", 8);
+  EXPECT_EQ(w.Claim(9), nullptr);
+  ASSERT_TRUE(w.Write("123456789"));
+  EXPECT_EQ(p.Drain(), "123456789");
+  FdWriter unbuffered(p.fds[1], "pipe", 0);
+  EXPECT_EQ(unbuffered.Claim(1), nullptr) << "no buffer, no window";
+}
+
+TEST(FdWriterClaim, DeclinedAfterAFailureSoWriteReportsIt) {
+  signal(SIGPIPE, SIG_IGN);
+  Pipe p;
+  p.CloseRead();
+  FdWriter w(p.fds[1], "stdout", 16);
+  ASSERT_NE(w.Claim(4), nullptr); // a partly used window when the flush fails
+  const Status flushed = w.Flush();
+  ASSERT_FALSE(flushed);
+  EXPECT_EQ(w.Claim(1), nullptr) << "a failed writer lends no buffer";
+  EXPECT_EQ(w.Write("x").error().message, flushed.error().message);
+}
+
+TEST(MemoryWriterClaim, AlwaysDeclinedSoEverythingGoesThroughWrite) {
+  MemoryWriter w;
+  EXPECT_EQ(w.Claim(1), nullptr);
 }
 
 } // namespace
