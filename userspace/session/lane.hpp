@@ -103,10 +103,11 @@ struct alignas(kLaneLine) Lane {
         .ifindex = s.ifindex,
     };
   }
-  // Frees the front slot once the sinks returned.
-  void Pop() noexcept {
-    tail_index = tail_index + 1 == capacity ? 0 : tail_index + 1;
-    tail.store(tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  // Moves past the front slot once the sinks returned; it is free for the
+  // producer once Release publishes the new tail.
+  void Pop() noexcept { tail_index = tail_index + 1 == capacity ? 0 : tail_index + 1; }
+  void Release(std::uint64_t new_tail) noexcept {
+    tail.store(new_tail, std::memory_order_release);
   }
 };
 

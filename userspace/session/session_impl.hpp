@@ -41,8 +41,12 @@ constexpr std::uint64_t kFlushCheckEvery = 16;
 // damage should a wake-up ever be missed.
 constexpr auto kWriterIdleWait = std::chrono::milliseconds(100);
 constexpr auto kOfferWaitTimeout = std::chrono::milliseconds(10);
-// Queue checks before the writer goes to sleep (about a microsecond).
-constexpr int kWriterSpins = 32;
+// Queue checks before the writer goes to sleep, some pauses apart (a few
+// microseconds in all).
+constexpr int kWriterSpins = 16;
+constexpr int kPausesPerCheck = 16;
+// Lane slots the writer frees per store of the lane's tail.
+constexpr std::uint64_t kTailBatch = 16;
 
 inline void CpuRelax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

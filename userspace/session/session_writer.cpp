@@ -72,24 +72,35 @@ void Session::Impl::Freed(WriterState& state) noexcept {
   }
 }
 
+// Slots are handed back to the producer kTailBatch at a time (and at the
+// end): a store of `tail` per packet would pull the line over to this core
+// while a producer on a full lane keeps reading it.
 DrainEnd Session::Impl::DrainLane(Lane& lane, WriterState& state, std::size_t& drained) {
   const std::uint64_t head = lane.head.load(std::memory_order_acquire);
-  for (std::uint64_t tail = lane.tail.load(std::memory_order_relaxed); tail != head; ++tail) {
-    if (const DrainEnd end = MustStop(); end != DrainEnd::kEmpty) {
-      return end;
+  std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
+  DrainEnd end = DrainEnd::kEmpty;
+  while (tail != head) {
+    if (end = MustStop(); end != DrainEnd::kEmpty) {
+      break;
     }
     // The sinks read the packet in place: the slot stays taken until they
     // return, so the lane holds `capacity` packets including this one.
     const PacketRecord packet = lane.Front();
     const bool ok = WriteToSinks(packet) && Written(packet);
     lane.Pop();
+    ++tail;
     ++drained;
+    if (tail % kTailBatch == 0) {
+      lane.Release(tail);
+    }
     Freed(state);
     if (!ok) {
-      return DrainEnd::kFailed;
+      end = DrainEnd::kFailed;
+      break;
     }
   }
-  return DrainEnd::kEmpty;
+  lane.Release(tail);
+  return end;
 }
 
 DrainEnd Session::Impl::DrainShared(WriterState& state, std::size_t& drained) {
@@ -151,12 +162,16 @@ bool Session::Impl::Written(const PacketRecord& packet) {
 // Spins a little first: a producer in full flow refills the queue within
 // microseconds, and sleeping costs a membarrier and a futex call each side.
 void Session::Impl::SleepUntilQueued() noexcept {
+  // Between checks the lanes' lines stay with their producers: a check
+  // after every publication would move each head line over once per packet.
   for (int i = 0; i < kWriterSpins; ++i) {
+    for (int j = 0; j < kPausesPerCheck; ++j) {
+      CpuRelax();
+    }
     if (AnyQueued() || stop_requested.load(std::memory_order_relaxed) ||
         delivery_ended.load(std::memory_order_relaxed)) {
       return;
     }
-    CpuRelax();
   }
   const std::uint32_t key = wake_epoch.load(std::memory_order_seq_cst);
   writer_sleeping.store(true, std::memory_order_seq_cst);
