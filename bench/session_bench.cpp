@@ -201,9 +201,9 @@ void BM_Memcpy(benchmark::State& state) {
   std::size_t at = 0;
   for (auto _ : state) {
     std::memcpy(ring.get() + at * stride, record.data.data(), record.data.size());
-    meta[at] = Meta{record.timestamp_ns, record.original_length,
-                    static_cast<std::uint32_t>(record.data.size()), record.ifindex,
-                    record.direction};
+    meta[at] =
+        Meta{record.timestamp_ns, record.original_length,
+             static_cast<std::uint32_t>(record.data.size()), record.ifindex, record.direction};
     benchmark::ClobberMemory();
     at = at + 1 == slots ? 0 : at + 1;
   }

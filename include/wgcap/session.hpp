@@ -67,12 +67,13 @@ struct Options {
                                    // verbose and ascii above are ORed into it
   std::uint32_t snaplen = 0;       // bytes kept per packet; 0 = 65535
   std::size_t buf_size = 0;        // queue slots (per producer lane); 0 = 256
+  bool flush_every_packet = false; // -U
+  std::int64_t packet_limit = 0;   // -c: stop after this many written; 0 = none
+
   // Threads that Offer get a queue of their own (a lane), the first
   // `producer_lanes` of them; later ones share one slower queue. 0 = 4, at
   // most 64.
   std::size_t producer_lanes = 0;
-  bool flush_every_packet = false; // -U
-  std::int64_t packet_limit = 0;   // -c: stop after this many written; 0 = none
 };
 
 class Session {

@@ -7,7 +7,7 @@
 // barrier on every CPU running a thread of this process: after it returns,
 // each producer's earlier stores are visible to the caller, and each
 // producer's later loads see the caller's earlier stores. Where the kernel
-// lacks it (before 4.14, or seccomp), both sides fall back to seq_cst fences.
+// lacks it (before 4.14, or seccomp), both sides fall back to a shared RMW.
 // Pattern: one side stores A, Light/HeavyFence, loads B; the other stores B,
 // the other fence, loads A; at least one of them sees the other's store.
 #pragma once
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 
 namespace wgcap::session_internal {
@@ -40,12 +41,19 @@ inline void RegisterAsymmetricFence() noexcept {
   });
 }
 
+// Without membarrier both sides do an acq_rel read-modify-write of this one
+// word instead of a fence: the RMWs are totally ordered, and whichever
+// comes second reads the first and so sees the stores before it. (A
+// seq_cst fence would do the same, but ThreadSanitizer neither models
+// fences nor lets GCC build them.) Contended, but only on such kernels.
+inline std::atomic<std::uint32_t> g_fence_word{0};
+
 // The producers' side.
 inline void LightFence() noexcept {
   if (g_membarrier_ready.load(std::memory_order_relaxed)) [[likely]] {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    g_fence_word.fetch_add(0, std::memory_order_acq_rel);
   }
 }
 
@@ -56,8 +64,8 @@ inline void HeavyFence() noexcept {
     return;
   }
   // Not reached once registered (the kernel fails the command only for an
-  // unregistered process); a seq_cst fence pairs with the fallback's.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // unregistered process).
+  g_fence_word.fetch_add(0, std::memory_order_acq_rel);
 }
 
 } // namespace wgcap::session_internal

@@ -84,9 +84,9 @@ struct alignas(kLaneLine) Lane {
     if (captured != 0) {
       std::memcpy(data.get() + head_index * std::size_t{snaplen}, packet.data.data(), captured);
     }
-    slots[head_index] = LaneSlot{packet.timestamp_ns, original_length,
-                                 static_cast<std::uint32_t>(captured), packet.ifindex,
-                                 packet.direction};
+    slots[head_index] =
+        LaneSlot{packet.timestamp_ns, original_length, static_cast<std::uint32_t>(captured),
+                 packet.ifindex, packet.direction};
     head_index = head_index + 1 == capacity ? 0 : head_index + 1;
     head.store(head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
@@ -106,9 +106,7 @@ struct alignas(kLaneLine) Lane {
   // Moves past the front slot once the sinks returned; it is free for the
   // producer once Release publishes the new tail.
   void Pop() noexcept { tail_index = tail_index + 1 == capacity ? 0 : tail_index + 1; }
-  void Release(std::uint64_t new_tail) noexcept {
-    tail.store(new_tail, std::memory_order_release);
-  }
+  void Release(std::uint64_t new_tail) noexcept { tail.store(new_tail, std::memory_order_release); }
 };
 
 } // namespace wgcap::session_internal

@@ -17,9 +17,8 @@ Result<std::unique_ptr<Session>> Session::Create(Options options) {
       options.snaplen == 0 ? kDefaultSnaplen : std::min(options.snaplen, kMaxSnaplen);
   const std::size_t slots = options.buf_size == 0 ? kDefaultSlots : options.buf_size;
   const std::size_t lanes = options.producer_lanes == 0 ? kDefaultLanes : options.producer_lanes;
-  const std::string queue_size = std::to_string(lanes + 1) + " queues of " +
-                                 std::to_string(slots) + " slots of " + std::to_string(snaplen) +
-                                 " bytes";
+  const std::string queue_size = std::to_string(lanes + 1) + " queues of " + std::to_string(slots) +
+                                 " slots of " + std::to_string(snaplen) + " bytes";
   if (lanes > kMaxLanes) {
     return Error{"capture session: " + std::to_string(lanes) + " producer lanes, at most " +
                  std::to_string(kMaxLanes)};

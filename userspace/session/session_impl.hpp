@@ -348,7 +348,7 @@ struct Session::Impl {
   // see NotifyWriter and SleepUntilQueued.
   alignas(kCacheLine) std::atomic<bool> writer_sleeping{false};
   std::atomic<std::uint32_t> wake_epoch{0};
-  alignas(kCacheLine) EventCount slot_freed;   // OfferWait waits for room
+  alignas(kCacheLine) EventCount slot_freed; // OfferWait waits for room
 
   alignas(kCacheLine) std::atomic<std::int64_t> kernel_seen{0};
   std::atomic<std::int64_t> kernel_matched{0};
