@@ -248,8 +248,9 @@ Claim Session::Impl::Queue(const PacketRecord& packet, std::uint32_t original_le
   }
   Slot& slot = SlotAt(pos);
   // The cell is ours and must be published either way.
-  slot.skip = !TakeTicket();
-  if (!slot.skip) {
+  const bool skip = !TakeTicket();
+  slot.skip = skip;
+  if (!skip) {
     const std::size_t captured = std::min<std::size_t>(packet.data.size(), snaplen);
     if (captured != 0) {
       std::memcpy(SlotData(pos), packet.data.data(), captured);
@@ -262,7 +263,8 @@ Claim Session::Impl::Queue(const PacketRecord& packet, std::uint32_t original_le
   }
   slot.sequence.store(pos + 1, std::memory_order_release);
   NotifyWriter();
-  return slot.skip ? Claim::kLimit : Claim::kClaimed;
+  // Not slot.skip: once published, the cell is the writer's.
+  return skip ? Claim::kLimit : Claim::kClaimed;
 }
 
 bool Session::Impl::OfferShared(const PacketRecord& packet) noexcept {
