@@ -90,7 +90,8 @@ DrainEnd Session::Impl::DrainLane(Lane& lane, WriterState& state, std::size_t& d
     lane.Pop();
     ++tail;
     ++drained;
-    if (tail % kTailBatch == 0) {
+    // Before a wake-up too: OfferWait re-checks the tail it publishes.
+    if (tail % kTailBatch == 0 || state.freed_unnotified + 1 >= notify_batch) {
       lane.Release(tail);
     }
     Freed(state);
