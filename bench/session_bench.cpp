@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session::Offer, the producer side of the queue, with one and two
-// producers. The writer thread drains into a sink that does nothing, so what
-// is measured is the queue, not an output. When the writer falls behind, a
-// full queue turns an Offer into a counted drop (cheaper: no copy); the
-// `queued` counter says which share of the Offers were queued.
+// producers (each on a lane of its own). The writer thread drains into a
+// sink that does nothing, so what is measured is the queue, not an output.
+// When the writer falls behind, a full lane turns an Offer into a counted
+// drop (cheaper: no copy); the `queued` counter says which share of the
+// Offers were queued. BM_Memcpy is the floor, in the same run: the same
+// bytes copied into a ring of the same layout, nothing else.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
