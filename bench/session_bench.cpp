@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session::Offer, the producer side of the queue, with one and two
-// producers. The writer thread drains into a sink that does nothing, so what
-// is measured is the queue, not an output. When the writer falls behind, a
-// full queue turns an Offer into a counted drop (cheaper: no copy); the
-// `queued` counter says which share of the Offers were queued.
+// producers (each on a lane of its own). The writer thread drains into a
+// sink that does nothing, so what is measured is the queue, not an output.
+// When the writer falls behind, a full lane turns an Offer into a counted
+// drop (cheaper: no copy); the `queued` counter says which share of the
+// Offers were queued. BM_Memcpy is the floor, in the same run: the same
+// bytes copied into a ring of the same layout, nothing else.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -117,13 +120,12 @@ void SetupQueued(const benchmark::State&) {
 
 void BM_OfferQueued(benchmark::State& state) {
   const PacketRecord record = RingRecord();
-  if (state.thread_index() == 0) {
-    for (std::int64_t i = 0; i < kQueued; ++i) {
-      (void)g_session->OfferWait(record);
-    }
-    while (g_session->GetStats().packets < kQueued) {
-      std::this_thread::yield();
-    }
+  // Each thread warms its own lane (a producing thread's queue).
+  for (std::int64_t i = 0; i < kQueued; ++i) {
+    (void)g_session->OfferWait(record);
+  }
+  while (g_session->GetStats().packets < kQueued * state.threads()) {
+    std::this_thread::yield();
   }
   std::int64_t queued = 0;
   for (auto _ : state) {
@@ -180,6 +182,36 @@ BENCHMARK(BM_Deliver)
     ->Arg(64)
     ->Threads(1)
     ->UseRealTime();
+
+// The floor Offer is measured against, in the same run: a plain memcpy of
+// the same 128 bytes, plus the slot's metadata, into a ring laid out as a
+// lane's: {stride, slots} = {128, kQueued} as BM_OfferQueued's queue,
+// {65535, 256} (the default snaplen and slot count) as BM_OfferRecord's.
+void BM_Memcpy(benchmark::State& state) {
+  const auto stride = static_cast<std::size_t>(state.range(0));
+  const auto slots = static_cast<std::size_t>(state.range(1));
+  const auto ring = std::make_unique<std::uint8_t[]>(slots * stride);
+  struct Meta {
+    std::int64_t timestamp_ns;
+    std::uint32_t original_length;
+    std::uint32_t captured_length;
+    std::uint32_t ifindex;
+    Direction direction;
+  };
+  const auto meta = std::make_unique<Meta[]>(slots);
+  const PacketRecord record = RingRecord();
+  std::size_t at = 0;
+  for (auto _ : state) {
+    std::memcpy(ring.get() + at * stride, record.data.data(), record.data.size());
+    meta[at] =
+        Meta{record.timestamp_ns, record.original_length,
+             static_cast<std::uint32_t>(record.data.size()), record.ifindex, record.direction};
+    benchmark::ClobberMemory();
+    at = at + 1 == slots ? 0 : at + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Memcpy)->Args({128, kQueued})->Args({65535, 256})->UseRealTime();
 
 // Offer(data, outbound): the Session reads the clock itself.
 void BM_OfferSpan(benchmark::State& state) {

@@ -2,7 +2,8 @@
 // A capture session: the sinks, the Matcher and the counters of one capture.
 // Capture backends deliver packets straight to the sinks on their consumer
 // thread (BeginDelivery/Deliver/EndDelivery); library users Offer packets,
-// which a queue of preallocated slots holds for the session's writer thread.
+// which queues of preallocated slots (one per producing thread) hold for the
+// session's writer thread.
 #pragma once
 
 #include <chrono>
@@ -65,9 +66,14 @@ struct Options {
   TextOptions text_options;        // the rest of the text layout (-x, -t, -q, -e, ...);
                                    // verbose and ascii above are ORed into it
   std::uint32_t snaplen = 0;       // bytes kept per packet; 0 = 65535
-  std::size_t buf_size = 0;        // queue slots; 0 = 256
+  std::size_t buf_size = 0;        // queue slots (per producer lane); 0 = 256
   bool flush_every_packet = false; // -U
   std::int64_t packet_limit = 0;   // -c: stop after this many written; 0 = none
+
+  // Threads that Offer get a queue of their own (a lane), the first
+  // `producer_lanes` of them; later ones share one slower queue. 0 = 4, at
+  // most 64.
+  std::size_t producer_lanes = 0;
 };
 
 class Session {
@@ -78,9 +84,11 @@ public:
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Never blocks and never allocates. The packet is timestamped now. Returns
-  // true when queued; a full queue counts a drop. After Stop, or once the
-  // packet limit is reached, packets are ignored (not counted as drops).
+  // Never blocks and never allocates; safe from any number of threads. The
+  // packet is timestamped now. Returns true when queued; a full queue counts
+  // a drop. After Stop, or once the packet limit is reached, packets are
+  // ignored (not counted as drops). A thread's packets keep their order;
+  // different threads' packets are written in no particular order.
   bool Offer(std::span<const std::uint8_t> data, bool outbound) noexcept;
   // Same, keeping the source's timestamp, direction and original length.
   bool Offer(const PacketRecord& packet) noexcept;

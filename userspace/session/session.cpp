@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The queue between capture sources and sinks: a bounded multi-producer,
-// single-consumer ring of preallocated slots (Vyukov's per-cell sequence
-// numbers), drained by one writer thread.
+// Creating a session, and the calls that are not the producers' (those are
+// in session_offer.cpp).
 #include "wgcap/session.hpp"
 
 #include "session/session_impl.hpp"
@@ -17,19 +16,26 @@ Result<std::unique_ptr<Session>> Session::Create(Options options) {
   const std::uint32_t snaplen =
       options.snaplen == 0 ? kDefaultSnaplen : std::min(options.snaplen, kMaxSnaplen);
   const std::size_t slots = options.buf_size == 0 ? kDefaultSlots : options.buf_size;
-  const std::string queue_size =
-      std::to_string(slots) + " slots of " + std::to_string(snaplen) + " bytes";
-  if (slots > std::numeric_limits<std::size_t>::max() / snaplen) {
-    return Error{"capture session: queue of " + queue_size + " is too large"};
+  const std::size_t lanes = options.producer_lanes == 0 ? kDefaultLanes : options.producer_lanes;
+  const std::string queue_size = std::to_string(lanes + 1) + " queues of " + std::to_string(slots) +
+                                 " slots of " + std::to_string(snaplen) + " bytes";
+  if (lanes > kMaxLanes) {
+    return Error{"capture session: " + std::to_string(lanes) + " producer lanes, at most " +
+                 std::to_string(kMaxLanes)};
   }
+  // The lanes and the shared queue each hold `slots` packets.
+  if (slots > std::numeric_limits<std::size_t>::max() / snaplen / (lanes + 1)) {
+    return Error{"capture session: " + queue_size + " is too large"};
+  }
+  RegisterAsymmetricFence();
   try {
     std::unique_ptr<Session> session(
-        new Session(std::make_unique<Impl>(std::move(options), snaplen, slots)));
+        new Session(std::make_unique<Impl>(std::move(options), snaplen, slots, lanes)));
     Impl* impl = session->impl_.get();
     impl->writer = std::thread([impl] { impl->Run(); });
     return session;
   } catch (const std::bad_alloc&) {
-    return Error{"capture session: cannot allocate a queue of " + queue_size, ENOMEM};
+    return Error{"capture session: cannot allocate " + queue_size, ENOMEM};
   } catch (const std::system_error& e) {
     return Error{std::string("capture session: start writer thread: ") + e.what(),
                  e.code().value()};
@@ -42,23 +48,6 @@ Session::~Session() {
   if (impl_) {
     Stop();
   }
-}
-
-bool Session::Offer(std::span<const std::uint8_t> data, bool outbound) noexcept {
-  return impl_->Offer(PacketRecord{
-      .timestamp_ns = RealtimeNs(),
-      .data = data,
-      .original_length = ClampLength(data.size()),
-      .direction = outbound ? Direction::Outbound : Direction::Inbound,
-  });
-}
-
-bool Session::Offer(const PacketRecord& packet) noexcept {
-  return impl_->Offer(packet);
-}
-
-bool Session::OfferWait(const PacketRecord& packet) {
-  return impl_->OfferWait(packet, true);
 }
 
 bool Session::BeginDelivery() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Session's state, shared by its two halves: the producers' side
-// (Offer, inline here: the hot path) and the writer thread
+// (session_offer.cpp, which explains the lanes) and the writer thread
 // (session_writer.cpp). Private to userspace/session/.
 #pragma once
 
@@ -21,7 +21,9 @@
 #include <thread>
 
 #include "file/session_sinks.hpp"
+#include "session/asymmetric_fence.hpp"
 #include "session/event_count.hpp"
+#include "session/lane.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap {
@@ -29,6 +31,9 @@ namespace session_internal {
 
 constexpr std::size_t kCacheLine = 64;
 constexpr std::size_t kDefaultSlots = 256;
+constexpr std::size_t kDefaultLanes = 4;
+// Stop and the writer visit every lane.
+constexpr std::size_t kMaxLanes = 64;
 // SPEC 4: a reader on a pipe sees packets at least this often.
 constexpr auto kFlushInterval = std::chrono::milliseconds(100);
 constexpr std::uint64_t kFlushCheckEvery = 16;
@@ -36,6 +41,20 @@ constexpr std::uint64_t kFlushCheckEvery = 16;
 // damage should a wake-up ever be missed.
 constexpr auto kWriterIdleWait = std::chrono::milliseconds(100);
 constexpr auto kOfferWaitTimeout = std::chrono::milliseconds(10);
+// Queue checks before the writer goes to sleep, some pauses apart (a few
+// microseconds in all).
+constexpr int kWriterSpins = 16;
+constexpr int kPausesPerCheck = 16;
+// Lane slots the writer frees per store of the lane's tail.
+constexpr std::uint64_t kTailBatch = 16;
+
+inline void CpuRelax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 inline std::int64_t RealtimeNs() noexcept {
   timespec ts{};
@@ -62,16 +81,24 @@ struct alignas(kCacheLine) Slot {
   std::uint32_t captured_length = 0;
   std::uint32_t ifindex = 0;
   Direction direction = Direction::Unknown;
+  // Claimed after the packet limit was reached: the writer frees it unread
+  // (a claimed cell must be published to keep the ring moving).
+  bool skip = false;
 };
 
 enum class Claim { kClaimed, kFull, kLimit };
+
+inline std::uint64_t NextSessionId() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 enum class DrainEnd { kEmpty, kLimit, kFailed };
 
 } // namespace session_internal
 using namespace session_internal; // only the session/ sources include this
 
 struct Session::Impl {
-  Impl(Options options, std::uint32_t snap, std::size_t slot_count)
+  Impl(Options options, std::uint32_t snap, std::size_t slot_count, std::size_t lane_total)
       : matcher_owner(std::move(options.matcher)),
         matcher(matcher_owner && !matcher_owner->MatchesAll() ? matcher_owner.get() : nullptr),
         snaplen(snap), capacity(slot_count), notify_batch(std::max<std::size_t>(1, slot_count / 4)),
@@ -80,9 +107,13 @@ struct Session::Impl {
         flush_every_packet(options.flush_every_packet), slots(std::make_unique<Slot[]>(slot_count)),
         // Pages no packet ever reaches are never touched, so cost nothing.
         data(std::make_unique_for_overwrite<std::uint8_t[]>(slot_count * snap)),
-        owned_sinks(options, snap) {
+        owned_sinks(options, snap), lane_count(lane_total),
+        lanes(std::make_unique<Lane[]>(lane_total)) {
     for (std::size_t i = 0; i < capacity; ++i) {
       slots[i].sequence.store(i, std::memory_order_relaxed);
+    }
+    for (std::size_t i = 0; i < lane_count; ++i) {
+      lanes[i].Init(slot_count, snap);
     }
   }
 
@@ -91,27 +122,15 @@ struct Session::Impl {
     return data.get() + (pos % capacity) * std::size_t{snaplen};
   }
 
-  // --- producers --------------------------------------------------------
+  // --- producers (session_offer.cpp) ----------------------------------------
 
   // Counts the caller as in flight before it checks `accepting`, so Stop can
-  // wait for every producer that got past the check to finish publishing.
+  // wait for every shared-queue producer that got past the check to finish
+  // publishing. Lane producers use their lane's `active` flag instead.
   class ProducerScope {
   public:
-    explicit ProducerScope(Impl& impl) noexcept : impl_(impl) {
-      // The first check keeps producers that arrive after Stop off the
-      // counter, so Stop's wait for it to reach zero cannot be starved.
-      if (!impl_.accepting.load(std::memory_order_relaxed)) {
-        return;
-      }
-      counted_ = true;
-      impl_.active_producers.fetch_add(1, std::memory_order_seq_cst);
-      admitted_ = impl_.accepting.load(std::memory_order_seq_cst);
-    }
-    ~ProducerScope() {
-      if (counted_) {
-        impl_.active_producers.fetch_sub(1, std::memory_order_release);
-      }
-    }
+    explicit ProducerScope(Impl& impl) noexcept;
+    ~ProducerScope();
     ProducerScope(const ProducerScope&) = delete;
     ProducerScope& operator=(const ProducerScope&) = delete;
     bool admitted() const noexcept { return admitted_; }
@@ -122,124 +141,58 @@ struct Session::Impl {
     bool admitted_ = false;
   };
 
-  // Counts the packet as received and, when the Matcher takes it, matched.
-  bool Admit(const PacketRecord& packet, std::uint32_t original_length) noexcept {
-    received.fetch_add(1, std::memory_order_relaxed);
-    if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
-      return false;
-    }
-    matched.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
+  // The calling thread's lane: the one it claimed, else a free one, else
+  // null (the shared queue).
+  Lane* ClaimLane(std::uint64_t thread_token) noexcept;
+  bool OfferOnLane(Lane& lane, const PacketRecord& packet) noexcept;
+  bool OfferWaitOnLane(Lane& lane, const PacketRecord& packet);
+  Claim QueueOnLane(Lane& lane, const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  void WaitForLaneRoom(Lane& lane) noexcept;
 
-  // The packet limit caps the positions ever handed out, so exactly `limit`
-  // packets are queued however many producers race for the last ones.
-  Claim ClaimSlot(std::uint64_t& pos) noexcept {
-    pos = enqueue_pos.load(std::memory_order_relaxed);
-    for (;;) {
-      if (pos >= limit) {
-        return Claim::kLimit;
-      }
-      const std::uint64_t sequence = SlotAt(pos).sequence.load(std::memory_order_acquire);
-      const auto lag = static_cast<std::int64_t>(sequence - pos);
-      if (lag == 0) {
-        if (enqueue_pos.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          return Claim::kClaimed;
-        }
-      } else if (lag < 0) {
-        return Claim::kFull; // the writer has not yet freed this cell
-      } else {
-        pos = enqueue_pos.load(std::memory_order_relaxed);
-      }
-    }
-  }
+  // The shared queue, for threads that found no free lane.
+  bool Admit(const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  Claim ClaimSlot(std::uint64_t& pos) noexcept;
+  Claim Queue(const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  bool OfferShared(const PacketRecord& packet) noexcept;
+  bool OfferWaitShared(const PacketRecord& packet);
+  bool QueueFull() noexcept;
+  void WaitForFreeSlot() noexcept;
 
-  Claim Queue(const PacketRecord& packet, std::uint32_t original_length, bool wake) noexcept {
-    std::uint64_t pos = 0;
-    const Claim claim = ClaimSlot(pos);
-    if (claim != Claim::kClaimed) {
-      return claim;
+  // One of the `limit` packets the session may queue; always true without a
+  // limit. Taken only once room is certain, so a ticket is never wasted.
+  bool TakeTicket() noexcept {
+    if (limit == std::numeric_limits<std::uint64_t>::max()) [[likely]] {
+      return true;
     }
-    Slot& slot = SlotAt(pos);
-    const std::size_t captured = std::min<std::size_t>(packet.data.size(), snaplen);
-    if (captured != 0) {
-      std::memcpy(SlotData(pos), packet.data.data(), captured);
-    }
-    slot.timestamp_ns = packet.timestamp_ns;
-    slot.original_length = original_length;
-    slot.captured_length = static_cast<std::uint32_t>(captured);
-    slot.ifindex = packet.ifindex;
-    slot.direction = packet.direction;
-    if (wake) {
-      slot.sequence.store(pos + 1, std::memory_order_seq_cst);
-      queue_filled.Notify();
-    } else {
-      // The caller notifies after the batch (NotifyAfterRelease orders it).
-      slot.sequence.store(pos + 1, std::memory_order_release);
-    }
-    return Claim::kClaimed;
-  }
-
-  bool Offer(const PacketRecord& packet) noexcept {
-    ProducerScope scope(*this);
-    if (!scope.admitted()) {
-      return false;
-    }
-    const std::uint32_t original_length = OriginalLength(packet);
-    if (!Admit(packet, original_length)) {
-      return false;
-    }
-    const Claim claim = Queue(packet, original_length, true);
-    if (claim == Claim::kFull) {
-      dropped.fetch_add(1, std::memory_order_relaxed);
-    }
-    return claim == Claim::kClaimed;
-  }
-
-  // A filtered-out packet returns true: the session is still running, which
-  // is what a file reader needs to know. `wake` false leaves waking the
-  // writer to the caller (EndBatch), except before waiting for room: the
-  // writer may be asleep on the very packets that fill the queue.
-  bool OfferWait(const PacketRecord& packet, bool wake) {
-    const std::uint32_t original_length = OriginalLength(packet);
-    for (bool first = true;; first = false) {
-      if (!first) {
-        if (!wake) {
-          queue_filled.NotifyAfterRelease();
-        }
-        WaitForFreeSlot();
-      }
-      // Not in flight while sleeping, so Stop never waits for a sleeper.
-      ProducerScope scope(*this);
-      if (!scope.admitted()) {
+    std::uint64_t taken = tickets.load(std::memory_order_relaxed);
+    do {
+      if (taken >= limit) {
         return false;
       }
-      if (first && !Admit(packet, original_length)) {
-        return true;
-      }
-      const Claim claim = Queue(packet, original_length, wake);
-      if (claim != Claim::kFull) {
-        return claim == Claim::kClaimed;
+    } while (!tickets.compare_exchange_weak(taken, taken + 1, std::memory_order_relaxed));
+    return true;
+  }
+  bool LimitReached() const noexcept {
+    return limit != std::numeric_limits<std::uint64_t>::max() &&
+           tickets.load(std::memory_order_relaxed) >= limit;
+  }
+
+  // After publishing: wakes the writer if it went to sleep. The light fence
+  // pairs with the heavy one in SleepUntilQueued: either the writer's
+  // re-check sees the packet or this sees the writer asleep.
+  void NotifyWriter() noexcept {
+    LightFence();
+    if (writer_sleeping.load(std::memory_order_relaxed)) [[unlikely]] {
+      // One producer wakes it; the others see false and need not.
+      if (writer_sleeping.exchange(false, std::memory_order_relaxed)) {
+        WakeWriter();
       }
     }
   }
-
-  bool QueueFull() noexcept {
-    const std::uint64_t pos = enqueue_pos.load(std::memory_order_seq_cst);
-    if (pos >= limit) {
-      return false; // nothing to wait for; the claim reports the limit
-    }
-    return static_cast<std::int64_t>(SlotAt(pos).sequence.load(std::memory_order_seq_cst) - pos) <
-           0;
-  }
-
-  void WaitForFreeSlot() noexcept {
-    const std::uint32_t key = slot_freed.PrepareWait();
-    if (!accepting.load(std::memory_order_seq_cst) || !QueueFull()) {
-      slot_freed.CancelWait();
-      return;
-    }
-    slot_freed.Wait(key, kOfferWaitTimeout);
+  void WakeWriter() noexcept {
+    wake_epoch.fetch_add(1, std::memory_order_seq_cst);
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&wake_epoch), FUTEX_WAKE_PRIVATE, 1,
+            nullptr, nullptr, 0);
   }
 
   // --- the sinks' side (session_writer.cpp) --------------------------------
@@ -261,6 +214,11 @@ struct Session::Impl {
   void Run() noexcept;
   // These hold sinks_mutex.
   DrainEnd Drain(WriterState& state);
+  DrainEnd MustStop() const noexcept;
+  void Freed(WriterState& state) noexcept;
+  DrainEnd DrainLane(Lane& lane, WriterState& state, std::size_t& drained);
+  DrainEnd DrainShared(WriterState& state, std::size_t& drained);
+  bool AnyQueued() const noexcept;
   bool Written(const PacketRecord& packet); // counts it, flushes when due
   bool WriteToSinks(const PacketRecord& packet);
   bool FlushSinks();
@@ -283,14 +241,24 @@ struct Session::Impl {
 
   // --- any thread ---------------------------------------------------------
 
+  // Producers stay cheap: a lane producer marks itself active with a plain
+  // store and re-reads `accepting` after a compiler barrier; the heavy fence
+  // here makes each one either see `accepting` false or be seen active, and
+  // then Stop waits until it has published.
   void Stop() {
     accepting.store(false, std::memory_order_seq_cst);
     slot_freed.Notify(); // OfferWait callers re-check and leave
+    HeavyFence();
+    for (std::size_t i = 0; i < lane_count; ++i) {
+      while (lanes[i].active.load(std::memory_order_acquire) != 0) {
+        std::this_thread::yield();
+      }
+    }
     while (active_producers.load(std::memory_order_seq_cst) != 0) {
       std::this_thread::yield();
     }
     stop_requested.store(true, std::memory_order_seq_cst);
-    queue_filled.Notify();
+    WakeWriter();
     const std::thread::id self = std::this_thread::get_id();
     if (writer_id.load(std::memory_order_acquire) == self ||
         deliverer_id.load(std::memory_order_acquire) == self) {
@@ -310,9 +278,14 @@ struct Session::Impl {
                  delivered_received.load(std::memory_order_relaxed);
     s.matched =
         matched.load(std::memory_order_relaxed) + delivered_matched.load(std::memory_order_relaxed);
+    s.dropped = dropped.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < lane_count; ++i) {
+      s.received += lanes[i].received.load(std::memory_order_relaxed);
+      s.matched += lanes[i].matched.load(std::memory_order_relaxed);
+      s.dropped += lanes[i].dropped.load(std::memory_order_relaxed);
+    }
     s.packets = packets.load(std::memory_order_relaxed);
     s.bytes = bytes.load(std::memory_order_relaxed);
-    s.dropped = dropped.load(std::memory_order_relaxed);
     s.kernel_seen = kernel_seen.load(std::memory_order_relaxed);
     s.kernel_matched = kernel_matched.load(std::memory_order_relaxed);
     s.kernel_ring_drops = kernel_ring_drops.load(std::memory_order_relaxed);
@@ -333,18 +306,25 @@ struct Session::Impl {
   const std::unique_ptr<std::uint8_t[]> data; // capacity * snaplen
   const SessionSinks owned_sinks;             // the writers Options names, built in file/
   const std::vector<PacketSink*>& sinks = owned_sinks.all();
+  // A thread's Offer cache names the session by this, not by its address,
+  // which a later session may reuse.
+  const std::uint64_t id = NextSessionId();
+  const std::size_t lane_count;
+  const std::unique_ptr<Lane[]> lanes;
 
   // Read by every Offer, written once: kept apart from the counters that
   // producers write.
   alignas(kCacheLine) std::atomic<bool> accepting{true};
   std::atomic<bool> stop_requested{false};
 
-  // Written by producers on every packet.
+  // Written by the shared queue's producers on every packet.
   alignas(kCacheLine) std::atomic<std::int64_t> active_producers{0};
   std::atomic<std::int64_t> received{0};
   std::atomic<std::int64_t> matched{0};
   std::atomic<std::int64_t> dropped{0};
   alignas(kCacheLine) std::atomic<std::uint64_t> enqueue_pos{0};
+  // Packets queued, for the packet limit (used only when there is one).
+  alignas(kCacheLine) std::atomic<std::uint64_t> tickets{0};
 
   // Written by the writer thread only.
   alignas(kCacheLine) std::uint64_t dequeue_pos = 0;
@@ -364,8 +344,11 @@ struct Session::Impl {
   std::atomic<std::thread::id> deliverer_id{};
   std::atomic<bool> delivery_ended{false}; // the writer should Close
 
-  alignas(kCacheLine) EventCount queue_filled; // the writer waits for packets
-  alignas(kCacheLine) EventCount slot_freed;   // OfferWait waits for room
+  // The writer sleeps on wake_epoch (a futex word) with writer_sleeping set;
+  // see NotifyWriter and SleepUntilQueued.
+  alignas(kCacheLine) std::atomic<bool> writer_sleeping{false};
+  std::atomic<std::uint32_t> wake_epoch{0};
+  alignas(kCacheLine) EventCount slot_freed; // OfferWait waits for room
 
   alignas(kCacheLine) std::atomic<std::int64_t> kernel_seen{0};
   std::atomic<std::int64_t> kernel_matched{0};

@@ -30,43 +30,118 @@ void Session::Impl::Run() noexcept {
 
 DrainEnd Session::Impl::Drain(Session::Impl::WriterState& state) {
   for (;;) {
-    if (failed_sink != nullptr) {
-      return DrainEnd::kFailed; // a delivering thread's sink failed
+    std::size_t drained = 0;
+    // Lane by lane, each up to what it held when visited, so one busy
+    // producer cannot starve the others.
+    for (std::size_t i = 0; i < lane_count; ++i) {
+      if (const DrainEnd end = DrainLane(lanes[i], state, drained); end != DrainEnd::kEmpty) {
+        return end;
+      }
     }
-    if (sink_state.written >= limit) {
-      return DrainEnd::kLimit;
+    if (const DrainEnd end = DrainShared(state, drained); end != DrainEnd::kEmpty) {
+      return end;
     }
-    Slot& slot = SlotAt(dequeue_pos);
-    if (slot.sequence.load(std::memory_order_acquire) != dequeue_pos + 1) {
+    if (drained == 0) {
       if (state.freed_unnotified != 0) {
         state.freed_unnotified = 0;
-        slot_freed.Notify();
+        slot_freed.NotifyAfterRelease();
       }
       return DrainEnd::kEmpty;
     }
-    // The sinks read the packet in place: the slot stays taken until they
-    // return, so the queue holds `capacity` packets including this one.
-    const PacketRecord packet{
-        .timestamp_ns = slot.timestamp_ns,
-        .data = std::span<const std::uint8_t>(SlotData(dequeue_pos), slot.captured_length),
-        .original_length = slot.original_length,
-        .direction = slot.direction,
-        .ifindex = slot.ifindex,
-    };
-    const bool ok = WriteToSinks(packet) && Written(packet);
-    slot.sequence.store(dequeue_pos + capacity, std::memory_order_seq_cst);
-    ++dequeue_pos;
-    // A waiting producer is woken once a quarter of the queue is free (or
-    // the queue ran dry, above), not for every slot: a wake-up per packet
-    // would cost both threads a context switch per packet.
-    if (++state.freed_unnotified >= notify_batch) {
-      state.freed_unnotified = 0;
-      slot_freed.Notify();
+  }
+}
+
+// Why the writer must stop before the next packet, if it must.
+DrainEnd Session::Impl::MustStop() const noexcept {
+  if (failed_sink != nullptr) {
+    return DrainEnd::kFailed; // a delivering thread's sink failed
+  }
+  if (sink_state.written >= limit) {
+    return DrainEnd::kLimit;
+  }
+  return DrainEnd::kEmpty;
+}
+
+// A waiting producer is woken once a quarter of a queue is free (or the
+// queues ran dry), not for every slot: a wake-up per packet would cost both
+// threads a context switch per packet.
+void Session::Impl::Freed(WriterState& state) noexcept {
+  if (++state.freed_unnotified >= notify_batch) {
+    state.freed_unnotified = 0;
+    slot_freed.NotifyAfterRelease();
+  }
+}
+
+// Slots are handed back to the producer kTailBatch at a time (and at the
+// end): a store of `tail` per packet would pull the line over to this core
+// while a producer on a full lane keeps reading it.
+DrainEnd Session::Impl::DrainLane(Lane& lane, WriterState& state, std::size_t& drained) {
+  const std::uint64_t head = lane.head.load(std::memory_order_acquire);
+  std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
+  DrainEnd end = DrainEnd::kEmpty;
+  while (tail != head) {
+    if (end = MustStop(); end != DrainEnd::kEmpty) {
+      break;
     }
+    // The sinks read the packet in place: the slot stays taken until they
+    // return, so the lane holds `capacity` packets including this one.
+    const PacketRecord packet = lane.Front();
+    const bool ok = WriteToSinks(packet) && Written(packet);
+    lane.Pop();
+    ++tail;
+    ++drained;
+    // Before a wake-up too: OfferWait re-checks the tail it publishes.
+    if (tail % kTailBatch == 0 || state.freed_unnotified + 1 >= notify_batch) {
+      lane.Release(tail);
+    }
+    Freed(state);
+    if (!ok) {
+      end = DrainEnd::kFailed;
+      break;
+    }
+  }
+  lane.Release(tail);
+  return end;
+}
+
+DrainEnd Session::Impl::DrainShared(WriterState& state, std::size_t& drained) {
+  for (;;) {
+    if (const DrainEnd end = MustStop(); end != DrainEnd::kEmpty) {
+      return end;
+    }
+    Slot& slot = SlotAt(dequeue_pos);
+    if (slot.sequence.load(std::memory_order_acquire) != dequeue_pos + 1) {
+      return DrainEnd::kEmpty;
+    }
+    bool ok = true;
+    if (!slot.skip) {
+      const PacketRecord packet{
+          .timestamp_ns = slot.timestamp_ns,
+          .data = std::span<const std::uint8_t>(SlotData(dequeue_pos), slot.captured_length),
+          .original_length = slot.original_length,
+          .direction = slot.direction,
+          .ifindex = slot.ifindex,
+      };
+      ok = WriteToSinks(packet) && Written(packet);
+    }
+    slot.sequence.store(dequeue_pos + capacity, std::memory_order_release);
+    ++dequeue_pos;
+    ++drained;
+    Freed(state);
     if (!ok) {
       return DrainEnd::kFailed;
     }
   }
+}
+
+bool Session::Impl::AnyQueued() const noexcept {
+  for (std::size_t i = 0; i < lane_count; ++i) {
+    if (lanes[i].head.load(std::memory_order_acquire) !=
+        lanes[i].tail.load(std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return slots[dequeue_pos % capacity].sequence.load(std::memory_order_acquire) == dequeue_pos + 1;
 }
 
 bool Session::Impl::Written(const PacketRecord& packet) {
@@ -85,16 +160,34 @@ bool Session::Impl::Written(const PacketRecord& packet) {
   return true;
 }
 
+// Spins a little first: a producer in full flow refills the queue within
+// microseconds, and sleeping costs a membarrier and a futex call each side.
 void Session::Impl::SleepUntilQueued() noexcept {
-  const std::uint32_t key = queue_filled.PrepareWait();
-  const bool queued =
-      SlotAt(dequeue_pos).sequence.load(std::memory_order_seq_cst) == dequeue_pos + 1;
-  if (queued || stop_requested.load(std::memory_order_seq_cst) ||
+  // Between checks the lanes' lines stay with their producers: a check
+  // after every publication would move each head line over once per packet.
+  for (int i = 0; i < kWriterSpins; ++i) {
+    for (int j = 0; j < kPausesPerCheck; ++j) {
+      CpuRelax();
+    }
+    if (AnyQueued() || stop_requested.load(std::memory_order_relaxed) ||
+        delivery_ended.load(std::memory_order_relaxed)) {
+      return;
+    }
+  }
+  const std::uint32_t key = wake_epoch.load(std::memory_order_seq_cst);
+  writer_sleeping.store(true, std::memory_order_seq_cst);
+  HeavyFence(); // pairs with NotifyWriter's LightFence
+  if (AnyQueued() || stop_requested.load(std::memory_order_seq_cst) ||
       delivery_ended.load(std::memory_order_seq_cst)) {
-    queue_filled.CancelWait();
+    writer_sleeping.store(false, std::memory_order_relaxed);
     return;
   }
-  queue_filled.Wait(key, kWriterIdleWait);
+  timespec timeout{};
+  timeout.tv_nsec = std::chrono::nanoseconds(kWriterIdleWait).count();
+  // EAGAIN (woken before sleeping), EINTR and ETIMEDOUT all mean: re-check.
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&wake_epoch), FUTEX_WAIT_PRIVATE, key,
+          &timeout, nullptr, 0);
+  writer_sleeping.store(false, std::memory_order_relaxed);
 }
 
 bool Session::Impl::WriteToSinks(const PacketRecord& packet) {
@@ -174,7 +267,7 @@ void Session::Impl::EndDelivery(bool ran_dry) {
 
 void Session::Impl::EndDeliveries() noexcept {
   delivery_ended.store(true, std::memory_order_seq_cst);
-  queue_filled.Notify();
+  WakeWriter();
 }
 
 void Session::Impl::Fail(PacketSink* sink, const Error& error) {

@@ -44,13 +44,20 @@ TEST(SessionTest, OfferWaitOnFullQueueReturnsFalseOnStop) {
   ASSERT_TRUE(session);
   OpenOnExit open_on_exit{release};
 
+  // One thread fills the queue and then waits on it: each producing thread
+  // has a queue (lane) of its own.
   const auto data = Packet(40);
-  ASSERT_TRUE(session->Offer(data, true));
-  ASSERT_TRUE(entered.WaitFor(kGuard));
-  ASSERT_TRUE(session->Offer(data, true)); // the queue is now full
-
+  std::atomic<bool> filled{false};
   std::atomic<int> result{-1};
-  std::thread waiter([&] { result = session->OfferWait(Record(data)) ? 1 : 0; });
+  Gate full;
+  std::thread waiter([&] {
+    filled = session->Offer(data, true) && entered.WaitFor(kGuard) &&
+             session->Offer(data, true); // the queue is now full
+    full.Open();
+    result = session->OfferWait(Record(data)) ? 1 : 0;
+  });
+  ASSERT_TRUE(full.WaitFor(kGuard));
+  EXPECT_TRUE(filled.load());
   // Stop blocks until the held writer is released, so run it aside.
   std::thread stopper([&] { session->Stop(); });
   EXPECT_TRUE(Eventually([&] { return result.load() != -1; }));
