@@ -197,9 +197,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, LivePipeLatency,
                          ::testing::Values(Case{kAFPacket, false}, Case{kAFPacket, true},
                                            Case{kBpfTcx, false}, Case{kBpfTcx, true},
                                            Case{kBpfClsact, false}, Case{kBpfClsact, true}),
-                         [](const auto& info) {
-                           return std::string(info.param.backend.name) +
-                                  (info.param.unbuffered ? "_U" : "");
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           return std::string(param.param.backend.name) +
+                                  (param.param.unbuffered ? "_U" : "");
                          });
 
 } // namespace

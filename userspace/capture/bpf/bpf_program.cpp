@@ -38,7 +38,13 @@ std::uint32_t RoundUpPowerOfTwo(std::uint32_t n) {
 
 // The backlog past which a sample wakes the ring's consumer: 1/2^shift of
 // the ring (below it the consumer's poll timeout picks the samples up, see
-// ring_source.cpp). See kWakeupNote in ring_source.cpp for the measurements.
+// ring_source.cpp). Measured (TUN flood of 128-byte packets, ~330 kpps at
+// full speed on the loaded 2-core dev machine, 4 MiB ring, CPU of all wgcap
+// threads per M captured, two runs each, no losses): 1/2 67-68 ms, 1/4 69,
+// 1/16 90-91 (twice the wakeups); tcpdump 61-79 in the same runs. Paced at
+// 300 kpps: 1/2 70-74, 1/4 70-73, 1/16 78-81, tcpdump 50-77. 1/4 costs what
+// 1/2 does and leaves 3 MiB (~20 ms at 1 Mpps) for the consumer to get a CPU
+// before the ring fills.
 constexpr unsigned kWakeupShift = 2;
 
 // Whether the calling thread has capability `cap` in its effective set.
