@@ -21,6 +21,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u8 wgcap_sample_mode = WGCAP_SAMPLE_RESERVE;
 const volatile __u32 wgcap_snaplen = 65535;
 const volatile __u32 wgcap_link_header = 0; /* 14 on Ethernet, 0 on L3 devices */
+/* Bytes waiting in the ring past which a sample wakes the consumer (0: every
+ * sample does). Below it samples are submitted without a wakeup: the
+ * consumer polls with a short timeout instead, so a busy ring costs one
+ * wakeup per batch rather than one per packet. */
+const volatile __u64 wgcap_wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -69,6 +74,26 @@ static __always_inline void count(__u32 index)
 		*value += 1;
 }
 
+/* The flags for committing a record of at most `footprint` ring bytes when
+ * `avail` bytes (this record included) wait in the ring: a forced wakeup
+ * only for the record that takes the backlog past the threshold, not for
+ * every record above it (each forced wakeup queues an irq_work, an
+ * interrupt on this CPU, even while the consumer is awake and draining). A
+ * crossing missed because another CPU's record landed in between is caught
+ * by the consumer's short poll timeout. */
+static __always_inline __u64 wakeup_flags(__u64 avail, __u64 footprint)
+{
+	if (!wgcap_wakeup_bytes)
+		return 0;
+	if (avail >= wgcap_wakeup_bytes && avail < wgcap_wakeup_bytes + footprint)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* A record's ring footprint is its size plus an 8-byte header, rounded up
+ * to 8; this bound is at most one record too generous. */
+#define WGCAP_FOOTPRINT(size) ((__u64)(size) + 16)
+
 static __always_inline void fill_header(struct wgcap_sample_header *h, struct __sk_buff *skb,
 					const struct packet *p, __u32 caplen, __u8 direction)
 {
@@ -110,6 +135,14 @@ static __always_inline __u64 copy_length(__u64 n, __u64 max)
 _Static_assert((WGCAP_MAX_SNAPLEN & (WGCAP_MAX_SNAPLEN - 1)) == 0,
 	       "copy_length needs a power of two");
 
+/* A reserved record is in the ring's backlog already. */
+static __always_inline void submit(void *s, __u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&wgcap_samples, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(s, wakeup_flags(avail, WGCAP_FOOTPRINT(size)));
+}
+
 /* Reserve the smallest size class that holds the sample: a ring record per
  * class size keeps small packets from taking snaplen bytes of ring each. */
 #define WGCAP_TRY_CLASS(size)                                                                      \
@@ -124,10 +157,10 @@ _Static_assert((WGCAP_MAX_SNAPLEN & (WGCAP_MAX_SNAPLEN - 1)) == 0,
 		fill_header(&s->h, skb, p, n, direction);                                          \
 		if (n &&                                                                           \
 		    bpf_skb_load_bytes(skb, wgcap_link_header, s->data, copy_length(n, (size)))) { \
-			bpf_ringbuf_discard(s, 0);                                                 \
+			bpf_ringbuf_discard(s, BPF_RB_NO_WAKEUP);                                  \
 			return 0;                                                                  \
 		}                                                                                  \
-		bpf_ringbuf_submit(s, 0);                                                          \
+		submit(s, sizeof(*s));                                                             \
 		return 0;                                                                          \
 	}
 
@@ -170,7 +203,10 @@ static __always_inline int sample_output(struct __sk_buff *skb, const struct pac
 			return 0;
 		size += len;
 	}
-	if (bpf_ringbuf_output(&wgcap_samples, s, size, 0))
+	/* Not in the ring yet: the backlog after it is the current one plus it. */
+	__u64 avail = bpf_ringbuf_query(&wgcap_samples, BPF_RB_AVAIL_DATA) + WGCAP_FOOTPRINT(size);
+
+	if (bpf_ringbuf_output(&wgcap_samples, s, size, wakeup_flags(avail, WGCAP_FOOTPRINT(size))))
 		return -1;
 	return 0;
 }

@@ -2,7 +2,10 @@
 #include "capture/bpf/ring_source.hpp"
 
 #include <bpf/libbpf.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -13,21 +16,24 @@
 namespace wgcap {
 namespace {
 
-constexpr int kPollMs = 100;
+// How often the tick (counters, interface checks) runs, and in a flood
+// (the ring never empty) how often the consume loop is left to run it.
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+// The kernel side submits with BPF_RB_NO_WAKEUP and forces a wakeup only
+// when the backlog crosses a threshold (kWakeupShift in bpf_program.cpp),
+// so below it a sample waits for this poll timeout: the latency bound for a
+// lone packet (SPEC 4: a pipe reader sees it within 100 ms) and the idle
+// cost (one wakeup a timeout). Measured idle on a quiet TUN (2-core dev
+// machine, kernel 6.18, run time of all wgcap threads from schedstat, CPU
+// per second): 5 ms 10.3 ms/s, 20 ms 3.7, 50 ms 2.8, 100 ms 2.6 (that is
+// the 100 ms tick's own cost; ~40 us a wakeup there). 50 ms keeps a lone
+// packet well within 100 ms for 0.2 ms/s over the tick.
+constexpr int kPollTimeoutMs = 50;
 // What OnSample returns to leave libbpf's consume loop, which otherwise runs
 // until the ring is empty: in a flood it never is. Checked every so many
 // samples (a clock read each time).
 constexpr int kLeaveConsume = -EAGAIN;
 constexpr unsigned kSamplesPerCheck = 256;
-// The pause after a poll that found samples. The kernel wakes a consumer
-// that has caught up for every sample it submits; one that pauses is behind
-// meanwhile and gets no wake-ups, so in a busy second this thread (and the
-// writer it wakes once per batch) wakes at most ~200 times rather than once
-// per packet, for at most this much more latency (libpcap's default is up to
-// a second). The ring holds the backlog (4 MiB by default: ~26,000 samples
-// of 128 bytes, 26 ms at 1 Mpps). Measured at 100 kpps: 1 ms costs three
-// times the CPU of 5 ms.
-constexpr auto kCoalesce = std::chrono::milliseconds(5);
 
 std::int64_t ClockNs(clockid_t clock) {
   timespec ts{};
@@ -57,6 +63,10 @@ Status RingSource::Start() {
   if (ring_ == nullptr) {
     return ErrnoError("ring_buffer__new", errno);
   }
+  wake_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_.valid()) {
+    return ErrnoError("eventfd", errno);
+  }
   thread_ = std::thread([this] { Run(); });
   return {};
 }
@@ -84,27 +94,41 @@ int RingSource::OnSample(void* ctx, void* data, std::size_t size) {
     return 0;
   }
   self->since_check_ = 0;
-  const bool tick_due =
-      std::chrono::steady_clock::now() - self->last_tick_ >= std::chrono::milliseconds(kPollMs);
+  const bool tick_due = std::chrono::steady_clock::now() - self->last_tick_ >= kTickInterval;
   return tick_due || self->stop_.load(std::memory_order_acquire) ? kLeaveConsume : 0;
+}
+
+bool RingSource::ConsumeBatch() {
+  if (!session_.BeginDelivery()) {
+    return false; // the session stopped (limit, sink failure, Stop)
+  }
+  // Every sample the ring holds, each handed over from ring memory.
+  const int n = ring_buffer__consume(ring_);
+  // Ran dry unless left early (a flood): then the flush waits for its
+  // interval, not for every batch.
+  session_.EndDelivery(n >= 0);
+  return n >= 0 || n == kLeaveConsume;
 }
 
 void RingSource::Run() {
   last_tick_ = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_acquire)) {
-    if (!session_.BeginDelivery()) {
+    // poll() on the ring's map fd looks at the ring again when the timeout
+    // expires, so samples submitted without a wakeup are seen then (libbpf's
+    // epoll-based ring_buffer__poll would miss them: no event was queued).
+    pollfd fds[2] = {{ring_fd_, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    const int n = poll(fds, 2, kPollTimeoutMs);
+    if (n < 0 && errno != EINTR) {
       break;
     }
-    const int n = ring_buffer__poll(ring_, kPollMs);
-    session_.EndDelivery(n >= 0);
-    if (n < 0 && n != -EINTR && n != kLeaveConsume) {
-      break;
+    if ((fds[1].revents & POLLIN) != 0) {
+      break; // StopThread
     }
-    if ((n > 0 || n == kLeaveConsume) && !stop_.load(std::memory_order_acquire)) {
-      std::this_thread::sleep_for(kCoalesce);
+    if ((fds[0].revents & POLLIN) != 0 && !ConsumeBatch()) {
+      break;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_tick_ >= std::chrono::milliseconds(kPollMs)) {
+    if (now - last_tick_ >= kTickInterval) {
       UpdateClockOffset();
       tick_();
       last_tick_ = now;
@@ -114,6 +138,10 @@ void RingSource::Run() {
 
 void RingSource::StopThread() {
   stop_.store(true, std::memory_order_release);
+  if (wake_.valid()) {
+    const std::uint64_t one = 1;
+    (void)!write(wake_.get(), &one, sizeof one);
+  }
   if (thread_.joinable()) {
     thread_.join();
   }

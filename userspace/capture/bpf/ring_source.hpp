@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Drains wgcap's BPF ring buffer into a Session on its own thread, with
-// libbpf's ring_buffer API. Samples are offered straight from the ring's
-// memory (the Session copies each once, into its slot).
+// libbpf's ring_buffer API: each sample goes from the ring's memory straight
+// to the sinks (Session::Deliver), no queue and no copy in between. The
+// kernel side wakes this thread only past a fill threshold; a short poll
+// timeout picks up the rest.
 #pragma once
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <functional>
 #include <thread>
 
+#include "base/unique_fd.hpp"
 #include "wgcap/result.hpp"
 #include "wgcap/session.hpp"
 
@@ -26,7 +29,8 @@ public:
   RingSource& operator=(const RingSource&) = delete;
 
   Status Start();
-  // Ends the reader thread; samples still in the ring stay there until Drain.
+  // Ends the reader thread at once (an eventfd wakes it); samples still in
+  // the ring stay there until Drain.
   void StopThread();
   // Hands every sample still in the ring to the session (after detach).
   void Drain();
@@ -34,12 +38,16 @@ public:
 private:
   static int OnSample(void* ctx, void* data, std::size_t size);
   void Run();
+  // One batch: everything the ring holds now, to the session. False once
+  // the session stopped.
+  bool ConsumeBatch();
   void UpdateClockOffset();
 
   int ring_fd_;
   Session& session_;
   std::function<void()> tick_;
   ring_buffer* ring_ = nullptr;
+  UniqueFd wake_; // eventfd: StopThread wakes the reader's poll
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::int64_t boot_to_realtime_ns_ = 0;
