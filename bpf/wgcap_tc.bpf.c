@@ -76,16 +76,19 @@ static __always_inline void count(__u32 index)
 
 /* The flags for committing a record of at most `footprint` ring bytes when
  * `avail` bytes (this record included) wait in the ring: a forced wakeup
- * only for the record that takes the backlog past the threshold, not for
- * every record above it (each forced wakeup queues an irq_work, an
- * interrupt on this CPU, even while the consumer is awake and draining). A
- * crossing missed because another CPU's record landed in between is caught
- * by the consumer's short poll timeout. */
+ * only for the record that takes the backlog past a multiple of the
+ * threshold, not for every record above it (each forced wakeup queues an
+ * irq_work, an interrupt on this CPU, even while the consumer is awake and
+ * draining). A crossing missed because another CPU's record landed in
+ * between is caught at the next multiple, or by the consumer's short poll
+ * timeout. */
 static __always_inline __u64 wakeup_flags(__u64 avail, __u64 footprint)
 {
-	if (!wgcap_wakeup_bytes)
+	__u64 threshold = wgcap_wakeup_bytes;
+
+	if (!threshold)
 		return 0;
-	if (avail >= wgcap_wakeup_bytes && avail < wgcap_wakeup_bytes + footprint)
+	if (avail >= threshold && avail / threshold != (avail - footprint) / threshold)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
