@@ -74,6 +74,14 @@ struct alignas(kLaneLine) Lane {
     cached_tail = tail.load(std::memory_order_acquire);
     return h - cached_tail >= capacity;
   }
+  // Whether the writer should be woken for this lane: it holds at least
+  // capacity >> shift packets (by the producer's cached view of the tail,
+  // which can only overstate the fill). The last slot always counts, so
+  // OfferWait on a full lane has woken the writer before it waits.
+  bool WakeDue(unsigned shift) const noexcept {
+    const std::uint64_t fill = head.load(std::memory_order_relaxed) - cached_tail;
+    return fill >= std::max<std::uint64_t>(1, capacity >> shift) || fill >= capacity;
+  }
   // For a producer about to sleep (EventCount's protocol wants seq_cst).
   bool FullSeqCst() const noexcept {
     return head.load(std::memory_order_relaxed) - tail.load(std::memory_order_seq_cst) >= capacity;

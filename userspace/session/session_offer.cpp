@@ -132,7 +132,7 @@ Claim Session::Impl::QueueOnLane(Lane& lane, const PacketRecord& packet,
     return Claim::kLimit;
   }
   lane.Push(packet, original_length);
-  NotifyWriter();
+  NotifyWriter(lane.WakeDue(kLaneWakeShift));
   return Claim::kClaimed;
 }
 

@@ -41,7 +41,11 @@ DrainEnd Session::Impl::Drain(Session::Impl::WriterState& state) {
     if (const DrainEnd end = DrainShared(state, drained); end != DrainEnd::kEmpty) {
       return end;
     }
-    if (drained == 0) {
+    // Another pass only for a batch: a writer chasing a producer packet by
+    // packet shares its cache lines (the lane's head, the slot array) and
+    // moves them between the cores once per packet. What is left waits for
+    // the next batch or the writer's timeout.
+    if (drained == 0 || !AnyQueued(chase_gap)) {
       if (state.freed_unnotified != 0) {
         state.freed_unnotified = 0;
         slot_freed.NotifyAfterRelease();
@@ -134,10 +138,11 @@ DrainEnd Session::Impl::DrainShared(WriterState& state, std::size_t& drained) {
   }
 }
 
-bool Session::Impl::AnyQueued() const noexcept {
+bool Session::Impl::AnyQueued(std::uint64_t min_pending) const noexcept {
   for (std::size_t i = 0; i < lane_count; ++i) {
-    if (lanes[i].head.load(std::memory_order_acquire) !=
-        lanes[i].tail.load(std::memory_order_relaxed)) {
+    if (lanes[i].head.load(std::memory_order_acquire) -
+            lanes[i].tail.load(std::memory_order_relaxed) >=
+        min_pending) {
       return true;
     }
   }
@@ -165,19 +170,20 @@ bool Session::Impl::Written(const PacketRecord& packet) {
 void Session::Impl::SleepUntilQueued() noexcept {
   // Between checks the lanes' lines stay with their producers: a check
   // after every publication would move each head line over once per packet.
-  for (int i = 0; i < kWriterSpins; ++i) {
+  const auto spin_until = std::chrono::steady_clock::now() + kWriterSpinFor;
+  do {
     for (int j = 0; j < kPausesPerCheck; ++j) {
       CpuRelax();
     }
-    if (AnyQueued() || stop_requested.load(std::memory_order_relaxed) ||
+    if (AnyQueued(chase_gap) || stop_requested.load(std::memory_order_relaxed) ||
         delivery_ended.load(std::memory_order_relaxed)) {
       return;
     }
-  }
+  } while (std::chrono::steady_clock::now() < spin_until);
   const std::uint32_t key = wake_epoch.load(std::memory_order_seq_cst);
   writer_sleeping.store(true, std::memory_order_seq_cst);
   HeavyFence(); // pairs with NotifyWriter's LightFence
-  if (AnyQueued() || stop_requested.load(std::memory_order_seq_cst) ||
+  if (AnyQueued(chase_gap) || stop_requested.load(std::memory_order_seq_cst) ||
       delivery_ended.load(std::memory_order_seq_cst)) {
     writer_sleeping.store(false, std::memory_order_relaxed);
     return;
