@@ -50,9 +50,9 @@ constexpr auto kOfferWaitTimeout = std::chrono::milliseconds(10);
 // sleeps: a producer in full flow refills a lane within microseconds, and
 // each sleep costs a membarrier (an interrupt on the producers' CPUs) and a
 // futex wake from the producer that finds the lane a quarter full. Measured
-// (BM_OfferRecord, default 256-slot lanes, 2 cores): with ~3 us of checks
-// the writer slept after every wake-up's batch, 71 ns an Offer; with 50 us
-// it stays awake in a flood, ~20 ns. Idle, it costs 50 us per 50 ms sleep.
+// in one session (bench/session_bench.cpp, 2 cores, quiet): ~3 us of checks,
+// BM_OfferQueued 40 ns and the 6-term Offer 171 ns (the writer slept after
+// each batch); 50 us, 25 ns and 57 ns. Idle, it costs 50 us per 50 ms sleep.
 constexpr auto kWriterSpinFor = std::chrono::microseconds(50);
 constexpr int kPausesPerCheck = 16;
 // Lane slots the writer frees per store of the lane's tail.
