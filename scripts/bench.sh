@@ -321,7 +321,7 @@ if [[ $MODE == flood ]]; then
   echo "wgcap flood cost: $REPS repetitions of ${SECONDS_PER_RUN} s TUN floods of 128-byte UDP at" \
     "full speed, medians; $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "filters: all = no expression, none = '$MATCH_NONE'"
-  awk -F'\t' -f "$ROOT/scripts/bench_flood_table.awk" "$RESULTS"
+  awk -F'\t' -f "$ROOT/scripts/bench_median.awk" -f "$ROOT/scripts/bench_flood_table.awk" "$RESULTS"
   [[ -z ${WGBENCH_RESULTS:-} ]] || cp "$RESULTS" "$WGBENCH_RESULTS"
   exit 0
 fi
@@ -346,6 +346,6 @@ echo "wgcap end-to-end: $REPS repetitions of ${SECONDS_PER_RUN} s floods, median
   "$(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "filters: all = no expression, none = '$MATCH_NONE'; tun = TUN injector (rate: full speed" \
   "or paced pps), wg = UDP through wireguard-go"
-awk -F'\t' -f "$ROOT/scripts/bench_table.awk" "$RESULTS"
+awk -F'\t' -f "$ROOT/scripts/bench_median.awk" -f "$ROOT/scripts/bench_table.awk" "$RESULTS"
 # WGBENCH_RESULTS=FILE keeps the per-run rows (the table's input).
 [[ -z ${WGBENCH_RESULTS:-} ]] || cp "$RESULTS" "$WGBENCH_RESULTS"

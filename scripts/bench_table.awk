@@ -7,21 +7,7 @@
 # no-capture runs next to it in the file (bench.sh runs one before and after).
 # Plain POSIX awk (Debian's default is mawk): no asort.
 
-function median(list, n,    a, i, j, t, k) {
-  n = split(list, a, " ")
-  if (n == 0) return ""
-  for (i = 2; i <= n; i++) {
-    t = a[i] + 0
-    for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
-    a[j + 1] = t
-  }
-  k = int((n + 1) / 2)
-  return (n % 2) ? a[k] : (a[k] + a[k + 1]) / 2
-}
-
-function add(key, field, value) { vals[key, field] = vals[key, field] " " value }
-function med(key, field) { return median(vals[key, field]) }
-function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
+# median, add, med, fmt: bench_median.awk
 
 {
   rep = $1; traffic = $2; rate = $3; tool = $4; filter = $5
