@@ -107,12 +107,12 @@ std::optional<PeerKey> KeyFromHex(std::string_view text) {
   return key;
 }
 
-const Peer* PeerTable::Lookup(const IpAddress& address) const {
+const Peer* PeerTable::Lookup(std::uint8_t family, const std::uint8_t* address) const {
   const Peer* best = nullptr;
   int best_length = -1;
   for (const Peer& peer : peers) {
     for (const IpPrefix& prefix : peer.allowed_ips) {
-      if (prefix.length > best_length && prefix.Contains(address.family, address.bytes.data())) {
+      if (prefix.length > best_length && prefix.Contains(family, address)) {
         best = &peer;
         best_length = prefix.length;
       }

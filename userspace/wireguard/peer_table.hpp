@@ -41,7 +41,12 @@ struct PeerTable {
   // The peer whose allowed-ips hold `address` by longest prefix match,
   // WireGuard's own routing rule; nullptr when none does. Linear: tables
   // are small and the capture path uses the kernel's LPM trie instead.
-  const Peer* Lookup(const IpAddress& address) const;
+  const Peer* Lookup(const IpAddress& address) const {
+    return Lookup(address.family, address.bytes.data());
+  }
+  // The same for an address inside a packet: `family` 4 or 6, `address`
+  // its 4 or 16 bytes in network order.
+  const Peer* Lookup(std::uint8_t family, const std::uint8_t* address) const;
 
   // A full base64 key, or an unambiguous prefix of at least 4 characters.
   // Errors (kind Usage) say why: too short, not base64, ambiguous (with the

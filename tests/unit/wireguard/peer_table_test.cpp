@@ -74,6 +74,9 @@ TEST(PeerTableLookup, LongestPrefixWinsInBothFamilies) {
   EXPECT_EQ(t.Lookup(A("2001:db8:1::9")), &t.peers[2]); // /48 over /32
   EXPECT_EQ(t.Lookup(A("2001:db8:2::9")), &t.peers[1]);
   EXPECT_EQ(t.Lookup(A("fe80::1")), &t.peers[0]);
+  // From packet bytes, as attribution will call it.
+  const std::uint8_t inner[4] = {192, 0, 2, 130};
+  EXPECT_EQ(t.Lookup(4, inner), &t.peers[2]);
 }
 
 TEST(PeerTableLookup, NoMatchAndNoCrossFamily) {
