@@ -98,8 +98,9 @@ Result<PeerTable> ReadUapiPeers(const std::string& interface, const std::string&
   setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    return ErrnoError("connect " + path, errno,
-                      errno == EACCES ? "reading peers needs root" : std::string_view());
+    const int errnum = errno; // before the message's allocations
+    return ErrnoError("connect " + path, errnum,
+                      errnum == EACCES ? "reading peers needs root" : std::string_view());
   }
   constexpr std::string_view kRequest = "get=1\n\n";
   if (send(fd.get(), kRequest.data(), kRequest.size(), MSG_NOSIGNAL) !=
