@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "base/unique_fd.hpp"
+#include "wireguard/peer_sources.hpp"
 
 namespace wgcap::cli {
 namespace {
@@ -136,6 +137,17 @@ std::string FlagsText(const InterfaceInfo& i, const char* status) {
   return status != nullptr ? text + ", " + status : text;
 }
 
+// " (WireGuard, 2 peers)", " (WireGuard)" when the peers were not read.
+std::string WireGuardMark(const InterfaceInfo& i) {
+  if (!i.wireguard) {
+    return {};
+  }
+  if (i.peers < 0) {
+    return " (WireGuard)";
+  }
+  return " (WireGuard, " + std::to_string(i.peers) + (i.peers == 1 ? " peer)" : " peers)");
+}
+
 } // namespace
 
 Result<std::vector<InterfaceInfo>> ListInterfaces(const std::string& uapi_dir) {
@@ -160,8 +172,15 @@ Result<std::vector<InterfaceInfo>> ListInterfaces(const std::string& uapi_dir) {
     return read.error();
   }
   for (InterfaceInfo& i : links) {
-    i.wireguard =
-        i.kind == "wireguard" || (i.kind == "tun" && IsSocket(uapi_dir + "/" + i.name + ".sock"));
+    const bool go = i.kind == "tun" && IsSocket(uapi_dir + "/" + i.name + ".sock");
+    i.wireguard = i.kind == "wireguard" || go;
+    if (i.wireguard) {
+      // The kind says which side holds the peers; a failure (no root) only
+      // leaves the count out.
+      auto table =
+          go ? wireguard::ReadUapiPeers(i.name, uapi_dir) : wireguard::ReadKernelPeers(i.name);
+      i.peers = table ? static_cast<int>(table->peers.size()) : -1;
+    }
   }
   std::sort(links.begin(), links.end(),
             [](const InterfaceInfo& a, const InterfaceInfo& b) { return a.index < b.index; });
@@ -176,7 +195,7 @@ std::string FormatInterfaceList(std::vector<InterfaceInfo> interfaces) {
   std::string out;
   int number = 0;
   for (const InterfaceInfo& i : interfaces) {
-    out += std::to_string(++number) + "." + i.name + (i.wireguard ? " (WireGuard)" : "") + " [" +
+    out += std::to_string(++number) + "." + i.name + WireGuardMark(i) + " [" +
            FlagsText(i, LinkStatus(sock.get(), i)) + "]\n";
   }
   return out;
