@@ -29,7 +29,9 @@ Bytes Attr(std::uint16_t type, const void* data, std::size_t size) {
   a.nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + size);
   a.nla_type = type;
   std::memcpy(out.data(), &a, sizeof a);
-  std::memcpy(out.data() + NLA_HDRLEN, data, size);
+  if (size != 0) { // an empty nest has no data pointer (memcpy from null is UB)
+    std::memcpy(out.data() + NLA_HDRLEN, data, size);
+  }
   return out;
 }
 
