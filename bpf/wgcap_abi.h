@@ -29,8 +29,29 @@ struct wgcap_sample_header {
   __u32 original_length; /* network-layer packet length */
   __u32 captured_length; /* bytes that follow this header */
   __u8 direction;        /* WGCAP_DIR_IN / WGCAP_DIR_OUT */
-  __u8 reserved[3];
+  __u8 reserved;
+  __u16 gso_segs; /* GSO/GRO super-packet: segments (skb->gso_segs), else 0 */
+  __u16 gso_size; /* payload bytes per segment (skb->gso_size), else 0 */
+  __u16 reserved2;
 };
+
+/*
+ * The peers' allowed-ips (SPEC 10), mirrored from userspace's PeerDirectory
+ * into the LPM trie map wgcap_peers: the key is the interface and the
+ * address (IPv4 as ::ffff:a.b.c.d), prefixlen counting the ifindex's 32 bits
+ * too; the value is the peer's 32-byte public key. `peer KEY` in the
+ * generated filter looks the packet's inner address up (source on ingress,
+ * destination on egress) and compares the key.
+ */
+struct wgcap_peer_lpm_key {
+  __u32 prefixlen; /* 32 + 96 + IPv4 length, or 32 + IPv6 length */
+  __u32 ifindex;
+  __u8 addr[16];
+};
+struct wgcap_peer_lpm_value {
+  __u8 key[32];
+};
+#define WGCAP_PEER_MAP_ENTRIES 65536
 
 /* How a sample reaches the ring (chosen by userspace at load). */
 enum wgcap_sample_mode {

@@ -105,7 +105,10 @@ static __always_inline void fill_header(struct wgcap_sample_header *h, struct __
 	h->original_length = p->length;
 	h->captured_length = caplen;
 	h->direction = direction;
-	h->reserved[0] = h->reserved[1] = h->reserved[2] = 0;
+	h->reserved = 0;
+	h->gso_segs = 0;
+	h->gso_size = 0;
+	h->reserved2 = 0;
 }
 
 /* The copy length, clamped where the verifier can see it. 64-bit on

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "wgcap/filter_ast.hpp"
+#include "wgcap/matcher.hpp"
 #include "wgcap/result.hpp"
 #include "wgcap/session.hpp"
 
@@ -48,6 +49,11 @@ struct CaptureOptions {
   // The interface's index when the caller resolved it already (wgcap does,
   // to name it in the pcapng header); 0: OpenCapture resolves it.
   int ifindex = 0;
+  // The WireGuard peers of the captured interfaces (SPEC 10), or null. The
+  // bpf backend mirrors this interface's routes into the kernel's LPM trie
+  // (for `peer` in the generated filter) and again whenever the directory's
+  // version moves, within a second.
+  std::shared_ptr<const PeerDirectory> peers;
 };
 
 class Capture {

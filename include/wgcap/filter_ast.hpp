@@ -26,6 +26,7 @@ enum class TermKind : std::uint8_t {
   Less,       // original length <= length
   Greater,    // original length >= length
   Relation,   // packet-data relation: values[value_left] relation values[value_right]
+  Peer,       // peer KEY: the packet's WireGuard peer (ParsedPacket::peer) is peer_key
 };
 
 // tcpdump's packet-data relations (`tcp[tcpflags] & tcp-syn != 0`,
@@ -80,6 +81,11 @@ struct Term {
   Relation relation = Relation::Equal; // Relation (unsigned comparison)
   int value_left = -1;                 // Relation: indices into FilterExpression::values
   int value_right = -1;
+  // Peer: the text as typed (a key or a prefix of one), and the full key once
+  // ResolvePeerTerms found it (peer_resolved). Unresolved, it matches nothing.
+  std::string peer_text;
+  PeerKey peer_key{};
+  bool peer_resolved = false;
 
   friend bool operator==(const Term&, const Term&) = default;
 };

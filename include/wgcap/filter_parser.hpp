@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,16 @@ namespace wgcap {
 // Parses an expression (SPEC section 1). On error, Error::message is
 // "column N: what was expected" for the first error found.
 Result<FilterExpression> ParseFilterExpression(std::string_view text);
+
+// Fills in the key of every `peer` term (Term::peer_key, peer_resolved) with
+// `resolve`, which turns the typed text (a key, or an unambiguous prefix of
+// at least 4 characters) into the full key or an error saying why (unknown:
+// naming the interface's peers; ambiguous: naming the candidates). The first
+// failure is returned as "column N: ...".
+Status ResolvePeerTerms(FilterExpression& expr,
+                        const std::function<Result<PeerKey>(std::string_view)>& resolve);
+// True when the expression holds a `peer` term.
+bool HasPeerTerms(const FilterExpression& expr) noexcept;
 
 // Evaluates a parsed expression in userspace.
 class ExpressionMatcher final : public Matcher {
@@ -46,6 +57,7 @@ public:
       Less,
       Greater,
       Relation, // relations_[first]
+      Peer,     // the packet's peer is the key in address then mask; count = 1 once resolved
     };
     Op op = Op::And;
     bool negate = false;

@@ -44,4 +44,7 @@ struct IpPrefix {
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
 };
 
+// A WireGuard public key: 32 bytes (Curve25519), shown as 44-character base64.
+using PeerKey = std::array<std::uint8_t, 32>;
+
 } // namespace wgcap

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "wgcap/ip_address.hpp"
+
 namespace wgcap {
 
 inline constexpr std::uint8_t kProtoIcmp = 1;
@@ -72,6 +74,10 @@ struct ParsedPacket {
   std::uint8_t ttl = 0;              // TTL / hop limit
   std::uint16_t ip_id = 0;           // IPv4 identification; 0 for IPv6
   std::uint32_t ip_length = 0;       // total length from the header (IPv6: 40 + payload length)
+  // The WireGuard peer the packet belongs to (PeerDirectory::Attribute), set
+  // by the Session before it matches; ParsePacket leaves it null. `peer KEY`
+  // tests it.
+  const PeerKey* peer = nullptr;
 };
 
 // Parses `data` (captured bytes, starting at the IP header). `original_length`

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 
+#include "wgcap/ip_address.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {
@@ -40,6 +41,13 @@ struct PacketRecord {
   std::uint32_t original_length = 0;
   Direction direction = Direction::Unknown;
   std::uint32_t ifindex = 0; // 0 where unknown (files)
+  // A GSO/GRO super-packet as the kernel holds it: gso_segs segments of
+  // gso_size bytes of payload each; both 0 for an ordinary packet.
+  std::uint16_t gso_segs = 0;
+  std::uint16_t gso_size = 0;
+  // The WireGuard peer the packet belongs to (SPEC 10), set by the Session
+  // when it has a PeerDirectory; valid for the directory's life.
+  const PeerKey* peer = nullptr;
 };
 
 struct Stats;

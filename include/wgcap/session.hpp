@@ -61,6 +61,10 @@ struct Options {
   std::vector<PacketSink*> sinks;
   // Selects packets; null captures all.
   std::shared_ptr<const Matcher> matcher;
+  // Attributes every packet to its WireGuard peer before the Matcher runs
+  // (ParsedPacket::peer, for `peer KEY`) and for the sinks
+  // (PacketRecord::peer); null: no attribution.
+  std::shared_ptr<const PeerDirectory> peers;
   bool verbose = false;            // text: seq/ack, ttl, window, total length
   bool ascii = false;              // text: payload as printable ASCII
   TextOptions text_options;        // the rest of the text layout (-x, -t, -q, -e, ...);

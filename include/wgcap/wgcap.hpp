@@ -10,7 +10,7 @@
 #include "wgcap/filter_ast.hpp"    // FilterExpression: the parsed expression
 #include "wgcap/filter_parser.hpp" // ParseFilter, ParseFilterExpression
 #include "wgcap/ip_address.hpp"    // IpAddress
-#include "wgcap/matcher.hpp"       // Matcher, Filter (flat criteria)
+#include "wgcap/matcher.hpp"       // Matcher, Filter, PeerDirectory
 #include "wgcap/packet_parse.hpp"  // ParsePacket, ParsedPacket
 #include "wgcap/packet_sink.hpp"   // Direction, PacketRecord, PacketSink
 #include "wgcap/pcap_writer.hpp"   // PcapWriter, PcapngWriter

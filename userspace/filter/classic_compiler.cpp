@@ -433,6 +433,10 @@ private:
       LoadLen();
       Jge(term.length, t, f);
       return;
+    case TermKind::Peer: // PLACEHOLDER(peer): classic form not written yet
+      exact_ = false;
+      Jge(0, t, t);
+      return;
     case TermKind::Relation:
       exact_ = classic::EmitRelation(a_, expr_, term,
                                      {kFamily, kProto, kTrans, kFirstFree, reject_}, t, f) &&

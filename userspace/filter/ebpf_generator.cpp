@@ -122,6 +122,9 @@ private:
       break;
     case TermKind::Relation:
       return RelationNeeds(expr_, t, needs);
+    case TermKind::Peer: // PLACEHOLDER(peer): the LPM lookup is not written yet
+      needs.ip = needs.addresses = true;
+      break;
     }
     return true;
   }
@@ -231,6 +234,9 @@ private:
       break;
     case TermKind::Relation:
       EmitRelation(e_, expr_, t, in_, on_true, on_false, reject_label_);
+      break;
+    case TermKind::Peer: // PLACEHOLDER(peer): the LPM lookup is not written yet
+      e_.Branch(BPF_JGE, false, kLength, 0, on_true, on_true);
       break;
     }
     e_.Bind(end);

@@ -67,6 +67,10 @@ inline bool TermHolds(const Node& n, const ParsedPacket& p) noexcept {
     return p.original_length <= n.length;
   case Op::Greater:
     return p.original_length >= n.length;
+  case Op::Peer:
+    return p.peer != nullptr && n.count == 1 &&
+           std::memcmp(p.peer->data(), n.address, sizeof n.address) == 0 &&
+           std::memcmp(p.peer->data() + sizeof n.address, n.mask, sizeof n.mask) == 0;
   case Op::And:
   case Op::Or:
   case Op::Relation: // Holds<true> evaluates relations
@@ -124,6 +128,13 @@ Node TermNode(const Term& t) {
     n.length = t.length;
     break;
   case TermKind::Relation: // ExpressionMatcher::RelationNode
+    break;
+  case TermKind::Peer:
+    static_assert(sizeof n.address + sizeof n.mask == sizeof t.peer_key);
+    n.op = Op::Peer;
+    n.count = t.peer_resolved ? 1 : 0;
+    std::memcpy(n.address, t.peer_key.data(), sizeof n.address);
+    std::memcpy(n.mask, t.peer_key.data() + sizeof n.address, sizeof n.mask);
     break;
   }
   return n;
@@ -186,6 +197,8 @@ bool EvaluateTerm(const Term& t, const ParsedPacket& p) noexcept {
     return p.original_length >= t.length;
   case TermKind::Relation: // needs its expression's values: EvaluateRelation
     return false;
+  case TermKind::Peer:
+    return p.peer != nullptr && t.peer_resolved && *p.peer == t.peer_key;
   }
   return false;
 }

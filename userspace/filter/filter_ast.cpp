@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wgcap/filter_ast.hpp"
 
+#include "wgcap/filter_parser.hpp"
+
 namespace wgcap {
 namespace {
 
@@ -132,12 +134,46 @@ std::string ToString(const Term& t) {
     return "greater " + std::to_string(t.length);
   case TermKind::Relation:
     return "relation";
+  case TermKind::Peer:
+    return "peer " + t.peer_text;
   }
   return "?";
 }
 
 std::string ToString(const FilterExpression& expr) {
   return expr.empty() ? std::string() : NodeToString(expr, expr.root);
+}
+
+} // namespace wgcap
+
+namespace wgcap {
+
+bool HasPeerTerms(const FilterExpression& expr) noexcept {
+  for (const FilterNode& n : expr.nodes) {
+    if (n.kind == FilterNode::Kind::Term && n.term.kind == TermKind::Peer) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ResolvePeerTerms(FilterExpression& expr,
+                        const std::function<Result<PeerKey>(std::string_view)>& resolve) {
+  for (FilterNode& n : expr.nodes) {
+    if (n.kind != FilterNode::Kind::Term || n.term.kind != TermKind::Peer) {
+      continue;
+    }
+    Result<PeerKey> key = resolve(n.term.peer_text);
+    if (!key.ok()) {
+      Error e = key.error();
+      e.message = "column " + std::to_string(n.column) + ": " + e.message;
+      e.column = n.column;
+      return FilterError(std::move(e));
+    }
+    n.term.peer_key = *key;
+    n.term.peer_resolved = true;
+  }
+  return {};
 }
 
 } // namespace wgcap

@@ -15,7 +15,7 @@
 
 namespace wgcap::wireguard {
 
-using PeerKey = std::array<std::uint8_t, 32>;
+using PeerKey = wgcap::PeerKey;
 
 // The 44-character base64 text `wg` prints for a key.
 std::string KeyToBase64(const PeerKey& key);

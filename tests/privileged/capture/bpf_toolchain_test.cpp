@@ -103,12 +103,15 @@ TEST(BpfToolchain, SampleProgramKeepsTheExtentAndContinues) {
 
 TEST(BpfToolchain, AbiHeaderLayoutIsFixed) {
   // userspace and the kernel program read the same bytes
-  static_assert(sizeof(wgcap_sample_header) == 24);
+  static_assert(sizeof(wgcap_sample_header) == 32);
   static_assert(offsetof(wgcap_sample_header, timestamp_ns) == 0);
   static_assert(offsetof(wgcap_sample_header, ifindex) == 8);
   static_assert(offsetof(wgcap_sample_header, original_length) == 12);
   static_assert(offsetof(wgcap_sample_header, captured_length) == 16);
   static_assert(offsetof(wgcap_sample_header, direction) == 20);
+  static_assert(offsetof(wgcap_sample_header, gso_segs) == 22);
+  static_assert(offsetof(wgcap_sample_header, gso_size) == 24);
+  static_assert(sizeof(wgcap_peer_lpm_key) == 24);
   SUCCEED();
 }
 
