@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 all_targets=(filter_parser_fuzz packet_text_fuzz pcap_reader_fuzz pcapng_reader_fuzz
-  classic_filter_fuzz ebpf_filter_fuzz serve_request_fuzz)
+  classic_filter_fuzz ebpf_filter_fuzz serve_request_fuzz peer_sources_fuzz)
 targets=("${@:-${all_targets[@]}}")
 build="build-fuzz"
 

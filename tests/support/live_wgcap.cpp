@@ -2,6 +2,7 @@
 #include "support/live_wgcap.hpp"
 
 #include <chrono>
+#include <regex>
 
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
@@ -88,6 +89,15 @@ std::string LiveTest::TcFilters(const char* hook) const {
 bool LiveTest::HasClsactQdisc() const {
   const auto r = test::Run(testbed_->InA({"tc", "qdisc", "show", "dev", testbed_->if_a}));
   return r.out.find("clsact") != std::string::npos;
+}
+
+std::int64_t StatsField(const std::string& err, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(err, m, std::regex("\"" + name + "\":([0-9]+)"))) {
+    ADD_FAILURE() << "no \"" << name << "\" in --stats output: " << err;
+    return -1;
+  }
+  return std::stoll(m[1].str());
 }
 
 } // namespace wgcap::test

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -38,6 +39,8 @@ bool IsClsact(const Backend& b); // what -Z keeps CAP_NET_ADMIN for
 bool IsTcx(const Backend& b);
 
 int CountOf(const std::string& text, const std::string& needle);
+// A field of the --stats JSON line on stderr; a test failure and -1 when absent.
+std::int64_t StatsField(const std::string& err, const std::string& name);
 // Packets in a capture file, as tcpdump counts them.
 int TcpdumpCount(const std::string& file);
 

@@ -26,6 +26,7 @@
 #include "base/unique_fd.hpp"
 #include "file/pcap_reader.hpp"
 #include "support/background_process.hpp"
+#include "support/live_wgcap.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
@@ -36,6 +37,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::BackgroundProcess;
+using test::StatsField;
 using ::testing::HasSubstr;
 
 struct Backend {
@@ -107,16 +109,6 @@ void ExpectReleased(const std::set<std::uint32_t>& programs) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(left.empty()) << left.size() << " of wgcap's programs are still loaded";
-}
-
-// A field of the --stats JSON line.
-std::int64_t StatsField(const std::string& err, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(err, m, std::regex("\"" + name + "\":([0-9]+)"))) {
-    ADD_FAILURE() << "no \"" << name << "\" in --stats output: " << err;
-    return -1;
-  }
-  return std::stoll(m[1].str());
 }
 
 class LiveFault : public ::testing::TestWithParam<Backend> {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "support/background_process.hpp"
+#include "support/live_wgcap.hpp"
 #include "support/packet_builder.hpp"
 #include "support/privileges.hpp"
 #include "support/subprocess.hpp"
@@ -47,6 +48,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::BackgroundProcess;
+using test::StatsField;
 
 struct Backend {
   const char* name;
@@ -110,16 +112,6 @@ std::optional<Summary> LastSummary(const std::string& err) {
                    std::stoll(m[4].str())};
   }
   return last;
-}
-
-// A field of the --stats JSON line.
-std::int64_t StatsField(const std::string& err, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(err, m, std::regex("\"" + name + "\":([0-9]+)"))) {
-    ADD_FAILURE() << "no \"" << name << "\" in --stats output: " << err;
-    return -1;
-  }
-  return std::stoll(m[1].str());
 }
 
 // A namespace with one TUN device and nothing of the kernel's own on it.
