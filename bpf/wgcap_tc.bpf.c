@@ -106,8 +106,17 @@ static __always_inline void fill_header(struct wgcap_sample_header *h, struct __
 	h->captured_length = caplen;
 	h->direction = direction;
 	h->reserved = 0;
-	h->gso_segs = 0;
-	h->gso_size = 0;
+	/* A GSO/GRO super-packet is one skb of many segments (SPEC 10): its
+	 * shared info says how many and how big, so a length past the MTU is
+	 * explained. gso_segs since 5.1, gso_size since 5.7; plain ctx reads
+	 * that need no capability beyond CAP_BPF. gso_size is what makes an
+	 * skb GSO (skb_is_gso); gso_segs alone can be stale on an ordinary
+	 * one. gso_segs is 0 where the stack has not counted yet (a packet
+	 * injected through TUN with a virtio_net_hdr): userspace derives it. */
+	__u32 gso_size = skb->gso_size;
+
+	h->gso_size = gso_size;
+	h->gso_segs = gso_size ? skb->gso_segs : 0;
 	h->reserved2 = 0;
 }
 

@@ -37,7 +37,9 @@ fi
 #   least-privilege lane (scripts/least-privilege-lane.sh: uid 65534 with
 #   only CAP_BPF + CAP_NET_ADMIN, every filter, packets checked);
 # - 5.10 and 6.12 (bullseye's and trixie's kernels): boot and the lane's
-#   smoke (one least-privilege load and capture), side by side, one CPU each.
+#   smoke (one least-privilege load and capture), side by side, one CPU each;
+# - on all three, the gso step: super-packets through kernel WireGuard and
+#   its peers over generic netlink (scripts/vmtest-steps.sh).
 # Software emulation (no usable KVM) makes the whole privileged suite take
 # ~9-25 min, so CI runs this subset; WGCAP_VMTEST=full runs the whole matrix
 # (scripts/vmtest.sh matrix), WGCAP_VMTEST=0 skips the lane. A kernel that
@@ -49,12 +51,12 @@ case "${WGCAP_VMTEST:-subset}" in
   *)
     export WGCAP_VM_TIMEOUT="${WGCAP_VM_TIMEOUT:-1200}"
     vm_rc=0
-    WGCAP_VM_STEPS=tests,paths,lane vm 6.1 -- \
+    WGCAP_VM_STEPS=tests,paths,lane,gso vm 6.1 -- \
       -R 'BpfToolchain|TcAttachmentTest|Capabilities\.BpfOnClsact|EbpfFilter\.VerdictTables|EbpfRelation|EbpfLeastPrivilege' ||
       vm_rc=1
-    WGCAP_VM_STEPS=smoke WGCAP_VM_CPUS=1 WGCAP_VM_MEM=2048 vm 5.10 &
+    WGCAP_VM_STEPS=smoke,gso WGCAP_VM_CPUS=1 WGCAP_VM_MEM=2048 vm 5.10 &
     old_pid=$!
-    WGCAP_VM_STEPS=smoke WGCAP_VM_CPUS=1 WGCAP_VM_MEM=2048 vm 6.12 &
+    WGCAP_VM_STEPS=smoke,gso WGCAP_VM_CPUS=1 WGCAP_VM_MEM=2048 vm 6.12 &
     new_pid=$!
     wait "$old_pid" || vm_rc=1
     wait "$new_pid" || vm_rc=1

@@ -7,18 +7,24 @@
 #   paths  one capture per attach x sample path on a WireGuard testbed
 #   lane   scripts/least-privilege-lane.sh: every filter
 #   smoke  scripts/least-privilege-lane.sh --smoke: one filter
+#   gso    GSO/GRO super-packets (SPEC 10): a TCP bulk transfer through the
+#          WireGuard testbed captured on the sender's egress, whose segments
+#          add up to what the receiver counted; super-packets injected
+#          through a vnet TUN device (both backends); `wgcap -D`'s peer
+#          count, read from kernel WireGuard over generic netlink.
+#          Skipped where `tests` ran the whole privileged suite already.
 # The default is tests,paths,lane.
 
 has_step() { [[ ,${WGCAP_VM_STEPS:-tests,paths,lane}, == *",$1,"* ]]; }
 
 # run_suite RESULTS REPO BUILD WG_IMPL [CTEST_ARGS...]: the chosen steps.
-# Writes RESULTS/{ctest.log,smoke.log,lane.log,summary,status}. WG_IMPL is
+# Writes RESULTS/{ctest.log,smoke.log,lane.log,gso.log,summary,status}. WG_IMPL is
 # the lane's WireGuard (kernel in the VMs, whose Debian kernels have the
 # module; go natively where the host has none).
 run_suite() {
   local results=$1 repo=$2 build=$3 wg_impl=$4
   shift 4
-  local rc=0 ctest_seconds=- lane_seconds=- start
+  local rc=0 ctest_seconds=- lane_seconds=- gso_seconds=- start
   export WGCAP_REQUIRE_PRIVILEGED=1
   : >"$results/ctest.log"
   if has_step tests; then
@@ -28,6 +34,23 @@ run_suite() {
     ctest --test-dir "$build" -L privileged --output-on-failure -j"$(nproc)" "$@" \
       2>&1 | tee "$results/ctest.log" || rc=1
     ctest_seconds=$((SECONDS - start))
+  fi
+  if has_step gso; then
+    if has_step tests && [[ $# -eq 0 ]]; then
+      echo "gso: its tests ran in the tests step" >"$results/gso.log"
+    else
+      log "kernel $(uname -r): GSO and WireGuard peers"
+      start=$SECONDS
+      # -V: the transfer's own figures (its "gso:" line) go into the log.
+      # Each test brings its testbed up (~30 s under emulation): they run
+      # side by side, and of LivePeers the one whose `wgcap -D` reads the
+      # peers over genl.
+      ctest --test-dir "$build" -V -j"$(nproc)" \
+        -R '^(Backends/GsoTun(nel)?\.|LivePeers\.DashDCountsThePeersAsRoot$)' \
+        >"$results/gso.log" 2>&1 || rc=1
+      gso_seconds=$((SECONDS - start))
+      grep -E '^[0-9]+: gso:|tests passed|\*\*\*Failed|Not Run' "$results/gso.log" || true
+    fi
   fi
   if has_step paths; then
     (smoke "$repo" "$build") >"$results/smoke.log" 2>&1 || rc=1
@@ -54,6 +77,11 @@ run_suite() {
     printf 'steps: %s\n' "${WGCAP_VM_STEPS:-tests,paths,lane}"
     printf 'ctest: %s, %s of them skipped (%ss)\n' "$counts" "$skipped" "$ctest_seconds"
     grep '^path:' "$results/smoke.log" 2>/dev/null || true
+    if has_step gso; then
+      printf 'gso tests: %s (%ss)\n' "$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' \
+        "$results/gso.log" | tail -1)" "$gso_seconds"
+      grep -Eo 'gso: .*' "$results/gso.log" || true
+    fi
     grep -E '^(lane|lane result|caps):' "$results/lane.log" 2>/dev/null || true
     printf 'lane time: %ss\n' "$lane_seconds"
   } >"$results/summary"

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "capture/gso_info.hpp"
 #include "wgcap_abi.h"
 
 namespace wgcap {
@@ -85,6 +86,9 @@ int RingSource::OnSample(void* ctx, void* data, std::size_t size) {
   record.original_length = h.original_length;
   record.direction = h.direction == WGCAP_DIR_OUT ? Direction::Outbound : Direction::Inbound;
   record.ifindex = h.ifindex;
+  const GsoInfo gso = DeriveGsoInfo(record.data, h.original_length, h.gso_segs, h.gso_size);
+  record.gso_segs = gso.segs;
+  record.gso_size = gso.size;
   // Straight to the sinks; while they are slow the kernel ring holds the
   // backlog and counts what it cannot take (ring_full).
   if (!self->session_.Deliver(record)) {
