@@ -107,7 +107,8 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
   if (!args.interface.empty()) {
     // With several interfaces, the first one's (WireGuard links have none).
     const std::string first = args.interface.substr(0, args.interface.find(','));
-    auto link_header = LinkHeaderLength(first);
+    // all-wg names WireGuard links only, which are L3: no link header.
+    auto link_header = first == kAllWireGuard ? Result<std::uint32_t>(0u) : LinkHeaderLength(first);
     if (link_header) {
       options.link_header = *link_header;
     } else {

@@ -350,7 +350,8 @@ struct Session::Impl {
   PacketSink* failed_sink = nullptr;
   std::atomic<std::int64_t> packets{0};
   std::atomic<std::int64_t> bytes{0};
-  // Counted by the one delivering thread (stores, not read-modify-writes).
+  // Counted by the delivering thread that holds sinks_mutex (stores, not
+  // read-modify-writes: deliverers take turns, never overlap).
   std::atomic<std::int64_t> delivered_received{0};
   std::atomic<std::int64_t> delivered_matched{0};
   // The thread between BeginDelivery and EndDelivery, so Stop from its sink
