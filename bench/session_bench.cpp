@@ -182,6 +182,10 @@ BENCHMARK(BM_Deliver)
     ->Arg(64)
     ->Threads(1)
     ->UseRealTime();
+// Two captures (-i wg0,wg1) delivering into one session: their batches
+// take turns on the sinks, so the pair's throughput is the cost of the
+// handover on top of one thread's.
+BENCHMARK(BM_Deliver)->Setup(SetupAll)->Teardown(Teardown)->Arg(64)->Threads(2)->UseRealTime();
 
 // The floor Offer is measured against, in the same run: a plain memcpy of
 // the same 128 bytes, plus the slot's metadata, into a ring laid out as a
