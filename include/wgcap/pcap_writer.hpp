@@ -70,6 +70,9 @@ inline constexpr std::uint32_t kSimplePacket = 3;
 inline constexpr std::uint32_t kInterfaceStatistics = 5;
 inline constexpr std::uint32_t kEnhancedPacket = 6;
 inline constexpr std::uint32_t kByteOrderMagic = 0x1a2b3c4d;
+// DLT_RAW as Linux numbers it, the link type of every interface after the
+// first (PcapngWriter explains why); readers take it as raw IP too.
+inline constexpr std::uint16_t kLinkTypeRawDlt = 12;
 
 inline constexpr std::uint16_t kOptEnd = 0;
 inline constexpr std::uint16_t kShbOs = 3;
@@ -93,12 +96,22 @@ inline constexpr std::uint32_t kFlagsInbound = 1;
 inline constexpr std::uint32_t kFlagsOutbound = 2;
 } // namespace pcapng
 
+// One captured interface, as its description block names it.
+struct PcapngInterface {
+  std::string name;          // if_name
+  std::uint32_t ifindex = 0; // its packets' PacketRecord::ifindex
+};
+
 struct PcapngWriterOptions {
   std::uint32_t snaplen = 0;  // 0 means 65535
   std::string interface_name; // if_name of the captured interface
   // The captured interface's index; 0 binds it to the ifindex the first
   // packet carries (files carry 0 throughout).
   std::uint32_t ifindex = 0;
+  // Several captured interfaces (-i wg0,wg1): described in this order
+  // (interface ids 0, 1, ...), each with the filter; when set, it replaces
+  // interface_name and ifindex. Indexes must be distinct and non-zero.
+  std::vector<PcapngInterface> interfaces;
   std::string filter;      // if_filter as a filter string; empty: omitted
   std::string description; // if_description; empty: omitted
   std::string application; // shb_userappl ("wgcap 0.1.0"); empty: omitted
@@ -112,6 +125,8 @@ struct PcapngWriterOptions {
 // description are written lazily, on the first packet, WriteHeader or Finish.
 // A packet from another ifindex gets its own interface ("ifindex N"),
 // described just before its first packet.
+struct KernelCounters;
+
 class PcapngWriter final : public PacketSink {
 public:
   PcapngWriter(ByteWriter& out, PcapngWriterOptions options);
@@ -122,8 +137,10 @@ public:
   Status Flush() override;
   // One statistics block per interface (idempotent). The capture's counters
   // go on the captured interface: packets the kernel saw, kernel losses,
-  // packets the filter accepted, userspace drops. Every interface also gets
-  // the packets written for it and the times of its first and last packet.
+  // packets the filter accepted, userspace drops; with several captured
+  // interfaces, each gets its own kernel counters (Stats::interfaces, by
+  // ifindex). Every interface also gets the packets written for it and the
+  // times of its first and last packet.
   Status Finish(const Stats& stats) override;
 
   std::uint32_t snaplen() const noexcept { return options_.snaplen; }
@@ -140,8 +157,11 @@ private:
   Status WritePacketSlowly(const PacketRecord& packet);
   void Count(std::uint32_t id, std::uint64_t ns) noexcept; // a packet written for `id`
   Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
-  Status WriteInterfaceDescription(const std::string& name);
+  Status WriteInterfaceDescription(const std::string& name, bool first);
   Status WriteStatistics(std::uint32_t id, const Stats* stats);
+  Status WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters);
+  void PutTimes(std::uint32_t id);
+  Status EndStatistics(const Interface& i);
   Status Emit(); // finishes the block in buffer_ and writes it
 
   ByteWriter& out_;

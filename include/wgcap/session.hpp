@@ -31,6 +31,16 @@ struct KernelCounters {
   std::int64_t filter_fallback = 0; // passed up only because the kernel form is not exact
 };
 
+// A session takes kernel counters from at most this many sources (captured
+// interfaces); `wgcap -i a,b,...` refuses longer lists.
+inline constexpr std::size_t kMaxKernelSources = 64;
+
+// One source's kernel counters (Stats::interfaces).
+struct InterfaceCounters {
+  std::uint32_t ifindex = 0; // 0: a source that named no interface
+  KernelCounters kernel;
+};
+
 // Capture counters. Every packet that did not reach the sinks is counted in
 // exactly one of the drop fields.
 struct Stats {
@@ -49,6 +59,11 @@ struct Stats {
   // Packets the kernel passed up only because the expression exceeded what
   // the kernel side can hold (the Matcher decided them).
   std::int64_t kernel_filter_fallback = 0;
+
+  // The kernel_* fields above are the sums over these: one entry per source
+  // that published counters (SetKernelCounters), in the order each first
+  // did. Several captures feeding one session (-i wg0,wg1) each have one.
+  std::vector<InterfaceCounters> interfaces;
 };
 
 struct Options {
@@ -102,9 +117,11 @@ public:
   // Direct delivery (SPEC 2: the consumer is the hot path). A capture
   // backend's one consumer thread hands each packet to the sinks from where
   // it lies (ring memory): no queue, no copy, no allocation; `packet.data`
-  // need live only for the call. One delivering thread at a time. Between
-  // BeginDelivery and EndDelivery it holds the sinks (Offer's writer thread
-  // waits for them meanwhile), so a batch should be what one poll drained.
+  // need live only for the call. Any number of threads may deliver (one
+  // capture per interface of `-i wg0,wg1`): BeginDelivery takes the sinks
+  // until EndDelivery, so batches of different threads never interleave and
+  // others (and Offer's writer thread) wait meanwhile; a batch should be
+  // what one poll drained.
   // BeginDelivery and Deliver return false once the session stopped (Stop,
   // the packet limit, a sink failure): the caller ends the batch and stops
   // consuming. Deliver applies the Matcher and counts as Offer does, trims
@@ -125,8 +142,11 @@ public:
   bool WaitDoneFor(std::chrono::milliseconds timeout) const;
 
   Stats GetStats() const noexcept;
-  // Backends publish kernel counters here; they are merged into GetStats.
-  void SetKernelCounters(const KernelCounters& counters) noexcept;
+  // Backends publish kernel counters here, each under the index of the
+  // interface it captures (a source's latest counts replace its earlier
+  // ones); GetStats sums them and lists them per source. Sources beyond
+  // kMaxKernelSources are ignored.
+  void SetKernelCounters(const KernelCounters& counters, std::uint32_t ifindex = 0) noexcept;
   // The first sink failure, if any (ok() otherwise).
   Status error() const;
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "cli/interface_selection.hpp"
 #include "wgcap/pcap_writer.hpp"
 
 namespace wgcap::cli {
@@ -409,6 +410,9 @@ Status CheckCaptureCombination(const Arguments& args) {
   }
   if (args.interface.empty() && args.read_file.empty()) {
     return Usage("nothing to capture: give -i IFACE or -r FILE");
+  }
+  if (auto names = SplitInterfaceList(args.interface); !args.interface.empty() && !names) {
+    return names.error(); // "-i: empty interface name in 'wg0,'"
   }
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");

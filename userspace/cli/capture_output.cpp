@@ -14,12 +14,19 @@ namespace wgcap::cli {
 namespace {
 
 // What the pcapng section and interface blocks record about the capture.
-PcapngWriterOptions PcapngOptionsFor(const Arguments& args, unsigned ifindex) {
+PcapngWriterOptions PcapngOptionsFor(const Arguments& args,
+                                     const std::vector<SelectedInterface>& interfaces) {
   PcapngWriterOptions o;
   o.snaplen = args.snaplen;
-  if (!args.interface.empty()) {
-    o.interface_name = args.interface;
-    o.ifindex = ifindex; // 0: bound by the first packet
+  if (interfaces.size() > 1) {
+    for (const SelectedInterface& i : interfaces) {
+      o.interfaces.push_back(PcapngInterface{i.name, static_cast<std::uint32_t>(i.ifindex)});
+    }
+  } else if (!interfaces.empty()) {
+    o.interface_name = interfaces[0].name; // `-i all-wg` names the link it found
+    o.ifindex = static_cast<std::uint32_t>(interfaces[0].ifindex);
+  } else if (!args.interface.empty()) {
+    o.interface_name = args.interface; // bound by the first packet
   } else {
     o.interface_name = args.read_file == "-" ? "stdin" : args.read_file;
   }
@@ -44,7 +51,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     RotationOptions rotation = args.rotation;
     rotation.base_path = args.write_file;
     const bool pcapng = args.pcapng;
-    const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args, ifindex_);
+    const PcapngWriterOptions pcapng_options = PcapngOptionsFor(args, interfaces_);
     const std::uint32_t snaplen = args.snaplen;
     const PcapTimePrecision precision = PrecisionFor(args);
     rotating_ = std::make_unique<RotatingFileSink>(
@@ -89,7 +96,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
     }
     // Written at open, so a capture of zero packets is still a valid file.
     if (args.pcapng) {
-      pcapng_ = std::make_unique<PcapngWriter>(*out, PcapngOptionsFor(args, ifindex_));
+      pcapng_ = std::make_unique<PcapngWriter>(*out, PcapngOptionsFor(args, interfaces_));
       if (auto s = pcapng_->WriteHeader(); !s) {
         return s;
       }
@@ -102,6 +109,7 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
       options.sinks.push_back(pcap_.get());
     }
   }
+  options.sinks.insert(options.sinks.end(), extra_sinks_.begin(), extra_sinks_.end());
   if (args.write_file.empty() || args.print) {
     if (stdout_writer != nullptr) {
       options.text_output = stdout_writer;

@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "cli/arguments.hpp"
+#include "cli/interface_selection.hpp"
 #include "file/rotating_file_sink.hpp"
 #include "wgcap/byte_writer.hpp"
 #include "wgcap/pcap_writer.hpp"
@@ -27,9 +29,14 @@ public:
   // place (the user may not rename in its directory). Rotated files are
   // created later, after the drop, by that user. Call before OpenSession.
   void OwnFileAs(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
-  // The live interface's index, for the pcapng interface block (resolved
-  // once by the caller). Call before OpenSession.
-  void SetInterfaceIndex(unsigned ifindex) { ifindex_ = ifindex; }
+  // The live interfaces (resolved once by the caller), for the pcapng
+  // interface blocks: one per interface, in this order. Call before
+  // OpenSession.
+  void SetInterfaces(std::vector<SelectedInterface> interfaces) {
+    interfaces_ = std::move(interfaces);
+  }
+  // One more sink for the session (not owned). Call before OpenSession.
+  void AddSink(PacketSink* sink) { extra_sinks_.push_back(sink); }
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
@@ -50,7 +57,8 @@ private:
   std::unique_ptr<ByteWriter> text_lines_; // -l, over the text output
   std::unique_ptr<RotatingFileSink> rotating_;
   std::optional<std::pair<uid_t, gid_t>> owner_;
-  unsigned ifindex_ = 0;
+  std::vector<SelectedInterface> interfaces_;
+  std::vector<PacketSink*> extra_sinks_;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

@@ -16,7 +16,9 @@ per packet. tcpdump's everyday flags mean what they mean there, and short
 ones combine as there: -nnvX, -c5, -s0.
 
 input:
-  -i IFACE     capture live on IFACE
+  -i IFACE     capture live on IFACE; IFACE,IFACE,... captures several into
+               one output (-e names each packet's); all-wg: every WireGuard
+               interface of this network namespace
   -r FILE      read a pcap or pcapng file ("-" = stdin); Ethernet and Linux
                cooked captures are reduced to their IP packets
   -F FILE      read the expression from FILE (# starts a comment; expression

@@ -11,8 +11,10 @@
 
 #include "capture/bpf/bpf_capture.hpp"
 #include "capture/bpf/bpf_program.hpp"
+#include "cli/capture_group.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interface_selection.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
 #include "filter/classic_filter.hpp"
@@ -86,9 +88,9 @@ CaptureOptions CaptureOptionsFor(const Arguments& args, const FilterExpression& 
 
 // -Z: from here on the user; only clsact's filters need a privilege
 // (CAP_NET_ADMIN) to be removed at exit.
-Status DropAfterAttach(const DropTarget& target, const Capture& capture) {
-  const bool clsact = capture.backend_name() == "bpf/tc";
-  return DropPrivileges(target, clsact ? KeepCapability::NetAdmin : KeepCapability::None);
+Status DropAfterAttach(const DropTarget& target, const CaptureGroup& captures) {
+  return DropPrivileges(target,
+                        captures.AnyClsact() ? KeepCapability::NetAdmin : KeepCapability::None);
 }
 
 // -d's second part: the eBPF generated for the hook -Q selects (ingress
@@ -103,7 +105,10 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
   options.egress = args.hooks == Hooks::Out;
   std::string not_loaded;
   if (!args.interface.empty()) {
-    auto link_header = LinkHeaderLength(args.interface);
+    // With several interfaces, the first one's (WireGuard links have none).
+    const std::string first = args.interface.substr(0, args.interface.find(','));
+    // all-wg names WireGuard links only, which are L3: no link header.
+    auto link_header = first == kAllWireGuard ? Result<std::uint32_t>(0u) : LinkHeaderLength(first);
     if (link_header) {
       options.link_header = *link_header;
     } else {
@@ -187,7 +192,7 @@ struct Reporter {
 
 // Polls until the capture should end; returns why.
 std::string WaitForEnd(const Arguments& args, const LiveCaptureControl& control, Session& session,
-                       const Capture& capture, const Reporter& report) {
+                       const CaptureGroup& captures, const Reporter& report) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(args.duration_ms);
   for (;;) {
@@ -202,8 +207,11 @@ std::string WaitForEnd(const Arguments& args, const LiveCaptureControl& control,
     if (session.Done()) {
       return session.error().ok() ? "the packet count (-c) was reached" : "a write failed";
     }
-    if (capture.Failed()) {
-      return "the capture failed";
+    // One interface gone ends the capture of all, as it ends tcpdump's.
+    if (const int failed = captures.FailedIndex(); failed >= 0) {
+      return captures.captures().size() == 1
+                 ? "the capture failed"
+                 : "the capture on " + captures.name(failed) + " failed";
     }
     if (args.duration_ms > 0 && std::chrono::steady_clock::now() >= deadline) {
       return "the duration ended";
@@ -214,24 +222,41 @@ std::string WaitForEnd(const Arguments& args, const LiveCaptureControl& control,
   }
 }
 
-// Stops the capture and the session, commits the output, prints the counts.
-int Finish(const Arguments& args, CaptureOutput& output, Session& session, Capture& capture,
-           const Reporter& report) {
-  capture.Stop();
-  session.Stop();
-  const Stats stats = session.GetStats();
-  const Status sink = session.error();
-  const Status committed = output.Commit(!sink.ok());
+// What one live run holds: the interfaces, the output, the session and the
+// captures feeding it.
+struct LiveRun {
+  std::vector<SelectedInterface> interfaces;
+  CaptureOutput output;
+  std::unique_ptr<InterfaceTally> tally; // several interfaces only
+  std::unique_ptr<Session> session;
+  CaptureGroup captures;
+};
+
+// Stops the captures and the session, commits the output, prints the counts.
+int Finish(const Arguments& args, LiveRun& run, const Reporter& report) {
+  run.captures.Stop();
+  run.session->Stop();
+  const Stats stats = run.session->GetStats();
+  const Status sink = run.session->error();
+  const Status committed = run.output.Commit(!sink.ok());
   report.Say(CountsText(stats));
+  if (run.tally && args.text.verbose) {
+    report.Say(PerInterfaceCounts(run.interfaces, stats, *run.tally));
+  }
   if (args.stats) {
-    report.Say(StatsJson(stats, capture.backend_name()) + "\n");
+    report.Say(StatsJson(stats, run.captures.backend_names()) + "\n");
   }
   const std::string counts =
       ", " + std::to_string(stats.packets) + " packets captured, " +
       std::to_string(stats.dropped + stats.kernel_drops + stats.kernel_ring_drops) + " dropped";
   report.end_reason += counts;
   // A failure replaces the reason but keeps the counts (wgcap serve logs them).
-  for (const Status& status : {sink, capture.error(), committed}) {
+  std::vector<Status> outcomes = {sink};
+  for (const auto& capture : run.captures.captures()) {
+    outcomes.push_back(capture->error());
+  }
+  outcomes.push_back(committed);
+  for (const Status& status : outcomes) {
     if (!status) {
       const int code = report.Fail(status.error());
       report.end_reason += counts;
@@ -241,6 +266,32 @@ int Finish(const Arguments& args, CaptureOutput& output, Session& session, Captu
   return 0;
 }
 
+// The output and the session; with several interfaces a tally for -v, and
+// for a pcap file the one warning that its records name no interface.
+Status OpenOutput(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
+                  const LiveCaptureIo& io, const LiveCaptureControl& control, LiveRun& run,
+                  const Reporter& report) {
+  run.output.SetInterfaces(run.interfaces);
+  if (run.interfaces.size() > 1) {
+    run.tally = std::make_unique<InterfaceTally>(run.interfaces);
+    run.output.AddSink(run.tally.get());
+    if (!args.write_file.empty() && !args.pcapng) {
+      report.Say("wgcap: note: pcap records name no interface: the packets of " +
+                 JoinNames(run.interfaces) +
+                 " are mixed in one file (pcapng, the default for -w, keeps them apart)\n");
+    }
+  }
+  if (control.drop != nullptr) {
+    run.output.OwnFileAs(control.drop->uid, control.drop->gid);
+  }
+  auto session = run.output.OpenSession(args, std::move(matcher), io.output);
+  if (!session) {
+    return session.error();
+  }
+  run.session = std::move(session).value();
+  return {};
+}
+
 } // namespace
 
 int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
@@ -248,45 +299,48 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
                        std::string& end_reason) {
   const Reporter report{io, end_reason};
   // First, so that nothing (a backend's fallback note, an output file) comes
-  // before the one line that matters. The one lookup of the interface: the
-  // pcapng header and the capture use this index.
-  auto ifindex = ResolveInterface(args.interface);
-  if (!ifindex) {
-    return report.Fail(ifindex.error());
+  // before the one line that matters. The one lookup of each interface: the
+  // pcapng header and the captures use these indexes; a missing one is
+  // found before anything is attached.
+  LiveRun run;
+  auto selected = SelectInterfaces(args.interface);
+  if (!selected) {
+    return report.Fail(selected.error());
   }
-  CaptureOutput output;
-  output.SetInterfaceIndex(static_cast<unsigned>(*ifindex));
+  run.interfaces = std::move(selected).value();
+  if (auto opened = OpenOutput(args, matcher, io, control, run, report); !opened) {
+    return report.Fail(opened.error());
+  }
+  const FilterExpression& expression = matcher->expression();
+  auto opened = run.captures.Open(
+      run.interfaces, *run.session,
+      [&](int ifindex) { return CaptureOptionsFor(args, expression, ifindex); },
+      [&](const std::string& name, const Error& why) {
+        const std::string on = run.interfaces.size() > 1 ? " on " + name : "";
+        report.Say("wgcap: bpf backend unavailable" + on + " (" + FirstLine(why.message) +
+                   "); using afpacket\n");
+      });
+  if (!opened) {
+    run.session->Stop();
+    return report.Fail(opened.error());
+  }
   if (control.drop != nullptr) {
-    output.OwnFileAs(control.drop->uid, control.drop->gid);
-  }
-  auto session = output.OpenSession(args, matcher, io.output);
-  if (!session) {
-    return report.Fail(session.error());
-  }
-  auto capture = OpenCapture(args.interface, **session,
-                             CaptureOptionsFor(args, matcher->expression(), *ifindex),
-                             [&report](const Error& why) {
-                               report.Say("wgcap: bpf backend unavailable (" +
-                                          FirstLine(why.message) + "); using afpacket\n");
-                             });
-  if (!capture) {
-    return report.Fail(capture.error());
-  }
-  if (control.drop != nullptr) {
-    if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
-      (*capture)->Stop();
-      (*session)->Stop();
+    if (auto dropped = DropAfterAttach(*control.drop, run.captures); !dropped) {
+      run.captures.Stop();
+      run.session->Stop();
       return report.Fail(dropped.error());
     }
   }
-  if (!(*capture)->filter_note().empty()) {
-    report.Say("wgcap: note: " + (*capture)->filter_note() + "\n");
+  for (const std::string& note : run.captures.filter_notes()) {
+    report.Say("wgcap: note: " + note + "\n");
   }
   // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
-  // ring on this kernel (`bpf/README.md`, "Sample copy").
-  report.Say((*capture)->description() + "\n");
-  end_reason = WaitForEnd(args, control, **session, **capture, report);
-  return Finish(args, output, **session, **capture, report);
+  // ring on this kernel (`bpf/README.md`, "Sample copy"). One per interface.
+  for (const auto& capture : run.captures.captures()) {
+    report.Say(capture->description() + "\n");
+  }
+  end_reason = WaitForEnd(args, control, *run.session, run.captures, report);
+  return Finish(args, run, report);
 }
 
 int RunLiveCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {

@@ -26,6 +26,7 @@
 #include "base/unique_fd.hpp"
 #include "cli/arguments.hpp"
 #include "cli/capture_output.hpp"
+#include "cli/interface_selection.hpp"
 #include "cli/live_capture.hpp"
 #include "cli/serve_recorder.hpp"
 #include "cli/signals.hpp"
@@ -348,7 +349,7 @@ private:
     if (!matcher) {
       return refuse("filter: " + matcher.error().message, 2);
     }
-    if (auto found = ResolveInterface(args->interface); !found) {
+    if (auto found = SelectInterfaces(args->interface); !found) {
       // Word for word what a local `wgcap -i` says (SPEC 6).
       (void)SendFrame(fd, FrameType::Message, "wgcap: " + found.error().message + "\n");
       const std::uint8_t c = 1;

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "cli/filter_file.hpp"
+#include "cli/interface_selection.hpp"
 #include "cli/live_capture.hpp"
 #include "wgcap/capture.hpp"
 
@@ -97,7 +98,7 @@ Result<RecorderPlan> ParseRecorder(const std::vector<std::string>& words) {
   if (!matcher) {
     return Usage(FilterError(matcher.error().message, args->expression));
   }
-  if (auto found = ResolveInterface(args->interface); !found) {
+  if (auto found = SelectInterfaces(args->interface); !found) {
     return found.error();
   }
   // Rotated files are created as packets come, so an unwritable directory

@@ -183,13 +183,30 @@ Status PcapngWriter::WriteHeader() {
     return s;
   }
   header_written_ = true;
-  interfaces_.push_back(Interface{options_.ifindex, options_.ifindex != 0});
-  return WriteInterfaceDescription(options_.interface_name);
+  if (options_.interfaces.empty()) {
+    interfaces_.push_back(Interface{options_.ifindex, options_.ifindex != 0});
+    return WriteInterfaceDescription(options_.interface_name, true);
+  }
+  // Several captured interfaces, all described up front in the order given:
+  // their ids do not depend on which one's packet comes first.
+  for (const PcapngInterface& i : options_.interfaces) {
+    interfaces_.push_back(Interface{i.ifindex, true});
+    if (auto s = WriteInterfaceDescription(i.name, interfaces_.size() == 1); !s) {
+      return s;
+    }
+  }
+  return {};
 }
 
-Status PcapngWriter::WriteInterfaceDescription(const std::string& name) {
+Status PcapngWriter::WriteInterfaceDescription(const std::string& name, bool first) {
   BeginBlock(buffer_, pcapng::kInterfaceDescription);
-  Put16(buffer_, static_cast<std::uint16_t>(kLinkTypeRaw));
+  // libpcap (1.10 and its master alike) reads the first interface's link
+  // type as a DLT (LINKTYPE_RAW 101 -> DLT_RAW, 12 on Linux) and compares
+  // every later interface's raw field with that, so a second interface of
+  // type 101 stops tcpdump ("an interface has a type 101 different from the
+  // type of the first interface"). Later interfaces carry 12, which libpcap
+  // on Linux takes as DLT_RAW and Wireshark as raw IP, like 101.
+  Put16(buffer_, static_cast<std::uint16_t>(first ? kLinkTypeRaw : pcapng::kLinkTypeRawDlt));
   Put16(buffer_, 0); // reserved
   Put32(buffer_, options_.snaplen);
   if (!name.empty()) {
@@ -225,7 +242,7 @@ Result<std::uint32_t> PcapngWriter::InterfaceFor(std::uint32_t ifindex) {
       return static_cast<std::uint32_t>(id);
     }
   }
-  if (auto s = WriteInterfaceDescription("ifindex " + std::to_string(ifindex)); !s) {
+  if (auto s = WriteInterfaceDescription("ifindex " + std::to_string(ifindex), false); !s) {
     return s.error();
   }
   interfaces_.push_back(Interface{ifindex, true});
@@ -289,9 +306,10 @@ void PcapngWriter::Count(std::uint32_t id, std::uint64_t ns) noexcept {
   i.last_ns = ns;
 }
 
-Status PcapngWriter::WriteStatistics(std::uint32_t id, const Stats* stats) {
+// The block's start: interface id, when the counts were taken, and the
+// times of the interface's first and last packet.
+void PcapngWriter::PutTimes(std::uint32_t id) {
   const Interface& i = interfaces_[id];
-  BeginBlock(buffer_, pcapng::kInterfaceStatistics);
   Put32(buffer_, id);
   PutTimestamp(buffer_, Unsigned(options_.now_ns != nullptr ? options_.now_ns() : RealtimeNs()));
   if (i.packets > 0) {
@@ -302,6 +320,19 @@ Status PcapngWriter::WriteStatistics(std::uint32_t id, const Stats* stats) {
     Put16(buffer_, 8);
     PutTimestamp(buffer_, i.last_ns);
   }
+}
+
+// The block's end: the packets written for the interface.
+Status PcapngWriter::EndStatistics(const Interface& i) {
+  PutOption64(buffer_, pcapng::kIsbUsrDeliv, i.packets);
+  Put32(buffer_, pcapng::kOptEnd);
+  return Emit();
+}
+
+Status PcapngWriter::WriteStatistics(std::uint32_t id, const Stats* stats) {
+  const Interface& i = interfaces_[id];
+  BeginBlock(buffer_, pcapng::kInterfaceStatistics);
+  PutTimes(id);
   if (stats != nullptr) {
     // AF_PACKET counts no kernel_seen and a file has no kernel at all; then
     // what the session was offered is the best count of packets seen.
@@ -312,9 +343,25 @@ Status PcapngWriter::WriteStatistics(std::uint32_t id, const Stats* stats) {
                 stats->kernel_matched != 0 ? stats->kernel_matched : stats->matched);
     PutOption64(buffer_, pcapng::kIsbOsDrop, stats->dropped);
   }
-  PutOption64(buffer_, pcapng::kIsbUsrDeliv, i.packets);
-  Put32(buffer_, pcapng::kOptEnd);
-  return Emit();
+  return EndStatistics(i);
+}
+
+// One of several captured interfaces: its own kernel's counts only. What
+// the session counted (offered, matched, queue drops) is not split by
+// interface, so isb_ifrecv is left out where the backend saw no count of its
+// own (AF_PACKET) rather than filled with another interface's packets.
+Status PcapngWriter::WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters) {
+  const Interface& i = interfaces_[id];
+  BeginBlock(buffer_, pcapng::kInterfaceStatistics);
+  PutTimes(id);
+  if (counters != nullptr) {
+    if (counters->seen != 0) {
+      PutOption64(buffer_, pcapng::kIsbIfRecv, counters->seen);
+    }
+    PutOption64(buffer_, pcapng::kIsbIfDrop, counters->drops + counters->ring_drops);
+    PutOption64(buffer_, pcapng::kIsbFilterAccept, counters->matched);
+  }
+  return EndStatistics(i);
 }
 
 Status PcapngWriter::Finish(const Stats& stats) {
@@ -324,10 +371,20 @@ Status PcapngWriter::Finish(const Stats& stats) {
   if (auto header = WriteHeader(); !header) {
     return header;
   }
-  // The counters describe the whole capture, which is one interface; others
-  // (packets from another ifindex) only get what this writer knows of them.
   for (std::uint32_t id = 0; id < interfaces_.size(); ++id) {
-    if (auto s = WriteStatistics(id, id == 0 ? &stats : nullptr); !s) {
+    Status s;
+    if (options_.interfaces.empty()) {
+      // The counters describe the whole capture, which is one interface;
+      // others (packets from another ifindex) only get what this writer
+      // knows of them.
+      s = WriteStatistics(id, id == 0 ? &stats : nullptr);
+    } else {
+      const auto own = std::find_if(
+          stats.interfaces.begin(), stats.interfaces.end(),
+          [&](const InterfaceCounters& c) { return c.ifindex == interfaces_[id].ifindex; });
+      s = WriteOwnStatistics(id, own != stats.interfaces.end() ? &own->kernel : nullptr);
+    }
+    if (!s) {
       return s;
     }
   }

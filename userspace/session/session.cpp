@@ -84,12 +84,72 @@ Stats Session::GetStats() const noexcept {
   return impl_->GetStats();
 }
 
-void Session::SetKernelCounters(const KernelCounters& c) noexcept {
-  impl_->kernel_seen.store(c.seen, std::memory_order_relaxed);
-  impl_->kernel_matched.store(c.matched, std::memory_order_relaxed);
-  impl_->kernel_ring_drops.store(c.ring_drops, std::memory_order_relaxed);
-  impl_->kernel_drops.store(c.drops, std::memory_order_relaxed);
-  impl_->kernel_filter_fallback.store(c.filter_fallback, std::memory_order_relaxed);
+void Session::SetKernelCounters(const KernelCounters& c, std::uint32_t ifindex) noexcept {
+  Impl::KernelSource* source = impl_->KernelSourceFor(ifindex);
+  if (source == nullptr) {
+    return;
+  }
+  source->seen.store(c.seen, std::memory_order_relaxed);
+  source->matched.store(c.matched, std::memory_order_relaxed);
+  source->ring_drops.store(c.ring_drops, std::memory_order_relaxed);
+  source->drops.store(c.drops, std::memory_order_relaxed);
+  source->filter_fallback.store(c.filter_fallback, std::memory_order_relaxed);
+}
+
+// A source's slot, claimed on first use. The index is stored before the
+// count that publishes the slot, so readers never see a slot half claimed.
+Session::Impl::KernelSource* Session::Impl::KernelSourceFor(std::uint32_t ifindex) noexcept {
+  auto find = [this, ifindex](std::size_t count) -> KernelSource* {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (kernel_sources[i].ifindex.load(std::memory_order_relaxed) == ifindex) {
+        return &kernel_sources[i];
+      }
+    }
+    return nullptr;
+  };
+  if (KernelSource* known = find(kernel_source_count.load(std::memory_order_acquire))) {
+    return known;
+  }
+  std::lock_guard lock(kernel_sources_mutex);
+  const std::size_t count = kernel_source_count.load(std::memory_order_relaxed);
+  if (KernelSource* known = find(count)) {
+    return known;
+  }
+  if (count == kernel_sources.size()) {
+    return nullptr;
+  }
+  kernel_sources[count].ifindex.store(ifindex, std::memory_order_relaxed);
+  kernel_source_count.store(count + 1, std::memory_order_release);
+  return &kernel_sources[count];
+}
+
+// The sums are always right; the per-source list is left empty should it
+// not be allocated (GetStats cannot fail).
+void Session::Impl::AddKernelCounters(Stats& s) const noexcept {
+  const std::size_t count = kernel_source_count.load(std::memory_order_acquire);
+  try {
+    s.interfaces.reserve(count);
+  } catch (const std::bad_alloc&) {
+  }
+  const bool listed = s.interfaces.capacity() >= count;
+  for (std::size_t i = 0; i < count; ++i) {
+    const KernelSource& k = kernel_sources[i];
+    InterfaceCounters c;
+    c.ifindex = k.ifindex.load(std::memory_order_relaxed);
+    c.kernel.seen = k.seen.load(std::memory_order_relaxed);
+    c.kernel.matched = k.matched.load(std::memory_order_relaxed);
+    c.kernel.ring_drops = k.ring_drops.load(std::memory_order_relaxed);
+    c.kernel.drops = k.drops.load(std::memory_order_relaxed);
+    c.kernel.filter_fallback = k.filter_fallback.load(std::memory_order_relaxed);
+    s.kernel_seen += c.kernel.seen;
+    s.kernel_matched += c.kernel.matched;
+    s.kernel_ring_drops += c.kernel.ring_drops;
+    s.kernel_drops += c.kernel.drops;
+    s.kernel_filter_fallback += c.kernel.filter_fallback;
+    if (listed) {
+      s.interfaces.push_back(c); // no allocation: reserved
+    }
+  }
 }
 
 Status Session::error() const {

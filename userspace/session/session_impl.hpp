@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <condition_variable>
@@ -300,11 +301,7 @@ struct Session::Impl {
     }
     s.packets = packets.load(std::memory_order_relaxed);
     s.bytes = bytes.load(std::memory_order_relaxed);
-    s.kernel_seen = kernel_seen.load(std::memory_order_relaxed);
-    s.kernel_matched = kernel_matched.load(std::memory_order_relaxed);
-    s.kernel_ring_drops = kernel_ring_drops.load(std::memory_order_relaxed);
-    s.kernel_drops = kernel_drops.load(std::memory_order_relaxed);
-    s.kernel_filter_fallback = kernel_filter_fallback.load(std::memory_order_relaxed);
+    AddKernelCounters(s);
     return s;
   }
 
@@ -353,7 +350,8 @@ struct Session::Impl {
   PacketSink* failed_sink = nullptr;
   std::atomic<std::int64_t> packets{0};
   std::atomic<std::int64_t> bytes{0};
-  // Counted by the one delivering thread (stores, not read-modify-writes).
+  // Counted by the delivering thread that holds sinks_mutex (stores, not
+  // read-modify-writes: deliverers take turns, never overlap).
   std::atomic<std::int64_t> delivered_received{0};
   std::atomic<std::int64_t> delivered_matched{0};
   // The thread between BeginDelivery and EndDelivery, so Stop from its sink
@@ -367,11 +365,18 @@ struct Session::Impl {
   std::atomic<std::uint32_t> wake_epoch{0};
   alignas(kCacheLine) EventCount slot_freed; // OfferWait waits for room
 
-  alignas(kCacheLine) std::atomic<std::int64_t> kernel_seen{0};
-  std::atomic<std::int64_t> kernel_matched{0};
-  std::atomic<std::int64_t> kernel_ring_drops{0};
-  std::atomic<std::int64_t> kernel_drops{0};
-  std::atomic<std::int64_t> kernel_filter_fallback{0};
+  // One per source of kernel counters (a capture's interface), claimed on
+  // its first publication; a fixed array so that publishing and GetStats
+  // neither allocate nor lock (only claiming a source takes the mutex).
+  struct KernelSource {
+    std::atomic<std::uint32_t> ifindex{0};
+    std::atomic<std::int64_t> seen{0}, matched{0}, ring_drops{0}, drops{0}, filter_fallback{0};
+  };
+  alignas(kCacheLine) std::array<KernelSource, kMaxKernelSources> kernel_sources;
+  std::atomic<std::size_t> kernel_source_count{0};
+  std::mutex kernel_sources_mutex;
+  KernelSource* KernelSourceFor(std::uint32_t ifindex) noexcept;
+  void AddKernelCounters(Stats& s) const noexcept;
 
   mutable std::mutex error_mutex;
   Status first_error;

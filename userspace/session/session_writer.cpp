@@ -237,7 +237,8 @@ bool Session::Impl::Deliver(const PacketRecord& packet) {
     return false;
   }
   const std::uint32_t original_length = OriginalLength(packet);
-  // Only this thread writes these: a store, not a locked read-modify-write.
+  // Only the thread holding sinks_mutex writes these: a store, not a locked
+  // read-modify-write.
   delivered_received.store(delivered_received.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
   if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {

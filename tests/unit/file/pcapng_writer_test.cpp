@@ -286,9 +286,10 @@ TEST(PcapngWriter, EachIfindexGetsAnInterface) {
   std::size_t at = idb0 + idb0_len;
   EXPECT_EQ(Slice(b, at + 8, 4), (Bytes{0, 0, 0, 0})) << "ifindex 7 is the captured interface";
   at += 48;
-  // Described right before its first packet.
+  // Described right before its first packet, with link type 12 (DLT_RAW):
+  // libpcap compares a later interface's type with the first one's DLT.
   const Bytes idb1 = Cat({
-      {1, 0, 0, 0, 48, 0, 0, 0, 101, 0, 0, 0, 0xff, 0xff, 0, 0},
+      {1, 0, 0, 0, 48, 0, 0, 0, 12, 0, 0, 0, 0xff, 0xff, 0, 0},
       {2, 0, 9, 0, 'i', 'f', 'i', 'n', 'd', 'e', 'x', ' ', '9', 0, 0, 0},
       {9, 0, 1, 0, 9, 0, 0, 0},
       {0, 0, 0, 0, 48, 0, 0, 0},

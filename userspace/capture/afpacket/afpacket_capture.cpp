@@ -195,7 +195,7 @@ struct AFPacketCapture::Impl {
     c.matched = kernel_packets;
     c.drops = kernel_drops;
     c.filter_fallback = filter.exact ? 0 : kernel_packets;
-    session.SetKernelCounters(c);
+    session.SetKernelCounters(c, static_cast<std::uint32_t>(ifindex));
   }
 
   // Whether the block after the current one is retired too (the source has

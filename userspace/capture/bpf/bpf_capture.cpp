@@ -99,7 +99,7 @@ struct BpfCapture::Impl {
       return;
     }
     c->filter_fallback = program->filter_exact() ? 0 : c->matched;
-    session.SetKernelCounters(*c);
+    session.SetKernelCounters(*c, static_cast<std::uint32_t>(ifindex));
   }
 
   // On the reader thread: counters, and whether the interface still exists
