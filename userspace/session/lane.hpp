@@ -20,9 +20,12 @@ constexpr std::size_t kLaneLine = 64;
 // A packet's metadata; its bytes live in the lane's data array.
 struct LaneSlot {
   std::int64_t timestamp_ns;
+  const PeerKey* peer; // the Session's attribution, or what the source gave
   std::uint32_t original_length;
   std::uint32_t captured_length;
   std::uint32_t ifindex;
+  std::uint16_t gso_segs;
+  std::uint16_t gso_size;
   Direction direction;
 };
 
@@ -87,14 +90,16 @@ struct alignas(kLaneLine) Lane {
     return head.load(std::memory_order_relaxed) - tail.load(std::memory_order_seq_cst) >= capacity;
   }
   // After !Full().
-  void Push(const PacketRecord& packet, std::uint32_t original_length) noexcept {
+  void Push(const PacketRecord& packet, std::uint32_t original_length,
+            const PeerKey* peer) noexcept {
     const std::size_t captured = std::min<std::size_t>(packet.data.size(), snaplen);
     if (captured != 0) {
       std::memcpy(data.get() + head_index * std::size_t{snaplen}, packet.data.data(), captured);
     }
-    slots[head_index] =
-        LaneSlot{packet.timestamp_ns, original_length, static_cast<std::uint32_t>(captured),
-                 packet.ifindex, packet.direction};
+    slots[head_index] = LaneSlot{packet.timestamp_ns, peer,
+                                 original_length,     static_cast<std::uint32_t>(captured),
+                                 packet.ifindex,      packet.gso_segs,
+                                 packet.gso_size,     packet.direction};
     head_index = head_index + 1 == capacity ? 0 : head_index + 1;
     head.store(head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
@@ -109,6 +114,9 @@ struct alignas(kLaneLine) Lane {
         .original_length = s.original_length,
         .direction = s.direction,
         .ifindex = s.ifindex,
+        .gso_segs = s.gso_segs,
+        .gso_size = s.gso_size,
+        .peer = s.peer,
     };
   }
   // Moves past the front slot once the sinks returned; it is free for the
