@@ -23,6 +23,7 @@ enum LongOnly {
   kStats,
   kConnect,
   kTimeStampPrecision,
+  kWgPeers,
 };
 
 constexpr const char* kShortOptionString = ":i:r:w:c:s:B:C:G:W:UvAdhnNtxXeqSlQ:DF:Z:p#";
@@ -41,6 +42,7 @@ constexpr option kLongOptions[] = {
     {"list-interfaces", no_argument, nullptr, 'D'},
     {"time-stamp-precision", required_argument, nullptr, kTimeStampPrecision},
     {"connect", required_argument, nullptr, kConnect},
+    {"wg-peers", required_argument, nullptr, kWgPeers},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -235,6 +237,9 @@ Result<Applied> ApplyName(int opt, std::string_view value, Arguments& args) {
   case 'Z':
     target = &args.drop_user, what = "-Z: empty user name";
     break;
+  case kWgPeers:
+    target = &args.wg_peers, what = "--wg-peers: empty file name";
+    break;
   case kConnect:
     args.connect = value;
     return Applied::kTaken;
@@ -409,6 +414,10 @@ Status CheckCaptureCombination(const Arguments& args) {
   }
   if (args.interface.empty() && args.read_file.empty()) {
     return Usage("nothing to capture: give -i IFACE or -r FILE");
+  }
+  if (!args.wg_peers.empty() && args.read_file.empty()) {
+    return Usage("--wg-peers gives the peers of a file read with -r; a live capture (-i) reads "
+                 "its interface's own peers");
   }
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");

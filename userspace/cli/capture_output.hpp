@@ -30,6 +30,9 @@ public:
   // The live interface's index, for the pcapng interface block (resolved
   // once by the caller). Call before OpenSession.
   void SetInterfaceIndex(unsigned ifindex) { ifindex_ = ifindex; }
+  // The peers the Session attributes packets to (Options::peers; null:
+  // none). Call before OpenSession.
+  void SetPeers(std::shared_ptr<const PeerDirectory> peers) { peers_ = std::move(peers); }
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
@@ -51,6 +54,7 @@ private:
   std::unique_ptr<RotatingFileSink> rotating_;
   std::optional<std::pair<uid_t, gid_t>> owner_;
   unsigned ifindex_ = 0;
+  std::shared_ptr<const PeerDirectory> peers_;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.
