@@ -182,22 +182,24 @@ struct Session::Impl {
   // KEY`). A packet is parsed once for both.
   bool Select(const PacketRecord& packet, std::uint32_t original_length,
               const PeerKey*& peer) const noexcept {
-    if (peers == nullptr && packet.peer == nullptr) [[likely]] {
-      peer = nullptr;
-      return matcher == nullptr || matcher->Match(packet.data, original_length);
+    peer = packet.peer;
+    if (peers == nullptr) [[likely]] {
+      if (matcher == nullptr) {
+        return true;
+      }
+      if (peer == nullptr) [[likely]] {
+        return matcher->Match(packet.data, original_length);
+      }
     }
     return SelectAttributed(packet, original_length, peer);
   }
   bool SelectAttributed(const PacketRecord& packet, std::uint32_t original_length,
                         const PeerKey*& peer) const noexcept {
-    if (peers == nullptr && matcher == nullptr) {
-      peer = packet.peer;
-      return true;
-    }
     ParsedPacket parsed = ParsePacket(packet.data, original_length);
-    parsed.peer =
-        peers != nullptr ? peers->Attribute(parsed, packet.direction, packet.ifindex) : packet.peer;
-    peer = parsed.peer;
+    if (peers != nullptr) {
+      peer = peers->Attribute(parsed, packet.direction, packet.ifindex);
+    }
+    parsed.peer = peer;
     return matcher == nullptr || matcher->MatchParsed(parsed);
   }
 
