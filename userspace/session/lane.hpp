@@ -17,17 +17,19 @@ namespace wgcap::session_internal {
 
 constexpr std::size_t kLaneLine = 64;
 
-// A packet's metadata; its bytes live in the lane's data array.
+// A packet's metadata; its bytes live in the lane's data array. 32 bytes,
+// two to a cache line: the captured length (at most the snap length, below
+// 2^30) shares a word with the direction.
 struct LaneSlot {
   std::int64_t timestamp_ns;
   const PeerKey* peer; // the Session's attribution, or what the source gave
   std::uint32_t original_length;
-  std::uint32_t captured_length;
   std::uint32_t ifindex;
+  std::uint32_t captured_and_direction; // captured length << 2 | direction
   std::uint16_t gso_segs;
   std::uint16_t gso_size;
-  Direction direction;
 };
+static_assert(sizeof(LaneSlot) == 32);
 
 // Adds one to a counter only its owner writes: a load and a store, not a
 // locked read-modify-write; other threads only read it.
@@ -96,10 +98,12 @@ struct alignas(kLaneLine) Lane {
     if (captured != 0) {
       std::memcpy(data.get() + head_index * std::size_t{snaplen}, packet.data.data(), captured);
     }
-    slots[head_index] = LaneSlot{packet.timestamp_ns, peer,
-                                 original_length,     static_cast<std::uint32_t>(captured),
-                                 packet.ifindex,      packet.gso_segs,
-                                 packet.gso_size,     packet.direction};
+    const auto captured_and_direction =
+        static_cast<std::uint32_t>(captured << 2 | static_cast<unsigned>(packet.direction));
+    slots[head_index] = LaneSlot{packet.timestamp_ns,    peer,
+                                 original_length,        packet.ifindex,
+                                 captured_and_direction, packet.gso_segs,
+                                 packet.gso_size};
     head_index = head_index + 1 == capacity ? 0 : head_index + 1;
     head.store(head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
@@ -110,9 +114,9 @@ struct alignas(kLaneLine) Lane {
     return PacketRecord{
         .timestamp_ns = s.timestamp_ns,
         .data = std::span<const std::uint8_t>(data.get() + tail_index * std::size_t{snaplen},
-                                              s.captured_length),
+                                              s.captured_and_direction >> 2),
         .original_length = s.original_length,
-        .direction = s.direction,
+        .direction = static_cast<Direction>(s.captured_and_direction & 3),
         .ifindex = s.ifindex,
         .gso_segs = s.gso_segs,
         .gso_size = s.gso_size,

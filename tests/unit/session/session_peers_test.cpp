@@ -133,6 +133,7 @@ TEST_P(SessionPeers, SinksSeeTheAttributedKeyAndTheGsoFields) {
     EXPECT_EQ(got[i].gso_segs, 45) << i;
     EXPECT_EQ(got[i].gso_size, 1420) << i;
     EXPECT_EQ(got[i].ifindex, 7u) << i;
+    EXPECT_EQ(got[i].direction, traffic[i].direction) << i;
   }
 }
 
