@@ -44,10 +44,12 @@ PacketRecord RingRecord() {
                       .ifindex = 3};
 }
 
-void StartSession(std::shared_ptr<const Matcher> matcher) {
+void StartSession(std::shared_ptr<const Matcher> matcher,
+                  std::shared_ptr<const PeerDirectory> peers = nullptr) {
   Options options;
   options.sinks.push_back(&g_sink);
   options.matcher = std::move(matcher);
+  options.peers = std::move(peers);
   // The CLI's queue: default slot count and snaplen.
   auto session = Session::Create(std::move(options));
   if (!session) {
@@ -67,6 +69,40 @@ void SetupSixTerms(const benchmark::State&) {
     std::abort();
   }
   StartSession(*matcher);
+}
+
+// Attribution (SPEC 10): a server's PeerDirectory, 64 road warriors with a
+// /32 and a /128 each and one site whose /24 holds the packet's source
+// (198.51.100.1): every packet is parsed and looked up by longest prefix.
+constexpr PeerKey kSitePeer{0x5e};
+
+std::shared_ptr<const PeerDirectory> BenchPeers() {
+  std::vector<PeerRoute> routes;
+  for (std::uint8_t i = 1; i <= 64; ++i) {
+    PeerKey key{};
+    key[0] = i;
+    routes.push_back({key, *IpPrefix::Parse("192.0.2." + std::to_string(i) + "/32")});
+    routes.push_back({key, *IpPrefix::Parse("2001:db8::" + std::to_string(i) + "/128")});
+  }
+  routes.push_back({kSitePeer, *IpPrefix::Parse("198.51.100.0/24")});
+  auto peers = std::make_shared<PeerDirectory>();
+  peers->Publish(3, std::move(routes)); // RingRecord's interface
+  return peers;
+}
+
+void SetupPeers(const benchmark::State&) {
+  StartSession(nullptr, BenchPeers());
+}
+
+// ... and the Matcher `peer KEY` of the site.
+void SetupPeerFilter(const benchmark::State&) {
+  auto expression = ParseFilterExpression("peer XXXX");
+  if (!expression ||
+      !ResolvePeerTerms(*expression, [](std::string_view) { return kSitePeer; }).ok()) {
+    std::abort();
+  }
+  StartSession(std::make_shared<const ExpressionMatcher>(std::move(expression).value()),
+               BenchPeers());
 }
 
 void Teardown(const benchmark::State&) {
@@ -96,6 +132,19 @@ BENCHMARK(BM_OfferRecord)
 BENCHMARK(BM_OfferRecord)
     ->Name("BM_OfferRecord_6terms")
     ->Setup(SetupSixTerms)
+    ->Teardown(Teardown)
+    ->Threads(1)
+    ->UseRealTime();
+// With a PeerDirectory: parse + attribution, then also `peer KEY`.
+BENCHMARK(BM_OfferRecord)
+    ->Name("BM_OfferRecord_peers")
+    ->Setup(SetupPeers)
+    ->Teardown(Teardown)
+    ->Threads(1)
+    ->UseRealTime();
+BENCHMARK(BM_OfferRecord)
+    ->Name("BM_OfferRecord_peerfilter")
+    ->Setup(SetupPeerFilter)
     ->Teardown(Teardown)
     ->Threads(1)
     ->UseRealTime();
@@ -208,6 +257,20 @@ BENCHMARK(BM_DeliverBatches)
     ->Teardown(Teardown)
     ->Threads(1)
     ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_Deliver)
+    ->Name("BM_Deliver_peers")
+    ->Setup(SetupPeers)
+    ->Teardown(Teardown)
+    ->Arg(64)
+    ->Threads(1)
+    ->UseRealTime();
+BENCHMARK(BM_Deliver)
+    ->Name("BM_Deliver_peerfilter")
+    ->Setup(SetupPeerFilter)
+    ->Teardown(Teardown)
+    ->Arg(64)
+    ->Threads(1)
     ->UseRealTime();
 
 // The floor Offer is measured against, in the same run: a plain memcpy of

@@ -6,7 +6,9 @@
 // libpcap's; where it is exact, the kernel and libpcap must give the
 // Matcher's verdict on the verdict tables' packets and on the input's packet,
 // keeping the snap length's worth of a match. Where it is not exact it must
-// accept everything (the Matcher then decides alone).
+// accept everything (the Matcher then decides alone), or, for `peer` terms,
+// every packet the Matcher takes under either attribution (no peer, or the
+// peer every term names).
 #include <algorithm>
 
 #include "filter/classic_filter.hpp"
@@ -21,13 +23,29 @@ namespace {
 using wgcap::fuzz::Fail;
 using wgcap::fuzz::Hex;
 
+// Every `peer` term of a fuzzed expression names this key.
+constexpr wgcap::PeerKey kFuzzPeer{0x5a};
+
+bool MatchesWithAnyPeer(const wgcap::ExpressionMatcher& matcher,
+                        std::span<const std::uint8_t> packet, std::uint32_t length) {
+  wgcap::ParsedPacket parsed = wgcap::ParsePacket(packet, length);
+  if (matcher.MatchParsed(parsed)) {
+    return true;
+  }
+  parsed.peer = &kFuzzPeer;
+  return matcher.MatchParsed(parsed);
+}
+
 // A socket filter sees the whole datagram: captured == original.
 void Check(const wgcap::ExpressionMatcher& matcher, const wgcap::ClassicProgram& program,
            wgcap::ClassicSocketRunner& kernel, std::uint32_t snaplen,
            std::span<const std::uint8_t> packet, const std::string& where) {
   const auto length = static_cast<std::uint32_t>(packet.size());
-  const bool want = !program.exact || matcher.Match(packet, length);
+  const bool peers = wgcap::HasPeerTerms(matcher.expression());
+  const bool matched = MatchesWithAnyPeer(matcher, packet, length);
   const unsigned pcap = wgcap::test::RunWithLibpcap(program.instructions, packet, length);
+  // Over-approximated `peer` terms: a superset, which libpcap decides too.
+  const bool want = program.exact ? matched : !peers || (matched || pcap != 0);
   const auto run = kernel.Run(packet);
   if (!run.ok()) {
     Fail(where + ": " + run.error().message);
@@ -51,7 +69,8 @@ void Check(const wgcap::ExpressionMatcher& matcher, const wgcap::ClassicProgram&
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto in = wgcap::fuzz::SplitFilterInput(std::span(data, size));
   auto parsed = wgcap::ParseFilterExpression(in.text);
-  if (!parsed.ok()) {
+  if (!parsed.ok() ||
+      !wgcap::ResolvePeerTerms(*parsed, [](std::string_view) { return kFuzzPeer; }).ok()) {
     return 0;
   }
   const wgcap::ExpressionMatcher matcher(std::move(parsed).value());

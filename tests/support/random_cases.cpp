@@ -4,6 +4,7 @@
 #include "support/relation_cases.hpp"
 
 #include "support/packet_builder.hpp"
+#include "wireguard/peer_table.hpp"
 
 namespace wgcap::test {
 namespace {
@@ -114,9 +115,33 @@ std::vector<std::uint8_t> RandomCases::Packet() {
   return bytes;
 }
 
+const std::vector<PeerKey>& RandomCases::PeerKeys() {
+  // First bytes 0x00, 0x40, 0x80: base64 texts starting "A", "Q", "g".
+  static const std::vector<PeerKey> keys = [] {
+    std::vector<PeerKey> out;
+    for (std::uint8_t head : {0x00, 0x40, 0x80}) {
+      PeerKey k{};
+      for (std::size_t i = 0; i < k.size(); ++i) {
+        k[i] = static_cast<std::uint8_t>(head + i * 37);
+      }
+      out.push_back(k);
+    }
+    return out;
+  }();
+  return keys;
+}
+
+std::string RandomCases::PeerTerm() {
+  const std::string text = wireguard::KeyToBase64(PeerKeys()[Pick(3)]);
+  return "peer " + (Pick(3) == 0 ? text : text.substr(0, 4 + Pick(10)));
+}
+
 std::string RandomCases::Term() {
   if (relations_ && Pick(4) == 0) {
     return RelationGenerator([this](int n) { return Pick(n); }).Relation();
+  }
+  if (peers_ && Pick(6) == 0) {
+    return PeerTerm();
   }
   const char* const endpoints[] = {"", "src ", "dst "};
   const std::string e = endpoints[Pick(3)];

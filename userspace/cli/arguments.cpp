@@ -24,6 +24,7 @@ enum LongOnly {
   kStats,
   kConnect,
   kTimeStampPrecision,
+  kWgPeers,
 };
 
 constexpr const char* kShortOptionString = ":i:r:w:c:s:B:C:G:W:UvAdhnNtxXeqSlQ:DF:Z:p#";
@@ -42,6 +43,7 @@ constexpr option kLongOptions[] = {
     {"list-interfaces", no_argument, nullptr, 'D'},
     {"time-stamp-precision", required_argument, nullptr, kTimeStampPrecision},
     {"connect", required_argument, nullptr, kConnect},
+    {"wg-peers", required_argument, nullptr, kWgPeers},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -236,6 +238,9 @@ Result<Applied> ApplyName(int opt, std::string_view value, Arguments& args) {
   case 'Z':
     target = &args.drop_user, what = "-Z: empty user name";
     break;
+  case kWgPeers:
+    target = &args.wg_peers, what = "--wg-peers: empty file name";
+    break;
   case kConnect:
     args.connect = value;
     return Applied::kTaken;
@@ -413,6 +418,10 @@ Status CheckCaptureCombination(const Arguments& args) {
   }
   if (auto names = SplitInterfaceList(args.interface); !args.interface.empty() && !names) {
     return names.error(); // "-i: empty interface name in 'wg0,'"
+  }
+  if (!args.wg_peers.empty() && args.read_file.empty()) {
+    return Usage("--wg-peers gives the peers of a file read with -r; a live capture (-i) reads "
+                 "its interface's own peers");
   }
   if (!args.read_file.empty() && args.duration_ms > 0) {
     return Usage("--duration applies to live capture (-i), not to -r");

@@ -45,6 +45,7 @@ struct Arguments {
   bool stats = false;            // --stats
   RotationOptions rotation;      // -C MB, -G SECONDS, -W N (base_path unused here)
   std::string connect;           // --connect PATH: capture through wgcap serve
+  std::string wg_peers;          // --wg-peers FILE: -r's peers (`wg show IFACE dump`)
   bool help = false;
   bool version = false;
   std::string expression; // the remaining arguments joined by spaces

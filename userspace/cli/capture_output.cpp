@@ -130,6 +130,7 @@ Result<std::unique_ptr<Session>> CaptureOutput::OpenSession(const Arguments& arg
                                                             ByteWriter* stdout_writer) {
   Options options;
   options.matcher = std::move(matcher);
+  options.peers = peers_;
   options.snaplen = args.snaplen;
   options.packet_limit = args.count;
   options.flush_every_packet = args.unbuffered;

@@ -37,6 +37,9 @@ public:
   }
   // One more sink for the session (not owned). Call before OpenSession.
   void AddSink(PacketSink* sink) { extra_sinks_.push_back(sink); }
+  // The peers the Session attributes packets to (Options::peers; null:
+  // none). Call before OpenSession.
+  void SetPeers(std::shared_ptr<const PeerDirectory> peers) { peers_ = std::move(peers); }
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
@@ -59,6 +62,7 @@ private:
   std::optional<std::pair<uid_t, gid_t>> owner_;
   std::vector<SelectedInterface> interfaces_;
   std::vector<PacketSink*> extra_sinks_;
+  std::shared_ptr<const PeerDirectory> peers_;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

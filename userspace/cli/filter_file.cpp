@@ -12,13 +12,9 @@
 namespace wgcap::cli {
 namespace {
 
-// An expression is a line or two; a limit keeps -F /dev/zero from reading
-// forever.
-constexpr std::size_t kMaxFilterFileBytes = 1 << 20;
-
-Error FileError(const std::string& path, int errnum) {
-  return ErrnoError("-F " + path, errnum);
-}
+// An expression is a line or two, a peer list a line per peer; a limit
+// keeps -F /dev/zero from reading forever.
+constexpr std::size_t kMaxOptionFileBytes = 1 << 20;
 
 } // namespace
 
@@ -39,14 +35,14 @@ std::string FilterFileText(std::string_view contents) {
   return text;
 }
 
-Result<std::string> ReadFilterFile(const std::string& path) {
+Result<std::string> ReadOptionFile(const std::string& option, const std::string& path) {
   const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return FileError(path, errno);
+    return ErrnoError(option + " " + path, errno);
   }
   struct stat st {};
   if (fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return FileError(path, EISDIR);
+    return ErrnoError(option + " " + path, EISDIR);
   }
   std::string contents;
   char buffer[4096];
@@ -56,17 +52,28 @@ Result<std::string> ReadFilterFile(const std::string& path) {
       continue;
     }
     if (n < 0) {
-      return FileError(path, errno);
+      return ErrnoError(option + " " + path, errno);
     }
     if (n == 0) {
       break;
     }
     contents.append(buffer, static_cast<std::size_t>(n));
-    if (contents.size() > kMaxFilterFileBytes) {
-      return Error{"-F " + path + ": larger than 1 MiB; is it a filter expression?", EFBIG};
+    if (contents.size() > kMaxOptionFileBytes) {
+      return Error{option + " " + path + ": larger than 1 MiB; is it the right file?", EFBIG};
     }
   }
-  return FilterFileText(contents);
+  return contents;
+}
+
+Result<std::string> ReadFilterFile(const std::string& path) {
+  auto contents = ReadOptionFile("-F", path);
+  if (!contents) {
+    if (contents.error().errnum == EFBIG) {
+      return Error{"-F " + path + ": larger than 1 MiB; is it a filter expression?", EFBIG};
+    }
+    return contents.error();
+  }
+  return FilterFileText(*contents);
 }
 
 } // namespace wgcap::cli

@@ -15,6 +15,10 @@ namespace wgcap::cli {
 // in tcpdump 4.99, which reads it as a C string. The error names FILE.
 Result<std::string> ReadFilterFile(const std::string& path);
 
+// The contents of a small file an option names (up to 1 MiB); errors start
+// with "OPTION PATH".
+Result<std::string> ReadOptionFile(const std::string& option, const std::string& path);
+
 // The text part of ReadFilterFile, for tests.
 std::string FilterFileText(std::string_view contents);
 

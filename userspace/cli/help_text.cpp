@@ -23,6 +23,9 @@ input:
                cooked captures are reduced to their IP packets
   -F FILE      read the expression from FILE (# starts a comment; expression
                arguments are then ignored, as in tcpdump)
+  --wg-peers FILE
+               with -r: the WireGuard peers (the output of `wg show IFACE
+               dump`) to attribute packets to and resolve `peer KEY` with
   -Q in|out|inout
                capture only that direction (in the kernel: only that hook
                is attached)
@@ -101,6 +104,7 @@ examples:
   wgcap -i wg0 -F filter.txt
   wgcap -r cap.pcapng 'tcp and (port 443 or 80)'
   wgcap -r cap.pcapng -w dns.pcap udp port 53
+  wgcap -r cap.pcapng --wg-peers wg0.dump 'peer xTIB and tcp'
 
 signals: SIGINT/SIGTERM stop, finish the output and print the counts;
 SIGUSR1 prints the counts and goes on.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/capture_output.hpp"
+#include "cli/peer_filter.hpp"
 #include "cli/privilege_drop.hpp"
 #include "cli/stats_json.hpp"
 #include "file/pcap_reader.hpp"
@@ -32,14 +33,46 @@ const char* LinkTypeName(std::uint32_t link_type) {
   }
 }
 
+// --wg-peers: the dump's peers, for ifindex 0 (every packet of the file),
+// and the matcher with its `peer` terms resolved against them.
+Result<std::shared_ptr<const PeerDirectory>>
+LoadFilePeers(const Arguments& args, std::shared_ptr<const ExpressionMatcher>& matcher) {
+  std::optional<wireguard::PeerTable> table;
+  if (!args.wg_peers.empty()) {
+    auto read = ReadWgPeersFile(args.wg_peers);
+    if (!read) {
+      return read.error();
+    }
+    table = std::move(read).value();
+  }
+  auto resolved =
+      ResolvePeerFilter(std::move(matcher), table ? &*table : nullptr,
+                        "with -r, give --wg-peers FILE (the output of `wg show IFACE dump`)");
+  if (!resolved) {
+    return resolved.error();
+  }
+  matcher = std::move(resolved).value();
+  if (!table) {
+    return std::shared_ptr<const PeerDirectory>();
+  }
+  auto directory = std::make_shared<PeerDirectory>();
+  directory->Publish(0, PeerRoutes(*table));
+  return std::shared_ptr<const PeerDirectory>(std::move(directory));
+}
+
 } // namespace
 
-int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matcher) {
+int RunOfflineCapture(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher) {
   // -Z with -r, as in tcpdump: checked first, dropped once input and output are open.
   int exit_code = 0;
   const std::optional<DropTarget> drop = ResolveDropUser(args.drop_user, exit_code);
   if (exit_code != 0) {
     return exit_code;
+  }
+  auto peers = LoadFilePeers(args, matcher);
+  if (!peers) {
+    return peers.error().kind == ErrorKind::Filter ? FailFilter(peers.error(), args.expression)
+                                                   : Fail(peers.error());
   }
   auto input = ByteReader::OpenFile(args.read_file);
   if (!input) {
@@ -64,6 +97,7 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const Matcher> matc
   if (drop) {
     output.OwnFileAs(drop->uid, drop->gid);
   }
+  output.SetPeers(std::move(peers).value());
   auto session = output.OpenSession(args, std::move(matcher));
   if (!session) {
     return Fail(session.error());

@@ -34,6 +34,9 @@ enum Slot : std::uint32_t {
   kFirstFree
 };
 constexpr std::uint32_t kNoProtocol = 256; // never equals a protocol number
+constexpr const char* kPeerNote =
+    "classic BPF cannot look up WireGuard peers: the socket filter passes every packet a `peer` "
+    "term could admit and the userspace Matcher decides";
 
 constexpr std::uint16_t Code(int c) {
   return static_cast<std::uint16_t>(c);
@@ -59,6 +62,11 @@ public:
     }
     transport_ = relation_transport_;
     ScanTerms(expr_.root);
+    if (peer_terms_ && relations_) {
+      // A relation reading past the packet drops it wherever it runs, and a
+      // guessed peer term changes what runs: only passing all is safe.
+      return PassAll(std::string(kPeerNote) + " (with packet-data relations, every packet)");
+    }
     Prologue(eval, transport_);
     a_.Bind(eval);
     Node(expr_.root, accept, reject);
@@ -67,17 +75,27 @@ public:
     a_.Bind(reject);
     a_.Emit(Code(BPF_RET | BPF_K), 0);
     if (!exact_ || !a_.Finish(program.instructions, kClassicMaxInstructions)) {
-      program.exact = false;
-      program.note = "the expression needs more than " +
+      return PassAll("the expression needs more than " +
                      (exact_ ? std::to_string(kClassicMaxInstructions) + " classic BPF instructions"
                              : std::string("the 16 scratch slots of classic BPF")) +
-                     ": the socket filter passes every packet and the userspace Matcher decides";
-      program.instructions = {sock_filter{Code(BPF_RET | BPF_K), 0, 0, snaplen_}};
+                     ": the socket filter passes every packet and the userspace Matcher decides");
+    }
+    if (peer_terms_) { // still a filter, of a superset: see TermKind::Peer
+      program.exact = false;
+      program.note = kPeerNote;
     }
     return program;
   }
 
 private:
+  ClassicProgram PassAll(std::string note) const {
+    ClassicProgram program;
+    program.exact = false;
+    program.note = std::move(note);
+    program.instructions = {sock_filter{Code(BPF_RET | BPF_K), 0, 0, snaplen_}};
+    return program;
+  }
+
   // What the terms read: the protocol or ports (`transport_`), the extension
   // bits (`proto N` of an extension type, `protochain`), the IPv4 AH walk
   // (`protochain`). The prologue parses nothing else.
@@ -89,6 +107,8 @@ private:
                    k == TermKind::Port || k == TermKind::PortRange;
 
       chain_ = chain_ || k == TermKind::ProtoChain;
+      peer_terms_ = peer_terms_ || k == TermKind::Peer;
+      relations_ = relations_ || k == TermKind::Relation;
       ext_bits_ = ext_bits_ || chain_ ||
                   (k == TermKind::Protocol && ExtensionHeaderBit(n.term.protocol) != 0);
       return;
@@ -396,7 +416,9 @@ private:
       return;
     }
     case FilterNode::Kind::Not:
+      negated_ = !negated_;
       Node(n.left, f, t);
+      negated_ = !negated_;
       return;
     case FilterNode::Kind::Term:
       TermCode(n.term, t, f);
@@ -433,9 +455,10 @@ private:
       LoadLen();
       Jge(term.length, t, f);
       return;
-    case TermKind::Peer: // PLACEHOLDER(peer): classic form not written yet
-      exact_ = false;
-      Jge(0, t, t);
+    case TermKind::Peer:
+      // No allowed-ips here: "true" where it appears plainly, "false" under
+      // an odd number of `not`s, so only more packets pass; the Matcher decides.
+      a_.Goto(negated_ ? f : t);
       return;
     case TermKind::Relation:
       exact_ = classic::EmitRelation(a_, expr_, term,
@@ -444,36 +467,13 @@ private:
       return;
     case TermKind::Port:
     case TermKind::PortRange:
-      PortCode(term, t, f);
+      classic::EmitPort(a_, term, {kHasPorts, kSport, kDport}, t, f);
       return;
     case TermKind::Host:
     case TermKind::Net:
       classic::EmitAddress(a_, term, kFamily, t, f);
       return;
     }
-  }
-
-  void PortCode(const Term& term, Label t, Label f) {
-    LoadMem(kHasPorts);
-    Jeq(0, f, a_.AfterNext());
-    if (term.endpoint == Endpoint::Either) {
-      const Label try_dst = a_.NewLabel();
-      PortIn(kSport, term, t, try_dst);
-      a_.Bind(try_dst);
-      PortIn(kDport, term, t, f);
-      return;
-    }
-    PortIn(term.endpoint == Endpoint::Src ? kSport : kDport, term, t, f);
-  }
-
-  void PortIn(Slot slot, const Term& term, Label t, Label f) {
-    LoadMem(slot);
-    if (term.port_low == term.port_high) {
-      Jeq(term.port_low, t, f);
-      return;
-    }
-    Jge(term.port_low, a_.AfterNext(), f);
-    Jgt(term.port_high, f, t);
   }
 
   const FilterExpression& expr_;
@@ -483,8 +483,10 @@ private:
   bool chain_ = false;              // some term reads kChain
   bool relation_transport_ = false; // some relation loads from a transport header: kTrans
   bool exact_ = true;
-  Label reject_ = classic::kNext; // the final `ret #0`               // false: a relation did not
-                                  // fit the scratch slots
+  bool peer_terms_ = false;       // a `peer` term is over-approximated
+  bool relations_ = false;        // a packet-data relation
+  bool negated_ = false;          // under an odd number of `not`s
+  Label reject_ = classic::kNext; // the final `ret #0`
   Assembler a_;
 };
 

@@ -243,4 +243,31 @@ void EmitAddress(Assembler& a, const Term& term, std::uint32_t family_slot, Labe
   PrefixAt(a, term.endpoint == Endpoint::Src ? src : dst, p, t, f);
 }
 
+namespace {
+
+void PortIn(Assembler& a, std::uint32_t slot, const Term& term, Label t, Label f) {
+  a.Emit(Code(BPF_LD | BPF_MEM), slot);
+  if (term.port_low == term.port_high) {
+    a.Jump(Code(BPF_JMP | BPF_JEQ | BPF_K), term.port_low, t, f);
+    return;
+  }
+  a.Jump(Code(BPF_JMP | BPF_JGE | BPF_K), term.port_low, a.AfterNext(), f);
+  a.Jump(Code(BPF_JMP | BPF_JGT | BPF_K), term.port_high, f, t);
+}
+
+} // namespace
+
+void EmitPort(Assembler& a, const Term& term, const PortSlots& slots, Label t, Label f) {
+  a.Emit(Code(BPF_LD | BPF_MEM), slots.has_ports);
+  a.Jump(Code(BPF_JMP | BPF_JEQ | BPF_K), 0, f, a.AfterNext());
+  if (term.endpoint == Endpoint::Either) {
+    const Label try_dst = a.NewLabel();
+    PortIn(a, slots.sport, term, t, try_dst);
+    a.Bind(try_dst);
+    PortIn(a, slots.dport, term, t, f);
+    return;
+  }
+  PortIn(a, term.endpoint == Endpoint::Src ? slots.sport : slots.dport, term, t, f);
+}
+
 } // namespace wgcap::classic

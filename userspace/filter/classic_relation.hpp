@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Classic BPF for the terms that read the packet directly, relations (SPEC 1)
-// and addresses, emitted into the classic compiler's program after its
-// prologue has parsed the packet.
+// Classic BPF for the terms that read the packet or the slots the prologue
+// filled: relations (SPEC 1), addresses and ports, emitted into the classic
+// compiler's program after its prologue has parsed the packet.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +31,15 @@ bool EmitRelation(Assembler& a, const FilterExpression& expression, const Term& 
 // A Host or Net term: the family in `family_slot`, then the address words
 // straight from the packet.
 void EmitAddress(Assembler& a, const Term& term, std::uint32_t family_slot, Label yes, Label no);
+
+// The prologue's slots a Port or PortRange term reads.
+struct PortSlots {
+  std::uint32_t has_ports; // 1 when the ports were read
+  std::uint32_t sport;
+  std::uint32_t dport;
+};
+
+// A Port or PortRange term: false for a packet without ports.
+void EmitPort(Assembler& a, const Term& term, const PortSlots& slots, Label yes, Label no);
 
 } // namespace wgcap::classic

@@ -306,4 +306,12 @@ bool ExpressionMatcher::HoldsWithRelations(const Node& n, const ParsedPacket& pa
   return !stop_at != n.negate;
 }
 
+Result<std::shared_ptr<const ExpressionMatcher>> ParseFilter(std::string_view text) {
+  auto expression = ParseFilterExpression(text);
+  if (!expression) {
+    return FilterError(expression.error());
+  }
+  return std::make_shared<const ExpressionMatcher>(std::move(expression).value());
+}
+
 } // namespace wgcap

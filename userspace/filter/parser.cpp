@@ -233,7 +233,8 @@ private:
       return false;
     }
     const std::string k = Lower(Peek().text);
-    return k == "src" || k == "dst" || k == "proto" || k == "protochain" ||
+    // "peer" too, to refuse it qualifiers: `tcp peer K` is not "tcp and peer K".
+    return k == "src" || k == "dst" || k == "proto" || k == "protochain" || k == "peer" ||
            filter::KindWord(k).has_value();
   }
 
@@ -258,13 +259,13 @@ private:
     return ParseBareId();
   }
 
-  // `[proto] [dir] [kind] ID`, or a lone protocol, `less N`, `greater N`.
+  // `[proto] [dir] [kind] ID`, or a lone protocol, `less N`, `greater N`, `peer KEY`.
   int ParsePrimitive(int depth) {
     const Token first = Take();
     const std::string k = Lower(first.text);
-    if (k == "less" || k == "greater") {
+    if (k == "less" || k == "greater" || k == "peer") {
       ctx_.reset(); // as in libpcap, nothing for a later bare ID to inherit
-      return ParseLength(first, k);
+      return k == "peer" ? ParsePeer(first) : ParseLength(first, k);
     }
     filter::Qualifiers q;
     Token last = first; // the last qualifier word, for messages
@@ -299,6 +300,9 @@ private:
           q.kind = *kind;
         }
       }
+    }
+    if (IsWord("peer")) {
+      return Fail(Peek(), filter::PeerQualifierError(first.text, q.proto_column != 0));
     }
     ctx_ = q;
     ctx_->proto_column = 0;
@@ -359,6 +363,13 @@ private:
     return AddTerm(term, kw.column);
   }
 
+  int ParsePeer(const Token& keyword) {
+    filter::Diagnostic why;
+    const auto term = filter::PeerTerm(Take(), &why);
+    return term ? AddTerm(*term, keyword.column)
+                : Fail(Token{TokenKind::Word, {}, why.column}, why.message);
+  }
+
   // A bare ID in operand position takes the qualifiers of the primitive
   // before it: `port 80 or 443`, `host A or B`, `not host A and B`.
   int ParseBareId() {
@@ -379,11 +390,6 @@ private:
     return Build(q, id, v.column);
   }
 
-  // Two tokens with nothing between them ("ftp" "-" "data").
-  static bool Touching(const Token& a, const Token& b) {
-    return b.column == a.column + static_cast<int>(a.text.size());
-  }
-
   // The word after `at` with any "-word" pieces touching it: service names
   // (ftp-data) and ranges (1000-2000) are one ID, as libpcap's lexer reads
   // them, although the tokenizer splits at "-".
@@ -395,8 +401,9 @@ private:
     }
     Token last = Take();
     std::string text(v.text);
-    while (Peek().kind == TokenKind::Dash && Touching(last, Peek()) &&
-           tokens_[pos_ + 1].kind == TokenKind::Word && Touching(Peek(), tokens_[pos_ + 1])) {
+    while (Peek().kind == TokenKind::Dash && filter::Touching(last, Peek()) &&
+           tokens_[pos_ + 1].kind == TokenKind::Word &&
+           filter::Touching(Peek(), tokens_[pos_ + 1])) {
       Take();
       last = Take();
       text += "-" + std::string(last.text);
@@ -486,14 +493,6 @@ Result<FilterExpression> ParseFilterExpression(std::string_view text) {
     return Error{link.value_or(tokens.error), 0};
   }
   return Parser(text, std::move(tokens.tokens)).Run();
-}
-
-Result<std::shared_ptr<const ExpressionMatcher>> ParseFilter(std::string_view text) {
-  auto expression = ParseFilterExpression(text);
-  if (!expression) {
-    return FilterError(expression.error());
-  }
-  return std::make_shared<const ExpressionMatcher>(std::move(expression).value());
 }
 
 } // namespace wgcap

@@ -96,6 +96,14 @@ struct Diagnostic {
   std::string message; // without the "column N: " prefix
 };
 
+// `peer KEY` (SPEC 10): the unresolved term for `key`, the token after
+// `peer` (base64, a whole 44-character key or a prefix of at least 4
+// characters), or nullopt with `error` at the offending character.
+std::optional<Term> PeerTerm(const Token& key, Diagnostic* error);
+// The error for qualifiers written before `peer` (`tcp peer K`, `src peer K`):
+// `first` is the first qualifier, `protocol` whether it names a protocol.
+std::string PeerQualifierError(std::string_view first, bool protocol);
+
 // Adds the nodes of one primitive through `add` and returns its root, or -1
 // with `error` set (tcpdump's wording where tcpdump has one). `column` is the
 // column every new node records: where the primitive (or the bare ID) begins.

@@ -116,8 +116,9 @@ std::optional<QualKind> KindWord(std::string_view k) {
 }
 
 bool IsPrimitiveKeyword(std::string_view k) {
-  static constexpr std::string_view kWords[] = {
-      "src", "dst", "host", "net", "port", "portrange", "proto", "protochain", "less", "greater"};
+  static constexpr std::string_view kWords[] = {"src",  "dst",       "host",  "net",
+                                                "port", "portrange", "proto", "protochain",
+                                                "less", "greater",   "peer"};
   return ProtoQualifier(k).has_value() ||
          std::find(std::begin(kWords), std::end(kWords), k) != std::end(kWords);
 }
@@ -134,7 +135,7 @@ std::string NothingToLend(std::string_view id, bool number, bool address) {
   }
   return "unknown keyword \"" + v +
          "\" (expected host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, ip, ip6, "
-         "proto, less, greater, not or \"(\")";
+         "proto, less, greater, peer, not or \"(\")";
 }
 
 std::string MissingValue(const Qualifiers& q, std::string_view after) {

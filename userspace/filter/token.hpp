@@ -30,6 +30,11 @@ struct TokenizeResult {
 
 TokenizeResult Tokenize(std::string_view source);
 
+// Two tokens with nothing between them ("ftp" "-" "data").
+inline bool Touching(const Token& a, const Token& b) {
+  return b.column == a.column + static_cast<int>(a.text.size());
+}
+
 // ASCII lower case: keywords are case-insensitive.
 std::string Lower(std::string_view text);
 

@@ -17,14 +17,19 @@ namespace wgcap::session_internal {
 
 constexpr std::size_t kLaneLine = 64;
 
-// A packet's metadata; its bytes live in the lane's data array.
+// A packet's metadata; its bytes live in the lane's data array. 32 bytes,
+// two to a cache line: the captured length (at most the snap length, below
+// 2^30) shares a word with the direction.
 struct LaneSlot {
   std::int64_t timestamp_ns;
+  const PeerKey* peer; // the Session's attribution, or what the source gave
   std::uint32_t original_length;
-  std::uint32_t captured_length;
   std::uint32_t ifindex;
-  Direction direction;
+  std::uint32_t captured_and_direction; // captured length << 2 | direction
+  std::uint16_t gso_segs;
+  std::uint16_t gso_size;
 };
+static_assert(sizeof(LaneSlot) == 32);
 
 // Adds one to a counter only its owner writes: a load and a store, not a
 // locked read-modify-write; other threads only read it.
@@ -87,14 +92,18 @@ struct alignas(kLaneLine) Lane {
     return head.load(std::memory_order_relaxed) - tail.load(std::memory_order_seq_cst) >= capacity;
   }
   // After !Full().
-  void Push(const PacketRecord& packet, std::uint32_t original_length) noexcept {
+  void Push(const PacketRecord& packet, std::uint32_t original_length,
+            const PeerKey* peer) noexcept {
     const std::size_t captured = std::min<std::size_t>(packet.data.size(), snaplen);
     if (captured != 0) {
       std::memcpy(data.get() + head_index * std::size_t{snaplen}, packet.data.data(), captured);
     }
-    slots[head_index] =
-        LaneSlot{packet.timestamp_ns, original_length, static_cast<std::uint32_t>(captured),
-                 packet.ifindex, packet.direction};
+    const auto captured_and_direction =
+        static_cast<std::uint32_t>(captured << 2 | static_cast<unsigned>(packet.direction));
+    slots[head_index] = LaneSlot{packet.timestamp_ns,    peer,
+                                 original_length,        packet.ifindex,
+                                 captured_and_direction, packet.gso_segs,
+                                 packet.gso_size};
     head_index = head_index + 1 == capacity ? 0 : head_index + 1;
     head.store(head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
@@ -105,10 +114,13 @@ struct alignas(kLaneLine) Lane {
     return PacketRecord{
         .timestamp_ns = s.timestamp_ns,
         .data = std::span<const std::uint8_t>(data.get() + tail_index * std::size_t{snaplen},
-                                              s.captured_length),
+                                              s.captured_and_direction >> 2),
         .original_length = s.original_length,
-        .direction = s.direction,
+        .direction = static_cast<Direction>(s.captured_and_direction & 3),
         .ifindex = s.ifindex,
+        .gso_segs = s.gso_segs,
+        .gso_size = s.gso_size,
+        .peer = s.peer,
     };
   }
   // Moves past the front slot once the sinks returned; it is free for the

@@ -91,6 +91,9 @@ struct alignas(kCacheLine) Slot {
   std::uint32_t original_length = 0;
   std::uint32_t captured_length = 0;
   std::uint32_t ifindex = 0;
+  std::uint16_t gso_segs = 0;
+  std::uint16_t gso_size = 0;
+  const PeerKey* peer = nullptr;
   Direction direction = Direction::Unknown;
   // Claimed after the packet limit was reached: the writer frees it unread
   // (a claimed cell must be published to keep the ring moving).
@@ -112,7 +115,8 @@ struct Session::Impl {
   Impl(Options options, std::uint32_t snap, std::size_t slot_count, std::size_t lane_total)
       : matcher_owner(std::move(options.matcher)),
         matcher(matcher_owner && !matcher_owner->MatchesAll() ? matcher_owner.get() : nullptr),
-        snaplen(snap), capacity(slot_count), notify_batch(std::max<std::size_t>(1, slot_count / 4)),
+        peers_owner(std::move(options.peers)), peers(peers_owner.get()), snaplen(snap),
+        capacity(slot_count), notify_batch(std::max<std::size_t>(1, slot_count / 4)),
         chase_gap(std::clamp<std::uint64_t>(slot_count / 8, 1, 32)),
         limit(options.packet_limit > 0 ? static_cast<std::uint64_t>(options.packet_limit)
                                        : std::numeric_limits<std::uint64_t>::max()),
@@ -158,17 +162,47 @@ struct Session::Impl {
   Lane* ClaimLane(std::uint64_t thread_token) noexcept;
   bool OfferOnLane(Lane& lane, const PacketRecord& packet) noexcept;
   bool OfferWaitOnLane(Lane& lane, const PacketRecord& packet);
-  Claim QueueOnLane(Lane& lane, const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  Claim QueueOnLane(Lane& lane, const PacketRecord& packet, std::uint32_t original_length,
+                    const PeerKey* peer) noexcept;
   void WaitForLaneRoom(Lane& lane) noexcept;
 
   // The shared queue, for threads that found no free lane.
-  bool Admit(const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  bool Admit(const PacketRecord& packet, std::uint32_t original_length,
+             const PeerKey*& peer) noexcept;
   Claim ClaimSlot(std::uint64_t& pos) noexcept;
-  Claim Queue(const PacketRecord& packet, std::uint32_t original_length) noexcept;
+  Claim Queue(const PacketRecord& packet, std::uint32_t original_length,
+              const PeerKey* peer) noexcept;
   bool OfferShared(const PacketRecord& packet) noexcept;
   bool OfferWaitShared(const PacketRecord& packet);
   bool QueueFull() noexcept;
   void WaitForFreeSlot() noexcept;
+
+  // Whether the Matcher takes the packet, and the packet's peer for the
+  // sinks: the PeerDirectory's attribution, or without one the peer the
+  // source gave (a pcapng comment), which the Matcher reads too (`peer
+  // KEY`). A packet is parsed once for both.
+  bool Select(const PacketRecord& packet, std::uint32_t original_length,
+              const PeerKey*& peer) const noexcept {
+    peer = packet.peer;
+    if (peers == nullptr) [[likely]] {
+      if (matcher == nullptr) {
+        return true;
+      }
+      if (peer == nullptr) [[likely]] {
+        return matcher->Match(packet.data, original_length);
+      }
+    }
+    return SelectAttributed(packet, original_length, peer);
+  }
+  bool SelectAttributed(const PacketRecord& packet, std::uint32_t original_length,
+                        const PeerKey*& peer) const noexcept {
+    ParsedPacket parsed = ParsePacket(packet.data, original_length);
+    if (peers != nullptr) {
+      peer = peers->Attribute(parsed, packet.direction, packet.ifindex);
+    }
+    parsed.peer = peer;
+    return matcher == nullptr || matcher->MatchParsed(parsed);
+  }
 
   // One of the `limit` packets the session may queue; always true without a
   // limit. Taken only once room is certain, so a ticket is never wasted.
@@ -308,6 +342,8 @@ struct Session::Impl {
   // Read-only after Create.
   const std::shared_ptr<const Matcher> matcher_owner;
   const Matcher* const matcher; // null when every packet matches
+  const std::shared_ptr<const PeerDirectory> peers_owner;
+  const PeerDirectory* const peers; // null: no attribution
   const std::uint32_t snaplen;
   const std::size_t capacity;
   const std::size_t notify_batch; // freed slots per slot_freed wake-up

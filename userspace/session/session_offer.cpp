@@ -124,14 +124,14 @@ Lane* Session::Impl::ClaimLane(std::uint64_t thread_token) noexcept {
 // --- lanes --------------------------------------------------------------------
 
 Claim Session::Impl::QueueOnLane(Lane& lane, const PacketRecord& packet,
-                                 std::uint32_t original_length) noexcept {
+                                 std::uint32_t original_length, const PeerKey* peer) noexcept {
   if (lane.Full()) {
     return Claim::kFull;
   }
   if (!TakeTicket()) {
     return Claim::kLimit;
   }
-  lane.Push(packet, original_length);
+  lane.Push(packet, original_length, peer);
   NotifyWriter(lane.WakeDue(kLaneWakeShift));
   return Claim::kClaimed;
 }
@@ -143,11 +143,12 @@ bool Session::Impl::OfferOnLane(Lane& lane, const PacketRecord& packet) noexcept
   }
   const std::uint32_t original_length = OriginalLength(packet);
   Bump(lane.received);
-  if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
+  const PeerKey* peer = nullptr;
+  if (!Select(packet, original_length, peer)) {
     return false;
   }
   Bump(lane.matched);
-  const Claim claim = QueueOnLane(lane, packet, original_length);
+  const Claim claim = QueueOnLane(lane, packet, original_length, peer);
   // A full lane once the limit is reached is not a drop: the packet would
   // not have been written anyway.
   if (claim == Claim::kFull && !LimitReached()) {
@@ -160,6 +161,7 @@ bool Session::Impl::OfferOnLane(Lane& lane, const PacketRecord& packet) noexcept
 // is what a file reader needs to know.
 bool Session::Impl::OfferWaitOnLane(Lane& lane, const PacketRecord& packet) {
   const std::uint32_t original_length = OriginalLength(packet);
+  const PeerKey* peer = nullptr;
   for (bool first = true;; first = false) {
     if (!first) {
       WaitForLaneRoom(lane);
@@ -171,12 +173,12 @@ bool Session::Impl::OfferWaitOnLane(Lane& lane, const PacketRecord& packet) {
     }
     if (first) {
       Bump(lane.received);
-      if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
+      if (!Select(packet, original_length, peer)) {
         return true;
       }
       Bump(lane.matched);
     }
-    const Claim claim = QueueOnLane(lane, packet, original_length);
+    const Claim claim = QueueOnLane(lane, packet, original_length, peer);
     if (claim != Claim::kFull) {
       return claim == Claim::kClaimed;
     }
@@ -215,9 +217,10 @@ Session::Impl::ProducerScope::~ProducerScope() {
 }
 
 // Counts the packet as received and, when the Matcher takes it, matched.
-bool Session::Impl::Admit(const PacketRecord& packet, std::uint32_t original_length) noexcept {
+bool Session::Impl::Admit(const PacketRecord& packet, std::uint32_t original_length,
+                          const PeerKey*& peer) noexcept {
   received.fetch_add(1, std::memory_order_relaxed);
-  if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
+  if (!Select(packet, original_length, peer)) {
     return false;
   }
   matched.fetch_add(1, std::memory_order_relaxed);
@@ -241,7 +244,8 @@ Claim Session::Impl::ClaimSlot(std::uint64_t& pos) noexcept {
   }
 }
 
-Claim Session::Impl::Queue(const PacketRecord& packet, std::uint32_t original_length) noexcept {
+Claim Session::Impl::Queue(const PacketRecord& packet, std::uint32_t original_length,
+                           const PeerKey* peer) noexcept {
   std::uint64_t pos = 0;
   if (ClaimSlot(pos) != Claim::kClaimed) {
     return Claim::kFull;
@@ -259,6 +263,9 @@ Claim Session::Impl::Queue(const PacketRecord& packet, std::uint32_t original_le
     slot.original_length = original_length;
     slot.captured_length = static_cast<std::uint32_t>(captured);
     slot.ifindex = packet.ifindex;
+    slot.gso_segs = packet.gso_segs;
+    slot.gso_size = packet.gso_size;
+    slot.peer = peer;
     slot.direction = packet.direction;
   }
   slot.sequence.store(pos + 1, std::memory_order_release);
@@ -273,10 +280,11 @@ bool Session::Impl::OfferShared(const PacketRecord& packet) noexcept {
     return false;
   }
   const std::uint32_t original_length = OriginalLength(packet);
-  if (!Admit(packet, original_length)) {
+  const PeerKey* peer = nullptr;
+  if (!Admit(packet, original_length, peer)) {
     return false;
   }
-  const Claim claim = Queue(packet, original_length);
+  const Claim claim = Queue(packet, original_length, peer);
   if (claim == Claim::kFull && !LimitReached()) {
     dropped.fetch_add(1, std::memory_order_relaxed);
   }
@@ -285,6 +293,7 @@ bool Session::Impl::OfferShared(const PacketRecord& packet) noexcept {
 
 bool Session::Impl::OfferWaitShared(const PacketRecord& packet) {
   const std::uint32_t original_length = OriginalLength(packet);
+  const PeerKey* peer = nullptr;
   for (bool first = true;; first = false) {
     if (!first) {
       WaitForFreeSlot();
@@ -293,10 +302,10 @@ bool Session::Impl::OfferWaitShared(const PacketRecord& packet) {
     if (!scope.admitted()) {
       return false;
     }
-    if (first && !Admit(packet, original_length)) {
+    if (first && !Admit(packet, original_length, peer)) {
       return true;
     }
-    const Claim claim = Queue(packet, original_length);
+    const Claim claim = Queue(packet, original_length, peer);
     if (claim != Claim::kFull) {
       return claim == Claim::kClaimed;
     }

@@ -125,6 +125,9 @@ DrainEnd Session::Impl::DrainShared(WriterState& state, std::size_t& drained) {
           .original_length = slot.original_length,
           .direction = slot.direction,
           .ifindex = slot.ifindex,
+          .gso_segs = slot.gso_segs,
+          .gso_size = slot.gso_size,
+          .peer = slot.peer,
       };
       ok = WriteToSinks(packet) && Written(packet);
     }
@@ -241,12 +244,14 @@ bool Session::Impl::Deliver(const PacketRecord& packet) {
   // read-modify-write.
   delivered_received.store(delivered_received.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
-  if (matcher != nullptr && !matcher->Match(packet.data, original_length)) {
+  const PeerKey* peer = nullptr;
+  if (!Select(packet, original_length, peer)) {
     return true;
   }
   delivered_matched.store(delivered_matched.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   PacketRecord trimmed = packet;
+  trimmed.peer = peer;
   trimmed.data = packet.data.first(std::min<std::size_t>(packet.data.size(), snaplen));
   trimmed.original_length = original_length;
   if (!WriteToSinks(trimmed) || !Written(trimmed)) {

@@ -26,7 +26,7 @@ Row FilterRow(const std::string& good, const std::string& expression, int column
 
 TEST_F(BadInputMatrix, MalformedExpressions) {
   const std::string keywords = " (expected host, net, port, portrange, src, dst, tcp, udp, icmp, "
-                               "icmp6, ip, ip6, proto, less, greater, not or \"(\")";
+                               "icmp6, ip, ip6, proto, less, greater, peer, not or \"(\")";
   const std::string deep = std::string(201, '(') + "tcp" + std::string(201, ')');
   std::vector<Row> rows = {
       FilterRow(good_, "(tcp", 5, "expected \")\" to close \"(\" at column 1, got end of input"),

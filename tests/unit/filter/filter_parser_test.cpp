@@ -100,9 +100,10 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"dst (",
             "column 6: expected a value to take the qualifiers before \"(\", got end of input"},
         Bad{"src banana", "column 5: \"banana\": host names are not looked up; give an address"},
-        Bad{"hots 192.0.2.1", "column 1: unknown keyword \"hots\" (expected host, net, port, "
-                              "portrange, src, dst, tcp, "
-                              "udp, icmp, icmp6, ip, ip6, proto, less, greater, not or \"(\")"},
+        Bad{"hots 192.0.2.1",
+            "column 1: unknown keyword \"hots\" (expected host, net, port, "
+            "portrange, src, dst, tcp, "
+            "udp, icmp, icmp6, ip, ip6, proto, less, greater, peer, not or \"(\")"},
         Bad{"tcp 192.0.2.1",
             "column 5: expected a keyword before \"192.0.2.1\" (for example \"host "
             "192.0.2.1\" or \"net 192.0.2.1\")"},

@@ -109,6 +109,9 @@ struct Captured {
   std::uint32_t original_length;
   Direction direction;
   std::uint32_t ifindex;
+  std::uint16_t gso_segs;
+  std::uint16_t gso_size;
+  const PeerKey* peer;
 };
 
 // Records everything the writer hands it; safe to poll from the test thread.
@@ -132,7 +135,10 @@ public:
                                   {packet.data.begin(), packet.data.end()},
                                   packet.original_length,
                                   packet.direction,
-                                  packet.ifindex});
+                                  packet.ifindex,
+                                  packet.gso_segs,
+                                  packet.gso_size,
+                                  packet.peer});
     }
     writes_.fetch_add(1);
     return {};

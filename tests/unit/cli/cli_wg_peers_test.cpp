@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// `wgcap -r FILE --wg-peers DUMP 'peer KEY'` (SPEC 10), run as a user would:
+// the dump's peers attribute the file's packets, `peer` keeps exactly one
+// peer's, and a key prefix that names no peer or several is refused with
+// the candidates.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/packet_builder.hpp"
+#include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
+#include "wgcap/byte_writer.hpp"
+#include "wgcap/pcap_writer.hpp"
+#include "wireguard/peer_table.hpp"
+
+namespace wgcap {
+namespace {
+
+using test::PacketBuilder;
+using test::ProcessResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+PeerKey MakeKey(std::uint8_t first, std::uint8_t fifth) {
+  PeerKey k{};
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    k[i] = static_cast<std::uint8_t>(0x30 + i);
+  }
+  k[0] = first;
+  k[5] = fifth;
+  return k;
+}
+// Alice and Bob share their first six base64 characters; Carol does not.
+const std::string kAlice = wireguard::KeyToBase64(MakeKey(0x10, 0x35));
+const std::string kBob = wireguard::KeyToBase64(MakeKey(0x10, 0xf0));
+const std::string kCarol = wireguard::KeyToBase64(MakeKey(0x90, 0x35));
+
+// `wg show wg0 dump`: the interface line, then one line per peer.
+std::string Dump() {
+  const std::string tail = "\t0\t0\t0\toff\n";
+  return "cHJpdmF0ZSBrZXkgbm90IHVzZWQgaGVyZSEhISEhISE=\t" + kCarol + "\t51820\toff\n" + kAlice +
+         "\t(none)\t203.0.113.1:51820\t192.0.2.0/25,2001:db8:a::/48" + tail + kBob +
+         "\t(none)\t203.0.113.2:51820\t192.0.2.128/25" + tail + kCarol +
+         "\t(none)\t(none)\t198.51.100.0/24,2001:db8:c::/48" + tail;
+}
+
+// A pcap records no direction: a packet is its source's peer's, else its
+// destination's.
+std::vector<std::vector<std::uint8_t>> Traffic() {
+  return {
+      PacketBuilder::Ipv4("192.0.2.5", "10.0.0.1").Udp(1, 2).Build(),          // 0 alice
+      PacketBuilder::Ipv4("10.0.0.1", "192.0.2.5").Tcp(3, 4).Build(),          // 1 alice (dst)
+      PacketBuilder::Ipv4("192.0.2.200", "10.0.0.1").Tcp(5, 6).Build(),        // 2 bob
+      PacketBuilder::Ipv6("2001:db8:a::9", "2001:db8::1").Udp(7, 8).Build(),   // 3 alice
+      PacketBuilder::Ipv6("2001:db8:c::7", "2001:db8::1").Tcp(9, 10).Build(),  // 4 carol
+      PacketBuilder::Ipv4("203.0.113.50", "203.0.113.51").Tcp(11, 12).Build(), // 5 nobody
+      PacketBuilder::Ipv4("198.51.100.9", "192.0.2.5").Udp(13, 14).Build(),    // 6 carol (src)
+  };
+}
+
+class CliWgPeers : public ::testing::Test {
+protected:
+  void SetUp() override {
+    MemoryWriter out;
+    PcapWriter writer(out, 65535);
+    ASSERT_TRUE(writer.WriteHeader().ok());
+    std::int64_t ts = 1'700'000'000'000'000'000;
+    for (const auto& p : Traffic()) {
+      ASSERT_TRUE(writer.WritePacket(ts += 1000, p).ok());
+    }
+    input_ = dir_.File("in.pcap");
+    test::WriteFileBytes(input_, out.bytes());
+    dump_ = dir_.File("wg0.dump");
+    const std::string text = Dump();
+    test::WriteFileBytes(dump_, {text.begin(), text.end()});
+  }
+
+  ProcessResult Wgcap(std::vector<std::string> args) {
+    args.insert(args.begin(), test::WgcapBinary());
+    return test::Run(args);
+  }
+
+  // The packets of Traffic() a filter keeps, by index, read back from -w.
+  std::vector<int> Kept(const std::string& expression) {
+    const std::string out = dir_.File("out.pcap");
+    const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", dump_, "-w", out, expression});
+    EXPECT_EQ(r.exit_code, 0) << expression << ": " << r.err;
+    const std::vector<std::uint8_t> file = test::ReadFileBytes(out);
+    const auto traffic = Traffic();
+    std::vector<int> kept;
+    // Each record: 16-byte header, then the packet; the order is the file's.
+    for (std::size_t at = 24; at + 16 <= file.size();) {
+      const std::uint32_t len = file[at + 8] | file[at + 9] << 8 | file[at + 10] << 16 |
+                                static_cast<std::uint32_t>(file[at + 11]) << 24;
+      const std::vector<std::uint8_t> bytes(file.begin() + at + 16, file.begin() + at + 16 + len);
+      const auto it = std::find(traffic.begin(), traffic.end(), bytes);
+      kept.push_back(it == traffic.end() ? -1 : static_cast<int>(it - traffic.begin()));
+      at += 16 + len;
+    }
+    return kept;
+  }
+
+  test::TempDir dir_;
+  std::string input_;
+  std::string dump_;
+};
+
+TEST_F(CliWgPeers, PeerKeepsExactlyThatPeersPackets) {
+  EXPECT_EQ(Kept("peer " + kAlice.substr(0, 7)), (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(Kept("peer " + kBob.substr(0, 7)), (std::vector<int>{2}));
+  EXPECT_EQ(Kept("peer " + kCarol), (std::vector<int>{4, 6}));
+  EXPECT_EQ(Kept("peer " + kCarol.substr(0, 4) + " and tcp"), (std::vector<int>{4}));
+  EXPECT_EQ(Kept("not peer " + kAlice.substr(0, 7) + " and tcp"), (std::vector<int>{2, 4, 5}));
+  EXPECT_EQ(Kept("peer " + kBob.substr(0, 7) + " or ip6"), (std::vector<int>{2, 3, 4}));
+}
+
+TEST_F(CliWgPeers, CountsOnStderr) {
+  const ProcessResult r =
+      Wgcap({"-r", input_, "--wg-peers", dump_, "-w", dir_.File("o.pcap"), "peer " + kAlice});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("7 packets read, 3 matched, 3 written"));
+  // Without an expression every packet is written, attributed or not.
+  const ProcessResult all = Wgcap({"-r", input_, "--wg-peers", dump_, "-w", dir_.File("all.pcap")});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_THAT(all.err, HasSubstr("7 packets read, 7 matched, 7 written"));
+}
+
+TEST_F(CliWgPeers, AmbiguousPrefixNamesTheCandidates) {
+  const std::string prefix = kAlice.substr(0, 6);
+  ASSERT_EQ(prefix, kBob.substr(0, 6));
+  const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", dump_, "tcp and peer " + prefix});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("wgcap: filter: column 9: peer \"" + prefix + "\" is ambiguous on " +
+                               dump_ + ": " + kAlice.substr(0, 8) + ", " + kBob.substr(0, 8)));
+  EXPECT_THAT(r.err, HasSubstr("\n  tcp and peer " + prefix + "\n          ^\n"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(CliWgPeers, UnknownPrefixNamesThePeers) {
+  const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", dump_, "peer zzzz"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("column 1: peer \"zzzz\" is no peer of " + dump_ +
+                               " (its peers: " + kAlice.substr(0, 8) + ", " + kBob.substr(0, 8) +
+                               ", " + kCarol.substr(0, 8) + ")"));
+}
+
+TEST_F(CliWgPeers, PeerWithoutPeersSaysWhereTheyComeFrom) {
+  const ProcessResult r = Wgcap({"-r", input_, "udp or peer " + kAlice.substr(0, 5)});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("column 8: \"peer " + kAlice.substr(0, 5) +
+                               "\" needs to know the peers' allowed-ips: with -r, give "
+                               "--wg-peers FILE (the output of `wg show IFACE dump`)"));
+}
+
+TEST_F(CliWgPeers, BadUseAndBadFilesAreUsageErrors) {
+  const ProcessResult live = Wgcap({"-i", "lo", "--wg-peers", dump_, "tcp"});
+  EXPECT_EQ(live.exit_code, 2);
+  EXPECT_THAT(live.err, HasSubstr("--wg-peers gives the peers of a file read with -r"));
+  const ProcessResult missing = Wgcap({"-r", input_, "--wg-peers", dir_.File("nope"), "tcp"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("--wg-peers " + dir_.File("nope")));
+  const std::string bad = dir_.File("bad.dump");
+  const std::string text = Dump() + "garbage line\n";
+  test::WriteFileBytes(bad, {text.begin(), text.end()});
+  const ProcessResult broken = Wgcap({"-r", input_, "--wg-peers", bad, "tcp"});
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_THAT(broken.err, HasSubstr("--wg-peers " + bad +
+                                    ": wg dump, line 5: expected 8 "
+                                    "tab-separated columns, found 1"));
+  const ProcessResult empty = Wgcap({"-r", input_, "--wg-peers=", "tcp"});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("--wg-peers: empty file name"));
+}
+
+TEST_F(CliWgPeers, BadKeyTextIsAFilterErrorWithItsColumn) {
+  const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", dump_, "peer ab$c"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("column 8: peer \"ab$c\": \"$\" is not a base64 character"));
+}
+
+// -d: the classic socket filter passes what a peer term could admit and
+// says that the userspace Matcher decides.
+TEST_F(CliWgPeers, DumpSaysTheSocketFilterLeavesPeersToTheMatcher) {
+  const ProcessResult r = Wgcap({"-d", "peer " + kAlice.substr(0, 7) + " and tcp"});
+  EXPECT_THAT(r.out, HasSubstr("classic BPF socket filter (afpacket)"));
+  EXPECT_THAT(r.out, HasSubstr(", NOT exact:\n; classic BPF cannot look up WireGuard peers: the "
+                               "socket filter passes every packet a `peer` term could admit and "
+                               "the userspace Matcher decides\n"));
+  const ProcessResult plain = Wgcap({"-d", "tcp"});
+  EXPECT_THAT(plain.out, Not(HasSubstr("WireGuard peers")));
+}
+
+} // namespace
+} // namespace wgcap

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/peer_filter.hpp"
+
+#include <cstdio>
+
+#include "cli/exit_codes.hpp"
+#include "cli/filter_file.hpp"
+#include "wireguard/peer_sources.hpp"
+
+namespace wgcap::cli {
+
+std::vector<PeerRoute> PeerRoutes(const wireguard::PeerTable& table) {
+  std::vector<PeerRoute> routes;
+  for (const wireguard::Peer& peer : table.peers) {
+    for (const IpPrefix& prefix : peer.allowed_ips) {
+      routes.push_back(PeerRoute{peer.public_key, prefix});
+    }
+  }
+  return routes;
+}
+
+Result<std::shared_ptr<const ExpressionMatcher>>
+ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
+                  const wireguard::PeerTable* table, std::string_view how_to_give_peers) {
+  if (!HasPeerTerms(matcher->expression())) {
+    return matcher;
+  }
+  FilterExpression expression = matcher->expression();
+  const Status resolved =
+      ResolvePeerTerms(expression, [&](std::string_view text) -> Result<PeerKey> {
+        if (table == nullptr) {
+          return Error{"\"peer " + std::string(text) + "\" needs to know the peers' allowed-ips: " +
+                           std::string(how_to_give_peers),
+                       0, ErrorKind::Usage};
+        }
+        auto peer = table->Resolve(text);
+        if (!peer) {
+          return peer.error();
+        }
+        return peer->public_key;
+      });
+  if (!resolved) {
+    return resolved.error();
+  }
+  return std::make_shared<const ExpressionMatcher>(std::move(expression));
+}
+
+Result<wireguard::PeerTable> ReadWgPeersFile(const std::string& path) {
+  auto text = ReadOptionFile("--wg-peers", path);
+  if (!text) {
+    Error e = text.error();
+    e.kind = ErrorKind::Usage; // as for -F: the option names a file to read
+    return e;
+  }
+  auto table = wireguard::ParseWgDump(*text, "");
+  if (!table) {
+    Error e = table.error();
+    e.message = "--wg-peers " + path + ": " + e.message;
+    return e;
+  }
+  if (table->interface.empty()) {
+    table->interface = path;
+  }
+  return table;
+}
+
+int FailFilter(const Error& error, const std::string& expression) {
+  std::fprintf(stderr, "wgcap: filter: %s\n", error.message.c_str());
+  if (error.column > 0) {
+    std::fprintf(stderr, "  %s\n  %*s^\n", expression.c_str(), error.column - 1, "");
+  }
+  return ExitCode(KindOf(error));
+}
+
+} // namespace wgcap::cli
