@@ -72,6 +72,7 @@ inline constexpr std::uint32_t kEnhancedPacket = 6;
 inline constexpr std::uint32_t kByteOrderMagic = 0x1a2b3c4d;
 
 inline constexpr std::uint16_t kOptEnd = 0;
+inline constexpr std::uint16_t kOptComment = 1; // opt_comment, in any block
 inline constexpr std::uint16_t kShbOs = 3;
 inline constexpr std::uint16_t kShbUserAppl = 4;
 inline constexpr std::uint16_t kIfName = 2;
@@ -111,7 +112,10 @@ struct PcapngWriterOptions {
 // Not thread-safe. The section header and the captured interface's
 // description are written lazily, on the first packet, WriteHeader or Finish.
 // A packet from another ifindex gets its own interface ("ifindex N"),
-// described just before its first packet.
+// described just before its first packet. A packet attributed to a
+// WireGuard peer carries the comment `peer=KEY` (44 base64 characters), a
+// GSO/GRO super-packet `gso=SEGSxSIZE`, each an opt_comment of its EPB
+// (SPEC 10), so tshark shows them as frame.comment.
 class PcapngWriter final : public PacketSink {
 public:
   PcapngWriter(ByteWriter& out, PcapngWriterOptions options);

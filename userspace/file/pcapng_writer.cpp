@@ -2,12 +2,14 @@
 #include "wgcap/pcap_writer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <string_view>
 
 #include "base/little_endian.hpp"
+#include "base/peer_key_text.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap {
@@ -16,6 +18,13 @@ namespace {
 // type, length, interface, timestamp (2), captured, original; epb_flags
 // (4 + 4), end of options (4), trailing length (4).
 constexpr std::size_t kEpbOverhead = 28 + 8 + 4 + 4;
+// SPEC 10's comments: "peer=" and 44 characters (49, padded to 52), and
+// "gso=SEGSxSIZE" (at most 15 characters, padded to 16), each behind a
+// 4-byte option header.
+constexpr std::string_view kPeerPrefix = "peer=";
+constexpr std::size_t kPeerCommentBytes = 4 + 52;
+constexpr std::size_t kGsoTextMax = 16;
+constexpr std::size_t kMaxCommentBytes = kPeerCommentBytes + 4 + kGsoTextMax;
 // if_tsresol = 9: timestamps count nanoseconds.
 constexpr std::uint8_t kNanosecondResolution = 9;
 
@@ -86,7 +95,58 @@ struct EpbFields {
   std::uint32_t interface_id;
   std::uint64_t ns;
   std::uint32_t captured, original, flags;
+  std::uint32_t comment_bytes; // the opt_comment options; 0 for most packets
+  const PeerKey* peer;
+  std::uint16_t gso_segs, gso_size;
 };
+
+// "gso=SEGSxSIZE" into `out`; returns its length.
+std::size_t GsoText(char (&out)[kGsoTextMax], std::uint16_t segs, std::uint16_t size) noexcept {
+  char* at = std::copy_n("gso=", 4, out);
+  at = std::to_chars(at, std::end(out), segs).ptr;
+  *at++ = 'x';
+  at = std::to_chars(at, std::end(out), size).ptr;
+  return static_cast<std::size_t>(at - out);
+}
+
+// Sizes the comments of an attributed packet or a super-packet; an ordinary
+// packet pays two tests.
+void AddComments(EpbFields& f, const PacketRecord& packet) noexcept {
+  if (packet.peer != nullptr) [[unlikely]] {
+    f.comment_bytes += kPeerCommentBytes;
+  }
+  if (packet.gso_segs != 0) [[unlikely]] {
+    char text[kGsoTextMax];
+    f.gso_segs = packet.gso_segs;
+    f.gso_size = packet.gso_size;
+    f.comment_bytes +=
+        static_cast<std::uint32_t>(4 + Padded(GsoText(text, f.gso_segs, f.gso_size)));
+  }
+}
+
+// Writes one opt_comment at `b` (zero-padded); returns the byte after it.
+std::uint8_t* PutComment(std::uint8_t* b, const char* text, std::size_t length) noexcept {
+  PutLe16(b, pcapng::kOptComment);
+  PutLe16(b + 2, static_cast<std::uint16_t>(length));
+  PutLe32(b + 4 + Padded(length) - 4, 0);
+  std::memcpy(b + 4, text, length);
+  return b + 4 + Padded(length);
+}
+
+std::uint8_t* PutComments(std::uint8_t* b, const EpbFields& f) noexcept {
+  if (f.peer != nullptr) {
+    char text[kPeerPrefix.size() + kPeerKeyTextSize];
+    std::memcpy(text, kPeerPrefix.data(), kPeerPrefix.size());
+    const PeerKeyText key = PeerKeyToText(*f.peer);
+    std::memcpy(text + kPeerPrefix.size(), key.data(), key.size());
+    b = PutComment(b, text, sizeof text);
+  }
+  if (f.gso_segs != 0) {
+    char text[kGsoTextMax];
+    b = PutComment(b, text, GsoText(text, f.gso_segs, f.gso_size));
+  }
+  return b;
+}
 
 // Keeps at most snaplen bytes; the original length stays.
 EpbFields FieldsOf(const PacketRecord& packet, std::uint32_t id, std::uint32_t snaplen) noexcept {
@@ -99,16 +159,26 @@ EpbFields FieldsOf(const PacketRecord& packet, std::uint32_t id, std::uint32_t s
   } else if (packet.direction == Direction::Outbound) {
     flags = pcapng::kFlagsOutbound;
   }
-  return EpbFields{
-      .interface_id = id,
-      .ns = Unsigned(packet.timestamp_ns),
-      .captured = captured,
-      .original = std::max(packet.original_length == 0 ? size : packet.original_length, captured),
-      .flags = flags};
+  EpbFields f{.interface_id = id,
+              .ns = Unsigned(packet.timestamp_ns),
+              .captured = captured,
+              .original =
+                  std::max(packet.original_length == 0 ? size : packet.original_length, captured),
+              .flags = flags,
+              .comment_bytes = 0,
+              .peer = packet.peer,
+              .gso_segs = 0,
+              .gso_size = 0};
+  AddComments(f, packet);
+  return f;
+}
+
+std::uint32_t TotalOf(const EpbFields& f) noexcept {
+  return static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured) + f.comment_bytes);
 }
 
 // An enhanced packet block of `total` bytes at `b`: the packet's first
-// `captured` bytes, padded, then epb_flags. The packet is copied last, so
+// `captured` bytes, padded, then epb_flags and the comments. The packet is copied last, so
 // little has to stay live across the memcpy call.
 void LayOutEpb(std::uint8_t* b, std::uint32_t total, const EpbFields& f,
                const std::uint8_t* data) noexcept {
@@ -124,8 +194,12 @@ void LayOutEpb(std::uint8_t* b, std::uint32_t total, const EpbFields& f,
   PutLe16(options, pcapng::kEpbFlags);
   PutLe16(options + 2, 4);
   PutLe32(options + 4, f.flags);
-  PutLe32(options + 8, pcapng::kOptEnd);
-  PutLe32(options + 12, total);
+  options += 8;
+  if (f.comment_bytes != 0) [[unlikely]] {
+    options = PutComments(options, f);
+  }
+  PutLe32(options, pcapng::kOptEnd);
+  PutLe32(options + 4, total);
   if (f.captured != 0) {
     // The 0-3 pad bytes lie in the last 4-byte word: zeroed first, then the
     // packet copied over its start (a fixed store, not a variable memset).
@@ -149,7 +223,8 @@ PcapngWriter::PcapngWriter(ByteWriter& out, PcapngWriterOptions options)
   options_.snaplen =
       options_.snaplen == 0 ? kDefaultSnaplen : std::min(options_.snaplen, kMaxSnaplen);
   // Every packet block fits: no allocation per packet.
-  epb_ = std::make_unique_for_overwrite<std::uint8_t[]>(kEpbOverhead + Padded(options_.snaplen));
+  epb_ = std::make_unique_for_overwrite<std::uint8_t[]>(kEpbOverhead + Padded(options_.snaplen) +
+                                                        kMaxCommentBytes);
   interfaces_.reserve(4);
 }
 
@@ -241,7 +316,7 @@ Status PcapngWriter::WritePacket(const PacketRecord& packet) {
     if (const Interface& last = interfaces_[id]; last.bound && last.ifindex == packet.ifindex)
         [[likely]] {
       const EpbFields f = FieldsOf(packet, id, options_.snaplen);
-      const auto total = static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured));
+      const std::uint32_t total = TotalOf(f);
       if (std::uint8_t* b = out_.Claim(total)) [[likely]] {
         Count(id, f.ns); // first: nothing but the copy stays live across it
         LayOutEpb(b, total, f, packet.data.data());
@@ -266,7 +341,7 @@ Status PcapngWriter::WritePacketSlowly(const PacketRecord& packet) {
   // Packets come in runs from one interface: WritePacket checks this first.
   last_id_ = *id;
   const EpbFields f = FieldsOf(packet, *id, options_.snaplen);
-  const auto total = static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured));
+  const std::uint32_t total = TotalOf(f);
   std::uint8_t* b = out_.Claim(total);
   if (b == nullptr) {
     b = epb_.get();
