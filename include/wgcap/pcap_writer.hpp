@@ -119,6 +119,9 @@ struct PcapngWriterOptions {
 class PcapngWriter final : public PacketSink {
 public:
   PcapngWriter(ByteWriter& out, PcapngWriterOptions options);
+  ~PcapngWriter() override;
+  PcapngWriter(const PcapngWriter&) = delete;
+  PcapngWriter& operator=(const PcapngWriter&) = delete;
 
   Status WriteHeader(); // idempotent
   // Keeps at most snaplen bytes; the original length stays.
@@ -133,6 +136,9 @@ public:
   std::uint32_t snaplen() const noexcept { return options_.snaplen; }
   std::size_t interface_count() const noexcept { return interfaces_.size(); }
 
+  // The `peer=KEY` options of recent peers, ready made (pcapng_writer.cpp).
+  struct PeerComments;
+
 private:
   struct Interface {
     std::uint32_t ifindex = 0;
@@ -142,6 +148,7 @@ private:
   };
 
   Status WritePacketSlowly(const PacketRecord& packet);
+  bool WroteWithComments(const PacketRecord& packet, std::uint32_t id) noexcept;
   void Count(std::uint32_t id, std::uint64_t ns) noexcept; // a packet written for `id`
   Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
   Status WriteInterfaceDescription(const std::string& name);
@@ -153,7 +160,8 @@ private:
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;    // one block other than a packet's
   std::unique_ptr<std::uint8_t[]> epb_; // a packet's block when out_ has no room
-  std::uint32_t last_id_ = 0;           // the interface of the last packet
+  std::unique_ptr<PeerComments> peer_comments_;
+  std::uint32_t last_id_ = 0; // the interface of the last packet
   bool header_written_ = false;
   bool finished_ = false;
 };
