@@ -10,8 +10,11 @@
 #
 # Layout: namespaces A and B joined by a veth pair (underlay 192.0.2.1/.2),
 # and a WireGuard tunnel over it (198.51.100.1/.2, 2001:db8:100::1/::2).
-# Only documentation addresses are used and all traffic stays in the two
-# namespaces. The kernel's WireGuard is used where the module exists,
+# With WGCAP_NS_C and WGCAP_IF_C set, a third namespace C joins as a second
+# peer of A (underlay 192.0.2.17/.18 on a veth pair of its own, tunnel
+# 198.51.100.3 and 2001:db8:100::3): A is then a server with two peers whose
+# allowed-ips differ, B and C each know only A. Only documentation addresses
+# are used and all traffic stays in the namespaces. The kernel's WireGuard is used where the module exists,
 # otherwise wireguard-go on TUN (WGCAP_WG_IMPL=auto|kernel|go forces one).
 #
 # Names are configurable so parallel testbeds can coexist:
@@ -19,12 +22,18 @@
 #   WGCAP_IF_A (wgcapa0)  WGCAP_IF_B (wgcapb0)  WireGuard interfaces; they
 #     must differ: wireguard-go's control socket /var/run/wireguard/IF.sock
 #     lives in the one filesystem that all namespaces share.
+#   WGCAP_NS_C, WGCAP_IF_C (both unset)  the third peer, when both are set
+#
+# `up` and `env` print the peers' public keys (WGCAP_KEY_A, _B, _C) once the
+# testbed is up, so tests can name peers by key.
 set -euo pipefail
 
 NS_A=${WGCAP_NS_A:-wgcap-a}
 NS_B=${WGCAP_NS_B:-wgcap-b}
 IF_A=${WGCAP_IF_A:-wgcapa0}
 IF_B=${WGCAP_IF_B:-wgcapb0}
+NS_C=${WGCAP_NS_C:-}
+IF_C=${WGCAP_IF_C:-}
 WG_IMPL=${WGCAP_WG_IMPL:-auto}
 
 readonly UL_IF_A=veth-a UL_IF_B=veth-b
@@ -32,6 +41,12 @@ readonly UL_ADDR_A=192.0.2.1 UL_ADDR_B=192.0.2.2
 readonly PORT_A=51820 PORT_B=51821
 readonly ADDR_A=198.51.100.1 ADDR_B=198.51.100.2
 readonly ADDR6_A=2001:db8:100::1 ADDR6_B=2001:db8:100::2
+# The third peer's underlay is a /28 of its own, so A routes to B and C by
+# longest prefix over two veth pairs.
+readonly UL_IF_AC=veth-ac UL_IF_C=veth-c
+readonly UL_ADDR_AC=192.0.2.17 UL_ADDR_C=192.0.2.18
+readonly PORT_C=51822
+readonly ADDR_C=198.51.100.3 ADDR6_C=2001:db8:100::3
 readonly WG_SOCK_DIR=/var/run/wireguard
 readonly STATE_ROOT=/run/wgcap-testbed
 STATE_DIR=$STATE_ROOT/$NS_A
@@ -52,7 +67,8 @@ check_name() { # WHAT VALUE
 # rest is still cleaned up or shown.
 drop_invalid_names() {
   local var
-  for var in NS_A NS_B IF_A IF_B; do
+  for var in NS_A NS_B IF_A IF_B NS_C IF_C; do
+    [[ -n ${!var} ]] || continue
     valid_name "${!var}" && continue
     log "warning: ignoring WGCAP_$var='${!var}': not a name up accepts"
     printf -v "$var" '%s' ""
@@ -67,6 +83,12 @@ check_names() {
   check_name WGCAP_IF_B "$IF_B"
   [[ $NS_A != "$NS_B" ]] || die "WGCAP_NS_A and WGCAP_NS_B must differ"
   [[ $IF_A != "$IF_B" ]] || die "WGCAP_IF_A and WGCAP_IF_B must differ (shared control socket path)"
+  if [[ -n $NS_C || -n $IF_C ]]; then
+    check_name WGCAP_NS_C "$NS_C"
+    check_name WGCAP_IF_C "$IF_C"
+    [[ $NS_C != "$NS_A" && $NS_C != "$NS_B" ]] || die "WGCAP_NS_C must differ from A's and B's"
+    [[ $IF_C != "$IF_A" && $IF_C != "$IF_B" ]] || die "WGCAP_IF_C must differ from A's and B's"
+  fi
   case $WG_IMPL in auto | kernel | go) ;; *) die "WGCAP_WG_IMPL must be auto, kernel or go" ;; esac
 }
 
@@ -138,27 +160,35 @@ stop_daemons() { # PIDFILE...
   rm -f "$@"
 }
 
-# Names recorded by `up` (ns_b, if_a, if_b), so `down` cleans what was built
-# even if the environment changed since; only NS_A must stay the same.
+# Names recorded by `up` (ns_b, ns_c, if_a, if_b, if_c), so `down` cleans
+# what was built even if the environment changed since; only NS_A must stay
+# the same.
 recorded_ifaces() {
   local f
   if [[ -n $STATE_DIR ]]; then
-    for f in "$STATE_DIR/if_a" "$STATE_DIR/if_b"; do
+    for f in "$STATE_DIR/if_a" "$STATE_DIR/if_b" "$STATE_DIR/if_c"; do
       [[ -f $f ]] && cat "$f"
     done
   fi
-  printf '%s\n%s\n' "$IF_A" "$IF_B"
+  printf '%s\n%s\n%s\n' "$IF_A" "$IF_B" "$IF_C"
+}
+
+recorded_name() { # FILE: a valid name recorded by `up`, or nothing
+  local name=
+  [[ -z $STATE_DIR || ! -f $STATE_DIR/$1 ]] || name=$(<"$STATE_DIR/$1")
+  valid_name "$name" && printf '%s\n' "$name"
+  return 0
 }
 
 cmd_down() {
   local ifname ns
   if [[ -n $STATE_DIR && -d $STATE_DIR ]]; then
-    stop_daemons "$STATE_DIR/wg-a.pid" "$STATE_DIR/wg-b.pid"
+    stop_daemons "$STATE_DIR/wg-a.pid" "$STATE_DIR/wg-b.pid" "$STATE_DIR/wg-c.pid"
   fi
-  local recorded_ns_b=
-  [[ -z $STATE_DIR || ! -f $STATE_DIR/ns_b ]] || recorded_ns_b=$(<"$STATE_DIR/ns_b")
-  valid_name "$recorded_ns_b" || recorded_ns_b=
-  for ns in "$NS_A" "$NS_B" "$recorded_ns_b"; do
+  local recorded_ns_b recorded_ns_c
+  recorded_ns_b=$(recorded_name ns_b)
+  recorded_ns_c=$(recorded_name ns_c)
+  for ns in "$NS_A" "$NS_B" "$NS_C" "$recorded_ns_b" "$recorded_ns_c"; do
     ns_exists "$ns" || continue
     # Deleting the name does not end a namespace that still has processes;
     # those are not ours to kill, so say so instead.
@@ -246,8 +276,12 @@ build() {
   printf '%s\n' "$IF_A" >"$STATE_DIR/if_a"
   printf '%s\n' "$IF_B" >"$STATE_DIR/if_b"
   printf '%s\n' "$NS_B" >"$STATE_DIR/ns_b"
+  if [[ -n $NS_C ]]; then
+    printf '%s\n' "$NS_C" >"$STATE_DIR/ns_c"
+    printf '%s\n' "$IF_C" >"$STATE_DIR/if_c"
+  fi
 
-  for ns in "$NS_A" "$NS_B"; do
+  for ns in "$NS_A" "$NS_B" ${NS_C:+"$NS_C"}; do
     ip netns add "$ns"
     ip -n "$ns" link set lo up
     # Before any interface exists, so every later one inherits them: no DAD
@@ -265,6 +299,7 @@ build() {
   ip -n "$NS_B" addr add "$UL_ADDR_B/24" dev "$UL_IF_B"
   ip -n "$NS_A" link set "$UL_IF_A" up
   ip -n "$NS_B" link set "$UL_IF_B" up
+  [[ -z $NS_C ]] || build_underlay_c
 
   local impl=$WG_IMPL
   if [[ $impl == auto ]]; then
@@ -278,9 +313,11 @@ build() {
     umask 077
     wg genkey >"$STATE_DIR/a.key"
     wg genkey >"$STATE_DIR/b.key"
+    [[ -z $NS_C ]] || wg genkey >"$STATE_DIR/c.key"
   )
   wg pubkey <"$STATE_DIR/a.key" >"$STATE_DIR/a.pub"
   wg pubkey <"$STATE_DIR/b.key" >"$STATE_DIR/b.pub"
+  [[ -z $NS_C ]] || wg pubkey <"$STATE_DIR/c.key" >"$STATE_DIR/c.pub"
 
   create_wg_iface "$NS_A" "$IF_A" "$STATE_DIR/wg-a.pid"
   create_wg_iface "$NS_B" "$IF_B" "$STATE_DIR/wg-b.pid"
@@ -289,8 +326,34 @@ build() {
   configure_end "$NS_B" "$IF_B" "$PORT_B" "$STATE_DIR/b.key" "$STATE_DIR/a.pub" \
     "$UL_ADDR_A" "$PORT_A" "$ADDR_B" "$ADDR6_B" "$ADDR_A" "$ADDR6_A"
 
+  [[ -z $NS_C ]] || build_peer_c
+
   ping_through -4 "$ADDR_B" || die "no IPv4 ping through the tunnel ($NS_A -> $ADDR_B)"
   ping_through -6 "$ADDR6_B" || die "no IPv6 ping through the tunnel ($NS_A -> $ADDR6_B)"
+  if [[ -n $NS_C ]]; then
+    ping_through -4 "$ADDR_C" || die "no IPv4 ping through the tunnel ($NS_A -> $ADDR_C)"
+    ping_through -6 "$ADDR6_C" || die "no IPv6 ping through the tunnel ($NS_A -> $ADDR6_C)"
+  fi
+}
+
+build_underlay_c() {
+  ip link add "$UL_IF_AC" netns "$NS_A" type veth peer name "$UL_IF_C" netns "$NS_C"
+  ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$UL_IF_AC.disable_ipv6=1"
+  ip netns exec "$NS_C" sysctl -qw "net.ipv6.conf.$UL_IF_C.disable_ipv6=1"
+  ip -n "$NS_A" addr add "$UL_ADDR_AC/28" dev "$UL_IF_AC"
+  ip -n "$NS_C" addr add "$UL_ADDR_C/28" dev "$UL_IF_C"
+  ip -n "$NS_A" link set "$UL_IF_AC" up
+  ip -n "$NS_C" link set "$UL_IF_C" up
+}
+
+# C's end knows only A; A learns C as its second peer, with allowed-ips of
+# its own (so every inner address names exactly one peer).
+build_peer_c() {
+  create_wg_iface "$NS_C" "$IF_C" "$STATE_DIR/wg-c.pid"
+  configure_end "$NS_C" "$IF_C" "$PORT_C" "$STATE_DIR/c.key" "$STATE_DIR/a.pub" \
+    "$UL_ADDR_AC" "$PORT_A" "$ADDR_C" "$ADDR6_C" "$ADDR_A" "$ADDR6_A"
+  ip netns exec "$NS_A" wg set "$IF_A" peer "$(<"$STATE_DIR/c.pub")" \
+    endpoint "$UL_ADDR_C:$PORT_C" allowed-ips "$ADDR_C/32,$ADDR6_C/128"
 }
 
 cmd_up() {
@@ -306,13 +369,25 @@ cmd_up() {
   trap - EXIT INT TERM
   log "up ($(<"$STATE_DIR/impl")): $NS_A/$IF_A $ADDR_A $ADDR6_A <-> $NS_B/$IF_B $ADDR_B $ADDR6_B" \
     "(underlay $UL_ADDR_A:$PORT_A <-> $UL_ADDR_B:$PORT_B)"
+  [[ -z $NS_C ]] || log "up: $NS_A/$IF_A <-> $NS_C/$IF_C $ADDR_C $ADDR6_C" \
+    "(underlay $UL_ADDR_AC:$PORT_A <-> $UL_ADDR_C:$PORT_C)"
   cmd_env
 }
 
 cmd_env() {
-  local name
+  local name end
   for name in NS_A NS_B IF_A IF_B ADDR_A ADDR_B ADDR6_A ADDR6_B UL_ADDR_A UL_ADDR_B; do
     printf 'WGCAP_%s=%q\n' "$name" "${!name}"
+  done
+  if [[ -n $NS_C ]]; then
+    for name in NS_C IF_C ADDR_C ADDR6_C UL_ADDR_C; do
+      printf 'WGCAP_%s=%q\n' "$name" "${!name}"
+    done
+  fi
+  # Public keys only: the private ones stay in the state directory.
+  for end in a b c; do
+    [[ -n $STATE_DIR && -r $STATE_DIR/$end.pub ]] || continue
+    printf 'WGCAP_KEY_%s=%q\n' "${end^^}" "$(<"$STATE_DIR/$end.pub")"
   done
 }
 
@@ -320,7 +395,7 @@ cmd_status() {
   local complete=0 ns ifname pidfile pid
   printf 'state dir: %s\n' "$([[ -n $STATE_DIR && -d $STATE_DIR ]] && echo "$STATE_DIR" || echo none)"
   [[ -f $STATE_DIR/impl ]] && printf 'implementation: %s\n' "$(<"$STATE_DIR/impl")"
-  for ns in "$NS_A" "$NS_B"; do
+  for ns in "$NS_A" "$NS_B" ${NS_C:+"$NS_C"}; do
     if ns_exists "$ns"; then
       printf 'namespace %s:\n' "$ns"
       ip -n "$ns" -brief addr show | sed 's/^/  /'
@@ -329,7 +404,7 @@ cmd_status() {
       complete=1
     fi
   done
-  for pidfile in "$STATE_DIR/wg-a.pid" "$STATE_DIR/wg-b.pid"; do
+  for pidfile in "$STATE_DIR/wg-a.pid" "$STATE_DIR/wg-b.pid" "$STATE_DIR/wg-c.pid"; do
     [[ -f $pidfile ]] || continue
     if pid=$(recorded_pid_alive "$pidfile"); then
       printf 'wireguard-go: pid %s running\n' "$pid"
@@ -338,7 +413,7 @@ cmd_status() {
       complete=1
     fi
   done
-  for ifname in "$IF_A" "$IF_B"; do
+  for ifname in "$IF_A" "$IF_B" "$IF_C"; do
     [[ -n $ifname && -S $WG_SOCK_DIR/$ifname.sock ]] && printf 'control socket: %s\n' "$WG_SOCK_DIR/$ifname.sock"
   done
   if ns_exists "$NS_A" && [[ -n $IF_A ]] && ip -n "$NS_A" link show "$IF_A" &>/dev/null; then
@@ -347,6 +422,9 @@ cmd_status() {
     complete=1
   fi
   ns_exists "$NS_B" && [[ -n $IF_B ]] && ip -n "$NS_B" link show "$IF_B" &>/dev/null || complete=1
+  if [[ -n $NS_C ]]; then
+    ns_exists "$NS_C" && [[ -n $IF_C ]] && ip -n "$NS_C" link show "$IF_C" &>/dev/null || complete=1
+  fi
   return "$complete"
 }
 

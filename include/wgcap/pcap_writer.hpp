@@ -75,6 +75,7 @@ inline constexpr std::uint32_t kByteOrderMagic = 0x1a2b3c4d;
 inline constexpr std::uint16_t kLinkTypeRawDlt = 12;
 
 inline constexpr std::uint16_t kOptEnd = 0;
+inline constexpr std::uint16_t kOptComment = 1; // opt_comment, in any block
 inline constexpr std::uint16_t kShbOs = 3;
 inline constexpr std::uint16_t kShbUserAppl = 4;
 inline constexpr std::uint16_t kIfName = 2;
@@ -124,12 +125,18 @@ struct PcapngWriterOptions {
 // Not thread-safe. The section header and the captured interface's
 // description are written lazily, on the first packet, WriteHeader or Finish.
 // A packet from another ifindex gets its own interface ("ifindex N"),
-// described just before its first packet.
+// described just before its first packet. A packet attributed to a
+// WireGuard peer carries the comment `peer=KEY` (44 base64 characters), a
+// GSO/GRO super-packet `gso=SEGSxSIZE`, each an opt_comment of its EPB
+// (SPEC 10), so tshark shows them as frame.comment.
 struct KernelCounters;
 
 class PcapngWriter final : public PacketSink {
 public:
   PcapngWriter(ByteWriter& out, PcapngWriterOptions options);
+  ~PcapngWriter() override;
+  PcapngWriter(const PcapngWriter&) = delete;
+  PcapngWriter& operator=(const PcapngWriter&) = delete;
 
   Status WriteHeader(); // idempotent
   // Keeps at most snaplen bytes; the original length stays.
@@ -146,6 +153,9 @@ public:
   std::uint32_t snaplen() const noexcept { return options_.snaplen; }
   std::size_t interface_count() const noexcept { return interfaces_.size(); }
 
+  // The `peer=KEY` options of recent peers, ready made (pcapng_writer.cpp).
+  struct PeerComments;
+
 private:
   struct Interface {
     std::uint32_t ifindex = 0;
@@ -155,6 +165,7 @@ private:
   };
 
   Status WritePacketSlowly(const PacketRecord& packet);
+  bool WroteWithComments(const PacketRecord& packet, std::uint32_t id) noexcept;
   void Count(std::uint32_t id, std::uint64_t ns) noexcept; // a packet written for `id`
   Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
   Status WriteInterfaceDescription(const std::string& name, bool first);
@@ -169,7 +180,8 @@ private:
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;    // one block other than a packet's
   std::unique_ptr<std::uint8_t[]> epb_; // a packet's block when out_ has no room
-  std::uint32_t last_id_ = 0;           // the interface of the last packet
+  std::unique_ptr<PeerComments> peer_comments_;
+  std::uint32_t last_id_ = 0; // the interface of the last packet
   bool header_written_ = false;
   bool finished_ = false;
 };

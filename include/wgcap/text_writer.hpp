@@ -45,9 +45,12 @@ struct TextOptions {
 
 // One human-readable line per packet (SPEC section 5), laid out as
 //
-//   [NUMBER  ][TIME ][IFACE ][DIR PROTO] BODY[, ttl T, id I, iplen L]
+//   [NUMBER  ][TIME ][IFACE ][DIR PROTO] [peer KEY8 ]BODY[, ttl T, id I, iplen L[, gso NxS]]
 //   [hex dump (-x/-X) or payload (-A)]
 //
+// KEY8 (with -e or -v, for a packet attributed to a WireGuard peer) is the
+// first 8 base64 characters of PacketRecord::peer; `gso NxS` (-v, for a
+// GSO/GRO super-packet) is its segment count and segment size.
 // NUMBER (-#) is tcpdump's "%5u  "; TIME is as the -t flags choose
 // (text/time_column.hpp), absent with -t; IFACE (-e) is the capture's
 // interface name, "?" for records from files (they carry no index), "ifN"

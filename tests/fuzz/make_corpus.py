@@ -111,12 +111,16 @@ def idb(e, link_type, name, tsresol=9, expression=None, snaplen=262144):
     return block(e, 1, struct.pack(e + "HHI", link_type, 0, snaplen) + opts)
 
 
-def epb(e, interface, ns, data, orig, flags=None):
+def epb(e, interface, ns, data, orig, flags=None, comments=()):
     pad = (4 - len(data) % 4) % 4
     body = struct.pack(e + "IIIII", interface, ns >> 32, ns & 0xFFFFFFFF, len(data), orig)
     body += data + bytes(pad)
-    if flags is not None:
-        body += option(e, 2, struct.pack(e + "I", flags)) + option(e, 0, b"")
+    if flags is not None or comments:
+        if flags is not None:
+            body += option(e, 2, struct.pack(e + "I", flags))
+        for c in comments:
+            body += option(e, 1, c.encode())
+        body += option(e, 0, b"")
     return block(e, 6, body)
 
 
@@ -188,6 +192,14 @@ def main():
     write("pcapng_reader_fuzz", "two-sections-spb", sections)
     write("pcapng_reader_fuzz", "truncated-block", two[:-9])
     write("pcapng_reader_fuzz", "section-header-only", shb(e))
+    # SPEC 10's EPB comments (peer=KEY, gso=SEGSxSIZE), well formed and not.
+    key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    wg = shb(e) + idb(e, 101, "wg0")
+    for i, comments in enumerate(((f"peer={key}",), ("gso=45x1420", f"peer={key}"),
+                                  ("peer=AAEC", "gso=0x5", "gso=1x", "not ours"))):
+        s, u, o, d = few[i % len(few)]
+        wg += epb(e, 0, s * 10**9 + u * 1000, d, o, flags=1 + i % 2, comments=comments)
+    write("pcapng_reader_fuzz", "wireguard-comments", wg)
 
     # What `wgcap --connect` sends: one Arguments frame (argv after "wgcap",
     # NUL-separated), then perhaps a Stop frame.

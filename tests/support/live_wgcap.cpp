@@ -45,7 +45,7 @@ int TcpdumpCount(const std::string& file) {
 
 void LiveTestbed::SetUp() {
   if (MissingPrivileges().empty()) {
-    current = std::make_unique<Testbed>(tag_);
+    current = std::make_unique<Testbed>(tag_, peers_);
   }
 }
 

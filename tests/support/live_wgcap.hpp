@@ -48,13 +48,15 @@ int TcpdumpCount(const std::string& file);
 // Register with ::testing::AddGlobalTestEnvironment(new LiveTestbed("xy")).
 class LiveTestbed : public ::testing::Environment {
 public:
-  explicit LiveTestbed(std::string tag) : tag_(std::move(tag)) {}
+  explicit LiveTestbed(std::string tag, Testbed::Peers peers = Testbed::Peers::Two)
+      : tag_(std::move(tag)), peers_(peers) {}
   void SetUp() override;
   void TearDown() override { current.reset(); }
   static inline std::unique_ptr<Testbed> current;
 
 private:
   std::string tag_;
+  Testbed::Peers peers_;
 };
 
 class LiveTest : public ::testing::Test {

@@ -59,6 +59,26 @@ PcapngBuilder& PcapngBuilder::Epb(std::uint32_t id, std::uint64_t ticks, const B
   return End();
 }
 
+PcapngBuilder& PcapngBuilder::EpbWithComments(std::uint32_t id, std::uint64_t ticks,
+                                              const Bytes& data, std::uint32_t flags,
+                                              const std::vector<std::string>& comments) {
+  Begin(pcapng::kEnhancedPacket);
+  U32(id);
+  U32(static_cast<std::uint32_t>(ticks >> 32));
+  U32(static_cast<std::uint32_t>(ticks));
+  U32(static_cast<std::uint32_t>(data.size()));
+  U32(static_cast<std::uint32_t>(data.size()));
+  Data(data);
+  U16(pcapng::kEpbFlags);
+  U16(4);
+  U32(flags);
+  for (const std::string& c : comments) {
+    Option(pcapng::kOptComment, Bytes(c.begin(), c.end()));
+  }
+  U32(0);
+  return End();
+}
+
 PcapngBuilder& PcapngBuilder::Pb(std::uint16_t id, std::uint64_t ticks, const Bytes& data,
                                  std::uint32_t flags) {
   Begin(pcapng::kPacket);

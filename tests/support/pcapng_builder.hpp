@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace wgcap::test {
@@ -24,6 +25,9 @@ public:
   PcapngBuilder& Epb(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
                      std::optional<std::uint32_t> flags = {}, std::uint32_t original = 0,
                      std::optional<std::uint32_t> captured = {});
+  // An EPB with epb_flags and one opt_comment per entry of `comments`.
+  PcapngBuilder& EpbWithComments(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
+                                 std::uint32_t flags, const std::vector<std::string>& comments);
   // The obsolete packet block, with pack_flags.
   PcapngBuilder& Pb(std::uint16_t id, std::uint64_t ticks, const Bytes& data, std::uint32_t flags);
   PcapngBuilder& Spb(const Bytes& stored, std::uint32_t original);

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -16,15 +17,40 @@
 
 namespace wgcap::test {
 
-Testbed::Testbed(const std::string& tag) {
+namespace {
+
+// The value of `WGCAP_NAME=value` in testbed.sh's env output; "" if absent.
+// Keys are base64, which bash's %q leaves as it is.
+std::string EnvValue(const std::string& env, const std::string& name) {
+  const std::string prefix = "WGCAP_" + name + "=";
+  for (std::size_t at = 0; at < env.size();) {
+    const std::size_t end = std::min(env.find('\n', at), env.size());
+    if (env.compare(at, prefix.size(), prefix) == 0) {
+      return env.substr(at + prefix.size(), end - at - prefix.size());
+    }
+    at = end + 1;
+  }
+  return "";
+}
+
+} // namespace
+
+Testbed::Testbed(const std::string& tag, Peers peers) {
   const std::string id = tag + std::to_string(getpid() % 100000);
   ns_a = "wgt-" + id + "-a";
   ns_b = "wgt-" + id + "-b";
   if_a = "wgt" + id + "a";
   if_b = "wgt" + id + "b";
+  if (peers == Peers::Three) {
+    ns_c = "wgt-" + id + "-c";
+    if_c = "wgt" + id + "c";
+  }
   const ProcessResult r = Script("up");
   up_ = r.exit_code == 0;
   up_output_ = r.out + r.err;
+  key_a = EnvValue(r.out, "KEY_A");
+  key_b = EnvValue(r.out, "KEY_B");
+  key_c = EnvValue(r.out, "KEY_C");
 }
 
 Testbed::~Testbed() {
@@ -33,7 +59,8 @@ Testbed::~Testbed() {
 
 ProcessResult Testbed::Script(const std::string& verb) const {
   return Run({"env", "WGCAP_NS_A=" + ns_a, "WGCAP_NS_B=" + ns_b, "WGCAP_IF_A=" + if_a,
-              "WGCAP_IF_B=" + if_b, std::string(WGCAP_SOURCE_DIR) + "/scripts/testbed.sh", verb});
+              "WGCAP_IF_B=" + if_b, "WGCAP_NS_C=" + ns_c, "WGCAP_IF_C=" + if_c,
+              std::string(WGCAP_SOURCE_DIR) + "/scripts/testbed.sh", verb});
 }
 
 std::string Testbed::HooksOnA() const {
@@ -89,6 +116,11 @@ std::vector<std::string> Testbed::InA(std::vector<std::string> argv) const {
 
 std::vector<std::string> Testbed::InB(std::vector<std::string> argv) const {
   argv.insert(argv.begin(), {"ip", "netns", "exec", ns_b});
+  return argv;
+}
+
+std::vector<std::string> Testbed::InC(std::vector<std::string> argv) const {
+  argv.insert(argv.begin(), {"ip", "netns", "exec", ns_c});
   return argv;
 }
 

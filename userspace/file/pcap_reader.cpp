@@ -368,6 +368,9 @@ LinkHeader ParseLink(std::uint32_t link_type, std::span<const std::uint8_t> b) n
 PacketRecord ToNetworkLayer(std::uint32_t link_type, const FileRecord& record) noexcept {
   PacketRecord out;
   out.timestamp_ns = record.timestamp_ns;
+  out.peer = record.peer;
+  out.gso_segs = record.gso_segs;
+  out.gso_size = record.gso_size;
   const LinkHeader link = ParseLink(link_type, record.bytes);
   out.direction = link.direction;
   const std::uint32_t header = static_cast<std::uint32_t>(link.length);

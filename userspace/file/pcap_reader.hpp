@@ -61,6 +61,10 @@ struct FileRecord {
   std::uint32_t link_type = 0;         // of the record's interface
   Direction direction = Direction::Unknown; // where the file records one (pcapng flags)
   std::uint32_t interface_id = 0;           // pcapng: within its section; pcap: 0
+  // pcapng: what our writer's EPB comments say (SPEC 10), `peer=KEY` and
+  // `gso=SEGSxSIZE`; the key stays valid for the reader's life.
+  const PeerKey* peer = nullptr;
+  std::uint16_t gso_segs = 0, gso_size = 0;
 };
 
 // A pcap or pcapng file read record by record.
@@ -107,8 +111,8 @@ bool IsSupportedLinkType(std::uint32_t link_type) noexcept;
 
 // The network-layer view of a file record: link header stripped, lengths
 // adjusted, direction from the link header where it records one (Linux
-// cooked captures). A frame that is not IPv4/IPv6 yields empty data with
-// original_length = its payload length, so filters see "not IP".
+// cooked captures), the record's peer and GSO fields carried over. A frame that is not IPv4/IPv6
+// yields empty data with original_length = its payload length, so filters see "not IP".
 PacketRecord ToNetworkLayer(std::uint32_t link_type, const FileRecord& record) noexcept;
 // Same, with the record's own link type; a direction the link header does not
 // record comes from the record (pcapng flags).

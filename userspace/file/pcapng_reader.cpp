@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <string>
 
+#include "base/peer_key_text.hpp"
 #include "wgcap/pcap_writer.hpp"
 
 namespace wgcap {
@@ -386,6 +388,8 @@ Status PcapngReader::ParsePacket(std::uint32_t type, FileRecord& record) {
     }
   }
   Direction direction = Direction::Unknown;
+  record.peer = nullptr;
+  record.gso_segs = record.gso_size = 0;
   if (!simple) {
     const bool big = big_endian_;
     const std::size_t end = length - 4;
@@ -397,6 +401,8 @@ Status PcapngReader::ParsePacket(std::uint32_t type, FileRecord& record) {
                           direction = flags == pcapng::kFlagsInbound    ? Direction::Inbound
                                       : flags == pcapng::kFlagsOutbound ? Direction::Outbound
                                                                         : Direction::Unknown;
+                        } else if (code == pcapng::kOptComment) {
+                          ReadComment({reinterpret_cast<const char*>(value), size}, record);
                         }
                       });
     if (bad != end) {
@@ -412,6 +418,38 @@ Status PcapngReader::ParsePacket(std::uint32_t type, FileRecord& record) {
   record.direction = direction;
   record.interface_id = id;
   return {};
+}
+
+namespace {
+
+// A decimal number from 1 to 65535 that is all of `text`.
+bool ParseU16(std::string_view text, std::uint16_t& out) noexcept {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 0xffff) {
+    return false;
+  }
+  out = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+} // namespace
+
+void PcapngReader::ReadComment(std::string_view text, FileRecord& record) {
+  if (text.starts_with("peer=")) {
+    if (auto key = PeerKeyFromText(text.substr(5))) {
+      record.peer = &*peers_.insert(*key).first;
+    }
+  } else if (text.starts_with("gso=")) {
+    const std::string_view value = text.substr(4);
+    const std::size_t x = value.find('x');
+    std::uint16_t segs = 0, size = 0;
+    if (x != std::string_view::npos && ParseU16(value.substr(0, x), segs) &&
+        ParseU16(value.substr(x + 1), size)) {
+      record.gso_segs = segs;
+      record.gso_size = size;
+    }
+  }
 }
 
 } // namespace wgcap

@@ -3,11 +3,16 @@
 // each interface with its own link type and timestamp resolution. Enhanced,
 // simple and the obsolete packet blocks yield records; other blocks are
 // skipped by their length. Every length is checked before it is trusted.
+// An EPB comment our writer put there (`peer=KEY`, `gso=SEGSxSIZE`, SPEC 10)
+// comes back in the record; other comments, and ours malformed, are only
+// comments and are passed over.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "file/pcap_reader.hpp"
@@ -46,6 +51,7 @@ private:
   Status ParseSectionHeader();
   Status ParseInterface();
   Status ParsePacket(std::uint32_t type, FileRecord& record);
+  void ReadComment(std::string_view text, FileRecord& record);
   // "NAME: KIND at byte offset N" and the detail, for the current block.
   Error Problem(const std::string& kind, const std::string& detail) const;
   Error Truncated(std::uint32_t length, std::uint64_t have) const;
@@ -62,6 +68,9 @@ private:
   bool have_first_ = false;
   bool pending_ = false; // Open read a packet block ahead
   FileRecord pending_record_;
+  // Every peer key the comments named, so a record's pointer outlives the
+  // block it came from (a set: nodes never move).
+  std::set<PeerKey> peers_;
 };
 
 } // namespace wgcap

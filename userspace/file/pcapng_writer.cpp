@@ -2,12 +2,14 @@
 #include "wgcap/pcap_writer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <string_view>
 
 #include "base/little_endian.hpp"
+#include "base/peer_key_text.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap {
@@ -16,6 +18,13 @@ namespace {
 // type, length, interface, timestamp (2), captured, original; epb_flags
 // (4 + 4), end of options (4), trailing length (4).
 constexpr std::size_t kEpbOverhead = 28 + 8 + 4 + 4;
+// SPEC 10's comments: "peer=" and 44 characters (49, padded to 52), and
+// "gso=SEGSxSIZE" (at most 15 characters, padded to 16), each behind a
+// 4-byte option header.
+constexpr std::string_view kPeerPrefix = "peer=";
+constexpr std::size_t kPeerCommentBytes = 4 + 52;
+constexpr std::size_t kGsoTextMax = 16;
+constexpr std::size_t kMaxCommentBytes = kPeerCommentBytes + 4 + kGsoTextMax;
 // if_tsresol = 9: timestamps count nanoseconds.
 constexpr std::uint8_t kNanosecondResolution = 9;
 
@@ -88,6 +97,98 @@ struct EpbFields {
   std::uint32_t captured, original, flags;
 };
 
+// SPEC 10's opt_comments of one packet. Kept apart from EpbFields so the
+// ordinary packet's path stays as it was: measurably slower when it carried
+// these too (bench/writer_bench.cpp, BM_PcapngWriter).
+struct EpbComments {
+  std::uint32_t bytes = 0;                   // of the options
+  const std::uint8_t* peer_option = nullptr; // kPeerCommentBytes, ready to copy
+  std::uint16_t gso_segs = 0, gso_size = 0;
+};
+
+bool HasComments(const PacketRecord& packet) noexcept {
+  return packet.peer != nullptr || packet.gso_segs != 0;
+}
+
+// "gso=SEGSxSIZE" into `out`; returns its length.
+std::size_t GsoText(char (&out)[kGsoTextMax], std::uint16_t segs, std::uint16_t size) noexcept {
+  char* at = std::copy_n("gso=", 4, out);
+  at = std::to_chars(at, std::end(out), segs).ptr;
+  *at++ = 'x';
+  at = std::to_chars(at, std::end(out), size).ptr;
+  return static_cast<std::size_t>(at - out);
+}
+
+// Writes one opt_comment at `b` (zero-padded); returns the byte after it.
+std::uint8_t* PutComment(std::uint8_t* b, const char* text, std::size_t length) noexcept {
+  PutLe16(b, pcapng::kOptComment);
+  PutLe16(b + 2, static_cast<std::uint16_t>(length));
+  PutLe32(b + 4 + Padded(length) - 4, 0);
+  std::memcpy(b + 4, text, length);
+  return b + 4 + Padded(length);
+}
+
+} // namespace
+
+// On a server nearly every packet is attributed, to one of a few peers:
+// their options are encoded once and copied after, which keeps an
+// attributed packet close to an ordinary one. Slots are picked by the key's
+// first byte (keys are random) and checked against the whole key, so a
+// collision only costs an encoding.
+struct PcapngWriter::PeerComments {
+  static constexpr std::size_t kSlots = 64;
+  struct Slot {
+    bool used = false;
+    PeerKey key{};
+    std::uint8_t option[kPeerCommentBytes];
+  };
+  Slot slots[kSlots];
+
+  const std::uint8_t* OptionFor(const PeerKey& key) noexcept {
+    Slot& slot = slots[key[0] % kSlots];
+    if (!slot.used || slot.key != key) [[unlikely]] {
+      char text[kPeerPrefix.size() + kPeerKeyTextSize];
+      std::memcpy(text, kPeerPrefix.data(), kPeerPrefix.size());
+      const PeerKeyText encoded = PeerKeyToText(key);
+      std::memcpy(text + kPeerPrefix.size(), encoded.data(), encoded.size());
+      PutComment(slot.option, text, sizeof text);
+      slot.key = key;
+      slot.used = true;
+    }
+    return slot.option;
+  }
+};
+
+namespace {
+
+// The comments of an attributed packet or a super-packet, sized.
+EpbComments CommentsOf(const PacketRecord& packet, PcapngWriter::PeerComments& peers) noexcept {
+  EpbComments c;
+  if (packet.peer != nullptr) {
+    c.peer_option = peers.OptionFor(*packet.peer);
+    c.bytes += kPeerCommentBytes;
+  }
+  if (packet.gso_segs != 0) {
+    char text[kGsoTextMax];
+    c.gso_segs = packet.gso_segs;
+    c.gso_size = packet.gso_size;
+    c.bytes += static_cast<std::uint32_t>(4 + Padded(GsoText(text, c.gso_segs, c.gso_size)));
+  }
+  return c;
+}
+
+std::uint8_t* PutComments(std::uint8_t* b, const EpbComments& c) noexcept {
+  if (c.peer_option != nullptr) {
+    std::memcpy(b, c.peer_option, kPeerCommentBytes);
+    b += kPeerCommentBytes;
+  }
+  if (c.gso_segs != 0) {
+    char text[kGsoTextMax];
+    b = PutComment(b, text, GsoText(text, c.gso_segs, c.gso_size));
+  }
+  return b;
+}
+
 // Keeps at most snaplen bytes; the original length stays.
 EpbFields FieldsOf(const PacketRecord& packet, std::uint32_t id, std::uint32_t snaplen) noexcept {
   const auto size = static_cast<std::uint32_t>(
@@ -107,11 +208,17 @@ EpbFields FieldsOf(const PacketRecord& packet, std::uint32_t id, std::uint32_t s
       .flags = flags};
 }
 
+std::uint32_t TotalOf(const EpbFields& f, const EpbComments& c = {}) noexcept {
+  return static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured) + c.bytes);
+}
+
 // An enhanced packet block of `total` bytes at `b`: the packet's first
-// `captured` bytes, padded, then epb_flags. The packet is copied last, so
-// little has to stay live across the memcpy call.
-void LayOutEpb(std::uint8_t* b, std::uint32_t total, const EpbFields& f,
-               const std::uint8_t* data) noexcept {
+// `captured` bytes, padded, then epb_flags and (kWithComments) the comments.
+// The packet is copied last, so little has to stay live across the memcpy
+// call.
+template <bool kWithComments>
+void LayOutEpb(std::uint8_t* b, std::uint32_t total, const EpbFields& f, const std::uint8_t* data,
+               const EpbComments& comments) noexcept {
   const std::size_t padded = Padded(f.captured);
   PutLe32(b, pcapng::kEnhancedPacket);
   PutLe32(b + 4, total);
@@ -124,8 +231,12 @@ void LayOutEpb(std::uint8_t* b, std::uint32_t total, const EpbFields& f,
   PutLe16(options, pcapng::kEpbFlags);
   PutLe16(options + 2, 4);
   PutLe32(options + 4, f.flags);
-  PutLe32(options + 8, pcapng::kOptEnd);
-  PutLe32(options + 12, total);
+  options += 8;
+  if constexpr (kWithComments) {
+    options = PutComments(options, comments);
+  }
+  PutLe32(options, pcapng::kOptEnd);
+  PutLe32(options + 4, total);
   if (f.captured != 0) {
     // The 0-3 pad bytes lie in the last 4-byte word: zeroed first, then the
     // packet copied over its start (a fixed store, not a variable memset).
@@ -149,9 +260,13 @@ PcapngWriter::PcapngWriter(ByteWriter& out, PcapngWriterOptions options)
   options_.snaplen =
       options_.snaplen == 0 ? kDefaultSnaplen : std::min(options_.snaplen, kMaxSnaplen);
   // Every packet block fits: no allocation per packet.
-  epb_ = std::make_unique_for_overwrite<std::uint8_t[]>(kEpbOverhead + Padded(options_.snaplen));
+  epb_ = std::make_unique_for_overwrite<std::uint8_t[]>(kEpbOverhead + Padded(options_.snaplen) +
+                                                        kMaxCommentBytes);
   interfaces_.reserve(4);
+  peer_comments_ = std::make_unique<PeerComments>();
 }
+
+PcapngWriter::~PcapngWriter() = default;
 
 Status PcapngWriter::Emit() {
   const auto total = static_cast<std::uint32_t>(buffer_.size() + 4);
@@ -250,18 +365,22 @@ Result<std::uint32_t> PcapngWriter::InterfaceFor(std::uint32_t ifindex) {
 }
 
 // The path nearly every packet takes: header written, the same interface as
-// the packet before, room in the file buffer. Kept apart from the rest so it
-// stays a small function with no Result to build.
+// the packet before, no comments, room in the file buffer. Kept apart from
+// the rest so it stays a small function with no Result to build.
 Status PcapngWriter::WritePacket(const PacketRecord& packet) {
   if (header_written_) [[likely]] {
     const std::uint32_t id = last_id_;
     if (const Interface& last = interfaces_[id]; last.bound && last.ifindex == packet.ifindex)
         [[likely]] {
-      const EpbFields f = FieldsOf(packet, id, options_.snaplen);
-      const auto total = static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured));
-      if (std::uint8_t* b = out_.Claim(total)) [[likely]] {
-        Count(id, f.ns); // first: nothing but the copy stays live across it
-        LayOutEpb(b, total, f, packet.data.data());
+      if (!HasComments(packet)) [[likely]] {
+        const EpbFields f = FieldsOf(packet, id, options_.snaplen);
+        const std::uint32_t total = TotalOf(f);
+        if (std::uint8_t* b = out_.Claim(total)) [[likely]] {
+          Count(id, f.ns); // first: nothing but the copy stays live across it
+          LayOutEpb<false>(b, total, f, packet.data.data(), {});
+          return {};
+        }
+      } else if (WroteWithComments(packet, id)) {
         return {};
       }
     }
@@ -269,9 +388,25 @@ Status PcapngWriter::WritePacket(const PacketRecord& packet) {
   return WritePacketSlowly(packet);
 }
 
+// A WireGuard server's packets nearly all carry a peer: their own path,
+// out of line so the ordinary packet's stays as small as it was.
+bool PcapngWriter::WroteWithComments(const PacketRecord& packet, std::uint32_t id) noexcept {
+  const EpbFields f = FieldsOf(packet, id, options_.snaplen);
+  const EpbComments c = CommentsOf(packet, *peer_comments_);
+  const std::uint32_t total = TotalOf(f, c);
+  std::uint8_t* b = out_.Claim(total);
+  if (b == nullptr) {
+    return false;
+  }
+  Count(id, f.ns);
+  LayOutEpb<true>(b, total, f, packet.data.data(), c);
+  return true;
+}
+
 // Writes the headers first if needed, finds (or describes) the packet's
-// interface, and when the file buffer has no room lays the block out in epb_
-// and hands it to Write, which flushes or reports the failure.
+// interface, adds the comments of an attributed packet or a super-packet,
+// and when the file buffer has no room lays the block out in epb_ and hands
+// it to Write, which flushes or reports the failure.
 Status PcapngWriter::WritePacketSlowly(const PacketRecord& packet) {
   if (auto header = WriteHeader(); !header) {
     return header;
@@ -283,16 +418,17 @@ Status PcapngWriter::WritePacketSlowly(const PacketRecord& packet) {
   // Packets come in runs from one interface: WritePacket checks this first.
   last_id_ = *id;
   const EpbFields f = FieldsOf(packet, *id, options_.snaplen);
-  const auto total = static_cast<std::uint32_t>(kEpbOverhead + Padded(f.captured));
+  const EpbComments c = HasComments(packet) ? CommentsOf(packet, *peer_comments_) : EpbComments{};
+  const std::uint32_t total = TotalOf(f, c);
   std::uint8_t* b = out_.Claim(total);
   if (b == nullptr) {
     b = epb_.get();
-    LayOutEpb(b, total, f, packet.data.data());
+  }
+  LayOutEpb<true>(b, total, f, packet.data.data(), c);
+  if (b == epb_.get()) {
     if (auto s = out_.Write(std::span<const std::uint8_t>(b, total)); !s) {
       return s;
     }
-  } else {
-    LayOutEpb(b, total, f, packet.data.data());
   }
   Count(*id, f.ns);
   return {};

@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "base/peer_key_text.hpp"
 #include "text/flow_table.hpp"
 #include "text/interface_names.hpp"
 #include "text/packet_text.hpp"
@@ -76,6 +77,15 @@ Bytes AppendBody(std::string& line, const text::PacketView& v, text::FlowTable* 
   }
 }
 
+// SPEC 10: the first 8 characters of the peer's key, enough to tell peers
+// apart at a glance (`peer AbCd` filters take any unambiguous prefix).
+void AppendPeer(std::string& line, const PeerKey& key) {
+  const PeerKeyText text = PeerKeyToText(key);
+  line += "peer ";
+  line.append(text.data(), 8);
+  line += ' ';
+}
+
 } // namespace
 
 namespace text {
@@ -122,6 +132,9 @@ Status TextWriter::WritePacket(const PacketRecord& packet) {
   line_.clear();
   AppendLead(packet);
   AppendTag(line_, packet.direction, p);
+  if (packet.peer != nullptr && (options_.verbose || options_.interface_name)) {
+    AppendPeer(line_, *packet.peer);
+  }
   const Bytes bytes(packet.data);
   Bytes payload;
   if (p.family == 0) {
@@ -135,6 +148,10 @@ Status TextWriter::WritePacket(const PacketRecord& packet) {
     payload = AppendBody(line_, view, flows_.get(), {options_.verbose, options_.quiet});
     if (options_.verbose) {
       Appendf(line_, ", ttl %u, id %u, iplen %u", p.ttl, p.ip_id, p.ip_length);
+      if (packet.gso_segs != 0) {
+        // A GSO/GRO super-packet: why iplen exceeds the tunnel's MTU.
+        Appendf(line_, ", gso %ux%u", packet.gso_segs, packet.gso_size);
+      }
     }
   }
   line_ += '\n';

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attribution on a WireGuard server (SPEC 10), live: the testbed's A has two
+// peers, B and C, with allowed-ips of their own; echo traffic from each of
+// the three ends, IPv4 and IPv6, crosses A's interface, and every packet is
+// counted to the right peer in `wgcap -e` text (` peer KEY8`) and in pcapng
+// (`peer=KEY` as tshark's frame.comment), with each backend; a `peer`
+// filter keeps exactly one peer's packets.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+#include "support/live_wgcap.hpp"
+#include "support/subprocess.hpp"
+
+namespace wgcap::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+[[maybe_unused]] const auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new LiveTestbed("la", Testbed::Peers::Three));
+
+// What the traffic below puts on A's interface: echo requests and their
+// replies, so each ping is one packet in and one out.
+struct Expected {
+  int b = 0, c = 0; // packets attributed to B, to C
+};
+
+class LiveAttribution : public LiveTest, public ::testing::WithParamInterface<Backend> {
+protected:
+  void SetUp() override {
+    LiveTest::SetUp();
+    if (HasFatalFailure()) {
+      return;
+    }
+    ASSERT_EQ(testbed_->key_b.size(), 44u) << testbed_->up_output();
+    ASSERT_EQ(testbed_->key_c.size(), 44u) << testbed_->up_output();
+    ASSERT_NE(testbed_->key_b.substr(0, 8), testbed_->key_c.substr(0, 8));
+  }
+
+  static void PingIn(const std::vector<std::string>& in_ns, const std::string& to, int count) {
+    std::vector<std::string> argv = in_ns;
+    argv.insert(argv.end(), {"ping", "-c", std::to_string(count), "-i", "0.05", "-W", "2", to});
+    const auto r = test::Run(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  // Distinct counts per peer and family, so a swap or a lost family shows.
+  Expected SendFromEveryEnd() {
+    const Testbed& t = *testbed_;
+    PingIn(t.InB({}), t.addr_a, 3);
+    PingIn(t.InB({}), t.addr6_a, 2);
+    PingIn(t.InC({}), t.addr_a, 4);
+    PingIn(t.InC({}), t.addr6_a, 1);
+    Ping(t.addr_b, 1); // from the server: attributed by destination
+    Ping(t.addr6_c, 2);
+    return Expected{.b = 2 * (3 + 2 + 1), .c = 2 * (4 + 1 + 2)};
+  }
+
+  // Runs wgcap with `args` while the traffic flows; returns its text.
+  std::string Capture(const std::vector<std::string>& args, Expected& expected) {
+    auto wgcap = StartWgcap(GetParam(), args);
+    expected = SendFromEveryEnd();
+    std::this_thread::sleep_for(300ms);
+    wgcap->Signal(SIGINT);
+    EXPECT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+    return wgcap->Stdout();
+  }
+
+  std::string Short(const std::string& key) const { return "peer " + key.substr(0, 8) + " "; }
+};
+
+TEST_P(LiveAttribution, EveryPacketCountedToItsPeerInTextAndPcapng) {
+  const std::string file = dir_.File("peers.pcapng");
+  Expected want;
+  const std::string text = Capture({"-e", "--print", "-w", file, "icmp or icmp6"}, want);
+  const Testbed& t = *testbed_;
+  EXPECT_EQ(CountOf(text, Short(t.key_b)), want.b) << text;
+  EXPECT_EQ(CountOf(text, Short(t.key_c)), want.c) << text;
+  EXPECT_EQ(CountOf(text, "\n"), want.b + want.c) << "every line attributed:\n" << text;
+  // Half of each peer's packets came in through the tunnel.
+  EXPECT_EQ(CountOf(text, "[IN  ICMP] " + Short(t.key_b)), want.b / 2) << text;
+  EXPECT_EQ(CountOf(text, "[OUT ICMP] " + Short(t.key_c)), want.c / 2) << text;
+
+  const auto comments = test::Run({"tshark", "-r", file, "-T", "fields", "-e", "frame.comment"});
+  ASSERT_EQ(comments.exit_code, 0) << comments.err;
+  EXPECT_EQ(CountOf(comments.out, "peer=" + t.key_b + "\n"), want.b) << comments.out;
+  EXPECT_EQ(CountOf(comments.out, "peer=" + t.key_c + "\n"), want.c) << comments.out;
+  EXPECT_EQ(TcpdumpCount(file), want.b + want.c);
+}
+
+// `peer PREFIX` keeps one peer's packets, in the kernel (bpf) or the socket
+// filter and the Matcher (afpacket).
+TEST_P(LiveAttribution, PeerFilterKeepsOnePeer) {
+  const Testbed& t = *testbed_;
+  Expected want;
+  const std::string text = Capture({"-e", "peer", t.key_c.substr(0, 8)}, want);
+  EXPECT_EQ(CountOf(text, Short(t.key_c)), want.c) << text;
+  EXPECT_EQ(CountOf(text, "\n"), want.c) << "only C's packets:\n" << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LiveAttribution, ::testing::Values(kAFPacket, kBpfTcx),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+} // namespace
+} // namespace wgcap::test
