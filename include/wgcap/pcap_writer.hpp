@@ -122,6 +122,8 @@ struct PcapngWriterOptions {
   std::int64_t (*now_ns)() = nullptr;
 };
 
+struct KernelCounters;
+
 // Not thread-safe. The section header and the captured interface's
 // description are written lazily, on the first packet, WriteHeader or Finish.
 // A packet from another ifindex gets its own interface ("ifindex N"),
@@ -129,8 +131,6 @@ struct PcapngWriterOptions {
 // WireGuard peer carries the comment `peer=KEY` (44 base64 characters), a
 // GSO/GRO super-packet `gso=SEGSxSIZE`, each an opt_comment of its EPB
 // (SPEC 10), so tshark shows them as frame.comment.
-struct KernelCounters;
-
 class PcapngWriter final : public PacketSink {
 public:
   PcapngWriter(ByteWriter& out, PcapngWriterOptions options);
