@@ -58,6 +58,8 @@ public:
   int ring_fd() const;
   int counters_fd() const;
   int sample_programs_fd() const;
+  // wgcap_peers, the LPM trie `peer` terms look in (PeerMapSync fills it).
+  int peers_fd() const;
   // seen, matched and ring_drops summed over the CPUs; nullopt when the map
   // could not be read: before Linux 6.5, with kernel.unprivileged_bpf_disabled
   // set, a process without CAP_BPF (wgcap after -Z) gets EPERM from every

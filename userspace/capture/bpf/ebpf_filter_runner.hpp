@@ -14,6 +14,7 @@
 #include <string>
 
 #include "wgcap/filter_ast.hpp"
+#include "wgcap/matcher.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {
@@ -24,6 +25,12 @@ struct EbpfRunnerOptions {
   // test-run then: the kernel wants an Ethernet header's worth).
   unsigned link_header = 14;
   bool direct_access = true; // false: every read by bpf_skb_load_bytes
+  // The hook the program is generated for: egress reads a `peer` term's
+  // destination address, ingress its source.
+  bool egress = false;
+  // Mirrored into the runner's wgcap_peers before every run whose version
+  // moved, as BpfCapture does, for TestRunIfindex() (and ifindex 0).
+  std::shared_ptr<const PeerDirectory> peers;
 };
 
 struct EbpfVerdict {
@@ -43,6 +50,10 @@ public:
   Result<EbpfVerdict> Run(std::span<const std::uint8_t> packet);
   // Runs `packet` `repeat` times in the kernel; the average ns per run.
   Result<double> Time(std::span<const std::uint8_t> packet, std::uint32_t repeat);
+  // The ifindex a test run's skb has (the loopback device of the caller's
+  // network namespace): the one to publish `peers` routes under.
+  static std::uint32_t TestRunIfindex();
+
   // wgcap_counters[WGCAP_COUNTER_SEEN], summed over CPUs.
   Result<std::uint64_t> Seen() const;
 
