@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "wgcap/filter_ast.hpp"
 #include "wgcap/matcher.hpp"
@@ -20,6 +21,12 @@
 namespace wgcap {
 
 struct EbpfRunnerOptions {
+  // A constructor rather than an aggregate: callers brace the first two
+  // ({14, true}) and -Wmissing-field-initializers would flag the rest.
+  EbpfRunnerOptions(unsigned link = 14, bool direct = true, bool on_egress = false,
+                    std::shared_ptr<const PeerDirectory> peer_directory = {})
+      : link_header(link), direct_access(direct), egress(on_egress),
+        peers(std::move(peer_directory)) {}
   // 14: packets get a synthetic Ethernet header (as on a veth); 0: the IP
   // packet is the frame, as on WireGuard (packets under 14 bytes cannot be
   // test-run then: the kernel wants an Ethernet header's worth).

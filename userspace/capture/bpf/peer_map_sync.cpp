@@ -42,6 +42,12 @@ Status PeerMapSync::Sync() {
   std::map<KeyBytes, PeerKey> wanted;
   for (const std::uint32_t ifindex : {ifindex_, 0u}) {
     for (const PeerRoute& r : peers_->Routes(ifindex)) {
+      const std::uint8_t family = r.prefix.address.family;
+      if ((family != 4 && family != 6) || r.prefix.length > (family == 4 ? 32 : 128)) {
+        return Error{"the kernel's peer table: allowed-ip /" + std::to_string(r.prefix.length) +
+                         " of family " + std::to_string(family) + " is not a prefix",
+                     EINVAL};
+      }
       wanted.emplace(KeyFor(ifindex, r.prefix), r.key); // WireGuard: one owner a prefix
     }
     if (ifindex_ == 0) {
