@@ -19,6 +19,8 @@
 #   udp-port    udp and port 5555                        (--smoke: only this)
 #   relation    tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420  ("GET ")
 #   forty-terms 40 primitives joined by "or"
+#   peer        peer PREFIX and udp port 5555 (issue 22: the LPM trie; PREFIX
+#               the first 6 characters of B's key, A's one peer)
 #
 # --mode bpf: the afpacket fallback is not taken, so a program the kernel
 # refuses fails the filter with wgcap's (the verifier's) words. Before 5.11
@@ -33,7 +35,10 @@ readonly LANE_UID=65534
 # CAP_NET_ADMIN is bit 12, CAP_BPF bit 39.
 readonly WANT_CAPS=0000008000001000
 readonly ADDR_B=198.51.100.2
-export WGCAP_NS_A=wgvmlp-a WGCAP_NS_B=wgvmlp-b WGCAP_IF_A=wgvmlpa0 WGCAP_IF_B=wgvmlpb0
+# Overridable, so lanes run side by side on one host do not collide (the
+# wireguard-go sockets are shared by all namespaces: the names must differ).
+export WGCAP_NS_A=${WGCAP_NS_A:-wgvmlp-a} WGCAP_NS_B=${WGCAP_NS_B:-wgvmlp-b}
+export WGCAP_IF_A=${WGCAP_IF_A:-wgvmlpa0} WGCAP_IF_B=${WGCAP_IF_B:-wgvmlpb0}
 
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 SMOKE=0 WG=auto WGCAP='' WORK='' SERVER_PID=''
@@ -284,6 +289,21 @@ relation_filter() {
   SERVER_PID=
 }
 
+# The kernel's part of `peer`: A's peers are read (UAPI or genl), the term
+# resolves, the LPM trie is filled before attaching, and the generated
+# lookup finds B for the packets to B. A lookup that missed would select
+# nothing: no packet, a FAIL at the duration.
+peer_filter() {
+  local pub
+  pub=$(<"/run/wgcap-testbed/$WGCAP_NS_A/b.pub")
+  # wireguard-go's UAPI socket is root's (mode 0600): a sidecar is given it
+  # as here. Kernel WireGuard answers generic netlink with CAP_NET_ADMIN.
+  local sock=/var/run/wireguard/$WGCAP_IF_A.sock
+  [[ ! -S $sock ]] || chown "$LANE_UID" "$sock"
+  run_filter peer 4 "peer ${pub:0:6} and udp port 5555" "5555/11 5555/12 5555/13 5555/14" \
+    traffic_udp_port
+}
+
 main() {
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -324,6 +344,7 @@ main() {
   if ((!SMOKE)); then
     relation_filter
     run_filter forty-terms 3 "$(forty_terms)" "6004/31 6020/32 6036/33" traffic_forty_terms
+    peer_filter
   fi
   echo "lane result: $(uname -r): loaded $LOADED/$TOTAL, captured right $RIGHT/$TOTAL," \
     "load ${LOAD_TIMES[*]:-none}: $( ((FAILED)) && echo FAIL || echo PASS)"

@@ -117,11 +117,12 @@ Status CaptureOutput::Open(const Arguments& args, Options& options, ByteWriter* 
   return {};
 }
 
-Result<std::unique_ptr<Session>> CaptureOutput::OpenSession(const Arguments& args,
-                                                            std::shared_ptr<const Matcher> matcher,
-                                                            ByteWriter* stdout_writer) {
+Result<std::unique_ptr<Session>>
+CaptureOutput::OpenSession(const Arguments& args, std::shared_ptr<const Matcher> matcher,
+                           ByteWriter* stdout_writer, std::shared_ptr<const PeerDirectory> peers) {
   Options options;
   options.matcher = std::move(matcher);
+  options.peers = std::move(peers);
   options.snaplen = args.snaplen;
   options.packet_limit = args.count;
   options.flush_every_packet = args.unbuffered;

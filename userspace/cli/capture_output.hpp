@@ -33,7 +33,9 @@ public:
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
-                                               ByteWriter* stdout_writer = nullptr);
+                                               ByteWriter* stdout_writer = nullptr,
+                                               // WireGuard peers to attribute with (SPEC 10)
+                                               std::shared_ptr<const PeerDirectory> peers = {});
   // Renames the pcap file into place (or flushes stdout). After a failed
   // write, keeps the records completed before the failure (with rotation,
   // in the file being written; the earlier ones are complete already).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <net/if.h>
 #include <optional>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "capture/bpf/bpf_program.hpp"
 #include "cli/capture_output.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/live_peers.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
 #include "filter/classic_filter.hpp"
@@ -144,7 +146,21 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
 
 } // namespace
 
-int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
+int DumpFilters(const Arguments& args, const ExpressionMatcher& given) {
+  // `peer` terms resolve against the interface's peers, as a capture would.
+  FilterExpression resolved = given.expression();
+  if (HasPeerTerms(resolved)) {
+    const unsigned ifindex = if_nametoindex(args.interface.c_str());
+    auto peers = args.interface.empty()
+                     ? Result<std::unique_ptr<LivePeers>>(
+                           Error{"`peer` needs an interface (-i) to read the peers of", EINVAL})
+                     : LivePeers::Open(args.interface, ifindex, resolved);
+    if (!peers) {
+      std::fprintf(stderr, "wgcap: %s\n", peers.error().message.c_str());
+      return ExitCode(ErrorKind::Filter);
+    }
+  }
+  const ExpressionMatcher matcher(std::move(resolved));
   ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
   if (args.hooks != Hooks::InOut) { // what the afpacket backend attaches with -Q
     classic = KeepOnlyDirection(std::move(classic),
@@ -254,17 +270,29 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   if (!ifindex) {
     return report.Fail(ifindex.error());
   }
+  // The peers before the session: `peer` terms resolve against them, and the
+  // Session and the kernel's table attribute with them.
+  FilterExpression expression = matcher->expression();
+  auto peers = LivePeers::Open(args.interface, static_cast<std::uint32_t>(*ifindex), expression);
+  if (!peers) {
+    return report.Fail(peers.error());
+  }
+  const std::shared_ptr<const PeerDirectory> directory = *peers ? (*peers)->directory() : nullptr;
+  if (HasPeerTerms(expression)) {
+    matcher = std::make_shared<const ExpressionMatcher>(expression);
+  }
   CaptureOutput output;
   output.SetInterfaceIndex(static_cast<unsigned>(*ifindex));
   if (control.drop != nullptr) {
     output.OwnFileAs(control.drop->uid, control.drop->gid);
   }
-  auto session = output.OpenSession(args, matcher, io.output);
+  auto session = output.OpenSession(args, matcher, io.output, directory);
   if (!session) {
     return report.Fail(session.error());
   }
-  auto capture = OpenCapture(args.interface, **session,
-                             CaptureOptionsFor(args, matcher->expression(), *ifindex),
+  CaptureOptions capture_options = CaptureOptionsFor(args, expression, *ifindex);
+  capture_options.peers = directory;
+  auto capture = OpenCapture(args.interface, **session, std::move(capture_options),
                              [&report](const Error& why) {
                                report.Say("wgcap: bpf backend unavailable (" +
                                           FirstLine(why.message) + "); using afpacket\n");
@@ -285,7 +313,13 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
   // ring on this kernel (`bpf/README.md`, "Sample copy").
   report.Say((*capture)->description() + "\n");
+  if (*peers) {
+    (*peers)->Start();
+  }
   end_reason = WaitForEnd(args, control, **session, **capture, report);
+  if (*peers) {
+    (*peers)->Stop();
+  }
   return Finish(args, output, **session, **capture, report);
 }
 
