@@ -32,6 +32,8 @@
 set -euo pipefail
 
 readonly LANE_UID=65534
+# The uid a capture runs as (the peer case may need the UAPI socket's owner).
+RUN_UID=$LANE_UID
 # CAP_NET_ADMIN is bit 12, CAP_BPF bit 39.
 readonly WANT_CAPS=0000008000001000
 readonly ADDR_B=198.51.100.2
@@ -176,7 +178,7 @@ start_capture() { # OUT ERR COUNT EXPR
   # $! would be that shell's PID, not wgcap's (every step below execs).
   ip netns exec "$WGCAP_NS_A" bash -c 'ulimit -l "$MEMLOCK" && exec "$@"' _ \
     capsh --drop="$others" --caps='cap_bpf,cap_net_admin+eip cap_setuid,cap_setgid,cap_setpcap+ep' \
-    --keep=1 --user="$(id -nu "$LANE_UID")" --addamb=cap_bpf,cap_net_admin \
+    --keep=1 --user="$(id -nu "$RUN_UID")" --addamb=cap_bpf,cap_net_admin \
     --drop=cap_setuid,cap_setgid,cap_setpcap -- -c 'exec "$0" "$@"' \
     "$WGCAP" -i "$WGCAP_IF_A" --mode bpf -c "$count" --duration 20s -w "$out" "$expr" \
     </dev/null >/dev/null 2>"$err" &
@@ -199,7 +201,7 @@ check_caps() { # NAME
   local line names
   names=$(capsh --decode="$eff" | sed 's/.*=//')
   line="uid $uid CapEff $eff CapPrm $prm CapAmb $amb CapBnd $bnd ($names)"
-  if [[ $(cat "/proc/$CAP_PID/comm") == wgcap && $uid == "$LANE_UID/$LANE_UID" &&
+  if [[ $(cat "/proc/$CAP_PID/comm") == wgcap && $uid == "$RUN_UID/$RUN_UID" &&
     $eff == "$WANT_CAPS" && $prm == "$WANT_CAPS" && $bnd == "$WANT_CAPS" ]]; then
     echo "caps: $1: ok: $line"
   else
@@ -296,12 +298,19 @@ relation_filter() {
 peer_filter() {
   local pub
   pub=$(<"/run/wgcap-testbed/$WGCAP_NS_A/b.pub")
-  # wireguard-go's UAPI socket is root's (mode 0600): a sidecar is given it
-  # as here. Kernel WireGuard answers generic netlink with CAP_NET_ADMIN.
+  # Kernel WireGuard answers generic netlink to CAP_NET_ADMIN. wireguard-go's
+  # UAPI socket is root's, mode 0700, and wireguard-go exits when anything
+  # changes its attributes (an inotify IN_ATTRIB), so it cannot be handed to
+  # uid 65534: there the capture runs as its owner, uid 0, still with only
+  # CAP_BPF + CAP_NET_ADMIN (no CAP_DAC_OVERRIDE, no CAP_SYS_ADMIN).
   local sock=/var/run/wireguard/$WGCAP_IF_A.sock
-  [[ ! -S $sock ]] || chown "$LANE_UID" "$sock"
+  if [[ -S $sock ]]; then
+    RUN_UID=0
+    chmod 0777 "$WORK" # uid 0 without CAP_DAC_OVERRIDE writes the capture too
+  fi
   run_filter peer 4 "peer ${pub:0:6} and udp port 5555" "5555/11 5555/12 5555/13 5555/14" \
     traffic_udp_port
+  RUN_UID=$LANE_UID
 }
 
 main() {
