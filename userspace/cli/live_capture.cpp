@@ -300,6 +300,13 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   if (!capture) {
     return report.Fail(capture.error());
   }
+  // Before -Z: threads made earlier lose every capability with the drop
+  // (only the main thread keeps what detaching needs), so the refresh then
+  // works only where the peers are readable without privilege; a failed
+  // read keeps the last set.
+  if (*peers) {
+    (*peers)->Start();
+  }
   if (control.drop != nullptr) {
     if (auto dropped = DropAfterAttach(*control.drop, **capture); !dropped) {
       (*capture)->Stop();
@@ -313,9 +320,6 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
   // ring on this kernel (`bpf/README.md`, "Sample copy").
   report.Say((*capture)->description() + "\n");
-  if (*peers) {
-    (*peers)->Start();
-  }
   end_reason = WaitForEnd(args, control, **session, **capture, report);
   if (*peers) {
     (*peers)->Stop();

@@ -163,6 +163,10 @@ struct BpfCapture::Impl {
     load.sample_mode = options.sample_mode;
     load.ingress = d != CaptureDirection::Out;
     load.egress = d != CaptureDirection::In;
+    if (options.peers) {
+      const auto here = options.peers->Routes(static_cast<std::uint32_t>(ifindex)).size();
+      load.peer_routes = static_cast<std::uint32_t>(here + options.peers->Routes(0).size());
+    }
     auto loaded = BpfProgram::Load(load);
     if (!loaded) {
       return loaded.error();

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -77,12 +78,22 @@ std::string PermissionHint() {
 // Bytes the kernel charges besides the ring: the scratch buffers (output
 // mode), the counters, the programs; generous, as RLIMIT_MEMLOCK is
 // raised to it only where it is lower.
-std::uint64_t OtherMapBytes(SampleMode mode) {
+// wgcap_peers' capacity: all of WGCAP_PEER_MAP_ENTRIES where that costs
+// nothing until used, else room for four times the routes it starts with.
+std::uint32_t PeerMapEntries(std::uint32_t routes, bool charged) {
+  if (!charged) {
+    return WGCAP_PEER_MAP_ENTRIES;
+  }
+  const std::uint64_t room = std::max<std::uint64_t>(64, std::uint64_t{routes} * 4);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(room, WGCAP_PEER_MAP_ENTRIES));
+}
+
+std::uint64_t OtherMapBytes(SampleMode mode, std::uint32_t peer_entries) {
   const int cpus = libbpf_num_possible_cpus();
   const std::uint64_t scratch = sizeof(wgcap_sample_header) + WGCAP_MAX_SNAPLEN;
   // Before 5.11 the LPM trie of the peers is charged for every entry it
   // may hold (a node, key and value each), however empty.
-  const std::uint64_t peers = std::uint64_t{WGCAP_PEER_MAP_ENTRIES} *
+  const std::uint64_t peers = std::uint64_t{peer_entries} *
                               (64 + sizeof(wgcap_peer_lpm_key) + sizeof(wgcap_peer_lpm_value));
   return (mode == SampleMode::Output && cpus > 0 ? static_cast<std::uint64_t>(cpus) : 1) * scratch +
          peers + (1u << 20);
@@ -133,7 +144,7 @@ struct SharedMaps {
   UniqueFd peers; // wgcap_peers, for `peer` terms
 };
 
-Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock) {
+Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock, std::uint32_t peer_entries) {
   SharedMaps m;
   m.counters.Reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "wgcap_counters", sizeof(__u32),
                                   sizeof(__u64), WGCAP_COUNTER_MAX, nullptr));
@@ -144,7 +155,7 @@ Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock) {
   if (m.slots.valid()) {
     LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
     m.peers.Reset(bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "wgcap_peers", sizeof(wgcap_peer_lpm_key),
-                                 sizeof(wgcap_peer_lpm_value), WGCAP_PEER_MAP_ENTRIES, &lpm));
+                                 sizeof(wgcap_peer_lpm_value), peer_entries, &lpm));
   }
   if (!m.peers.valid()) {
     return LoadError("creating the BPF maps", errno, "", memlock);
@@ -259,10 +270,12 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
   // Auto may end in the output mode, whose per-CPU scratch is the larger.
   const SampleMode largest =
       options.sample_mode == SampleMode::Reserve ? SampleMode::Reserve : SampleMode::Output;
-  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(largest), charged); !raised) {
+  const std::uint32_t peer_entries = PeerMapEntries(options.peer_routes, charged);
+  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(largest, peer_entries), charged);
+      !raised) {
     return raised.error();
   }
-  auto shared = CreateSharedMaps(memlock);
+  auto shared = CreateSharedMaps(memlock, peer_entries);
   if (!shared) {
     return shared.error();
   }

@@ -15,7 +15,15 @@ static_assert(sizeof(wgcap_peer_lpm_value) == sizeof(PeerKey));
 
 PeerMapSync::PeerMapSync(int map_fd, std::uint32_t ifindex,
                          std::shared_ptr<const PeerDirectory> peers)
-    : map_fd_(map_fd), ifindex_(ifindex), peers_(std::move(peers)) {}
+    : map_fd_(map_fd), ifindex_(ifindex), peers_(std::move(peers)),
+      capacity_(WGCAP_PEER_MAP_ENTRIES) {
+  // Smaller where maps are charged to RLIMIT_MEMLOCK (BpfProgramOptions).
+  bpf_map_info info{};
+  std::uint32_t length = sizeof info;
+  if (bpf_obj_get_info_by_fd(map_fd_, &info, &length) == 0 && info.max_entries != 0) {
+    capacity_ = info.max_entries;
+  }
+}
 
 PeerMapSync::KeyBytes PeerMapSync::KeyFor(std::uint32_t ifindex, const IpPrefix& prefix) noexcept {
   wgcap_peer_lpm_key key{};
@@ -54,11 +62,14 @@ Status PeerMapSync::Sync() {
       break;
     }
   }
-  if (wanted.size() > WGCAP_PEER_MAP_ENTRIES) {
+  if (wanted.size() > capacity_) {
     return Error{"the WireGuard peers have " + std::to_string(wanted.size()) +
                      " allowed-ips; the kernel's peer table holds at most " +
-                     std::to_string(WGCAP_PEER_MAP_ENTRIES) +
-                     " (--mode afpacket filters in userspace)",
+                     std::to_string(capacity_) +
+                     (capacity_ < WGCAP_PEER_MAP_ENTRIES
+                          ? " (sized at start: this kernel charges it to RLIMIT_MEMLOCK; restart "
+                            "the capture)"
+                          : " (--mode afpacket filters in userspace)"),
                  E2BIG};
   }
   // Writes before deletes: a prefix that changes hands is never missing.

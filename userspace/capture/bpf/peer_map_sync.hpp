@@ -36,6 +36,7 @@ private:
   std::uint32_t ifindex_;
   std::shared_ptr<const PeerDirectory> peers_;
   std::map<KeyBytes, PeerKey> written_; // what the kernel's map holds
+  std::uint32_t capacity_;              // the map's max_entries
   std::uint64_t version_ = 0;
   bool synced_ = false;
 };
