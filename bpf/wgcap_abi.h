@@ -45,6 +45,9 @@ struct wgcap_sample_header {
  */
 struct wgcap_peer_lpm_key {
   __u32 prefixlen; /* 32 + 96 + IPv4 length, or 32 + IPv6 length */
+  /* The interface, WGCAP_PEER_LPM_IPV4 set for an IPv4 prefix: WireGuard
+   * keeps the families apart, so an IPv6 packet from ::ffff:192.0.2.1 must
+   * not take the route of 192.0.2.0/24 (ifindexes are positive ints). */
   __u32 ifindex;
   __u8 addr[16];
 };
@@ -52,6 +55,7 @@ struct wgcap_peer_lpm_value {
   __u8 key[32];
 };
 #define WGCAP_PEER_MAP_ENTRIES 65536
+#define WGCAP_PEER_LPM_IPV4 0x80000000u
 
 /* How a sample reaches the ring (chosen by userspace at load). */
 enum wgcap_sample_mode {

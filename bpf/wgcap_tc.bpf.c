@@ -62,6 +62,20 @@ struct {
 	__type(value, __u32);
 } wgcap_sample_programs SEC(".maps");
 
+/* The peers' allowed-ips (SPEC 10), written by userspace from its
+ * PeerDirectory; only the generated filter's `peer` terms look in it. Defined
+ * here so the skeleton creates it with the other maps (libbpf creates every
+ * map of the object, referenced or not; userspace hands the generated filter
+ * the same map through bpf_map__reuse_fd). BPF_F_NO_PREALLOC, which an LPM
+ * trie requires anyway: empty, it holds no memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WGCAP_PEER_MAP_ENTRIES);
+	__type(key, struct wgcap_peer_lpm_key);
+	__type(value, struct wgcap_peer_lpm_value);
+} wgcap_peers SEC(".maps");
+
 struct packet {
 	__u32 length; /* network-layer length */
 };

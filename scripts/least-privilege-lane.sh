@@ -19,6 +19,8 @@
 #   udp-port    udp and port 5555                        (--smoke: only this)
 #   relation    tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420  ("GET ")
 #   forty-terms 40 primitives joined by "or"
+#   peer        peer PREFIX and udp port 5555 (issue 22: the LPM trie; PREFIX
+#               the first 6 characters of B's key, A's one peer)
 #
 # --mode bpf: the afpacket fallback is not taken, so a program the kernel
 # refuses fails the filter with wgcap's (the verifier's) words. Before 5.11
@@ -30,10 +32,15 @@
 set -euo pipefail
 
 readonly LANE_UID=65534
+# The uid a capture runs as (the peer case may need the UAPI socket's owner).
+RUN_UID=$LANE_UID
 # CAP_NET_ADMIN is bit 12, CAP_BPF bit 39.
 readonly WANT_CAPS=0000008000001000
 readonly ADDR_B=198.51.100.2
-export WGCAP_NS_A=wgvmlp-a WGCAP_NS_B=wgvmlp-b WGCAP_IF_A=wgvmlpa0 WGCAP_IF_B=wgvmlpb0
+# Overridable, so lanes run side by side on one host do not collide (the
+# wireguard-go sockets are shared by all namespaces: the names must differ).
+export WGCAP_NS_A=${WGCAP_NS_A:-wgvmlp-a} WGCAP_NS_B=${WGCAP_NS_B:-wgvmlp-b}
+export WGCAP_IF_A=${WGCAP_IF_A:-wgvmlpa0} WGCAP_IF_B=${WGCAP_IF_B:-wgvmlpb0}
 
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 SMOKE=0 WG=auto WGCAP='' WORK='' SERVER_PID=''
@@ -171,7 +178,7 @@ start_capture() { # OUT ERR COUNT EXPR
   # $! would be that shell's PID, not wgcap's (every step below execs).
   ip netns exec "$WGCAP_NS_A" bash -c 'ulimit -l "$MEMLOCK" && exec "$@"' _ \
     capsh --drop="$others" --caps='cap_bpf,cap_net_admin+eip cap_setuid,cap_setgid,cap_setpcap+ep' \
-    --keep=1 --user="$(id -nu "$LANE_UID")" --addamb=cap_bpf,cap_net_admin \
+    --keep=1 --user="$(id -nu "$RUN_UID")" --addamb=cap_bpf,cap_net_admin \
     --drop=cap_setuid,cap_setgid,cap_setpcap -- -c 'exec "$0" "$@"' \
     "$WGCAP" -i "$WGCAP_IF_A" --mode bpf -c "$count" --duration 20s -w "$out" "$expr" \
     </dev/null >/dev/null 2>"$err" &
@@ -194,7 +201,7 @@ check_caps() { # NAME
   local line names
   names=$(capsh --decode="$eff" | sed 's/.*=//')
   line="uid $uid CapEff $eff CapPrm $prm CapAmb $amb CapBnd $bnd ($names)"
-  if [[ $(cat "/proc/$CAP_PID/comm") == wgcap && $uid == "$LANE_UID/$LANE_UID" &&
+  if [[ $(cat "/proc/$CAP_PID/comm") == wgcap && $uid == "$RUN_UID/$RUN_UID" &&
     $eff == "$WANT_CAPS" && $prm == "$WANT_CAPS" && $bnd == "$WANT_CAPS" ]]; then
     echo "caps: $1: ok: $line"
   else
@@ -284,6 +291,28 @@ relation_filter() {
   SERVER_PID=
 }
 
+# The kernel's part of `peer`: A's peers are read (UAPI or genl), the term
+# resolves, the LPM trie is filled before attaching, and the generated
+# lookup finds B for the packets to B. A lookup that missed would select
+# nothing: no packet, a FAIL at the duration.
+peer_filter() {
+  local pub
+  pub=$(<"/run/wgcap-testbed/$WGCAP_NS_A/b.pub")
+  # Kernel WireGuard answers generic netlink to CAP_NET_ADMIN. wireguard-go's
+  # UAPI socket is root's, mode 0700, and wireguard-go exits when anything
+  # changes its attributes (an inotify IN_ATTRIB), so it cannot be handed to
+  # uid 65534: there the capture runs as its owner, uid 0, still with only
+  # CAP_BPF + CAP_NET_ADMIN (no CAP_DAC_OVERRIDE, no CAP_SYS_ADMIN).
+  local sock=/var/run/wireguard/$WGCAP_IF_A.sock
+  if [[ -S $sock ]]; then
+    RUN_UID=0
+    chmod 0777 "$WORK" # uid 0 without CAP_DAC_OVERRIDE writes the capture too
+  fi
+  run_filter peer 4 "peer ${pub:0:6} and udp port 5555" "5555/11 5555/12 5555/13 5555/14" \
+    traffic_udp_port
+  RUN_UID=$LANE_UID
+}
+
 main() {
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -324,6 +353,7 @@ main() {
   if ((!SMOKE)); then
     relation_filter
     run_filter forty-terms 3 "$(forty_terms)" "6004/31 6020/32 6036/33" traffic_forty_terms
+    peer_filter
   fi
   echo "lane result: $(uname -r): loaded $LOADED/$TOTAL, captured right $RIGHT/$TOTAL," \
     "load ${LOAD_TIMES[*]:-none}: $( ((FAILED)) && echo FAIL || echo PASS)"

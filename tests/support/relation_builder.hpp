@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "wgcap/filter_ast.hpp"
 
@@ -52,6 +53,35 @@ public:
     t.kind = TermKind::Protocol;
     t.protocol = protocol;
     return TermNode(t);
+  }
+  // `peer KEY` as ResolvePeerTerms leaves it (resolved) or the parser
+  // makes it (not), until the parser produces it (issue 22).
+  int Peer(const PeerKey& key, bool resolved = true, const std::string& text = "peerkey") {
+    Term t;
+    t.kind = TermKind::Peer;
+    t.peer_text = text;
+    t.peer_key = resolved ? key : PeerKey{};
+    t.peer_resolved = resolved;
+    return TermNode(t);
+  }
+  // Copies a parsed expression in; its root's index here (-1 when empty).
+  int Adopt(const FilterExpression& e) {
+    const int node_base = static_cast<int>(expr_.nodes.size());
+    const int value_base = static_cast<int>(expr_.values.size());
+    const auto shift = [](int index, int base) { return index < 0 ? index : index + base; };
+    for (ValueNode v : e.values) {
+      v.left = shift(v.left, value_base);
+      v.right = shift(v.right, value_base);
+      expr_.values.push_back(v);
+    }
+    for (FilterNode n : e.nodes) {
+      n.left = shift(n.left, node_base);
+      n.right = shift(n.right, node_base);
+      n.term.value_left = shift(n.term.value_left, value_base);
+      n.term.value_right = shift(n.term.value_right, value_base);
+      expr_.nodes.push_back(n);
+    }
+    return shift(e.root, node_base);
   }
   int And(int a, int b) { return Connective(FilterNode::Kind::And, a, b); }
   int Or(int a, int b) { return Connective(FilterNode::Kind::Or, a, b); }

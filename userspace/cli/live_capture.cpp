@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <net/if.h>
 #include <optional>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "cli/capture_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interface_selection.hpp"
+#include "cli/live_peers.hpp"
 #include "cli/signals.hpp"
 #include "cli/stats_json.hpp"
 #include "filter/classic_filter.hpp"
@@ -149,7 +151,22 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
 
 } // namespace
 
-int DumpFilters(const Arguments& args, const ExpressionMatcher& matcher) {
+int DumpFilters(const Arguments& args, const ExpressionMatcher& given) {
+  // `peer` terms resolve against the interface's peers, as a capture would.
+  FilterExpression resolved = given.expression();
+  if (HasPeerTerms(resolved)) {
+    auto selected = args.interface.empty()
+                        ? Result<std::vector<SelectedInterface>>(
+                              Error{"`peer` needs an interface (-i) to read the peers of", EINVAL})
+                        : SelectInterfaces(args.interface);
+    auto peers = selected ? LivePeers::Open(*selected, resolved)
+                          : Result<std::unique_ptr<LivePeers>>(selected.error());
+    if (!peers) {
+      std::fprintf(stderr, "wgcap: %s\n", peers.error().message.c_str());
+      return ExitCode(ErrorKind::Filter);
+    }
+  }
+  const ExpressionMatcher matcher(std::move(resolved));
   ClassicProgram classic = CompileClassicFilter(matcher.expression(), args.snaplen);
   if (args.hooks != Hooks::InOut) { // what the afpacket backend attaches with -Q
     classic = KeepOnlyDirection(std::move(classic),
@@ -228,6 +245,7 @@ struct LiveRun {
   std::vector<SelectedInterface> interfaces;
   CaptureOutput output;
   std::unique_ptr<InterfaceTally> tally; // several interfaces only
+  std::unique_ptr<LivePeers> peers;      // WireGuard interfaces only
   std::unique_ptr<Session> session;
   CaptureGroup captures;
 };
@@ -308,13 +326,30 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     return report.Fail(selected.error());
   }
   run.interfaces = std::move(selected).value();
+  // The peers before the session: `peer` terms resolve against them, and the
+  // Session and the kernel's tables attribute with them.
+  FilterExpression expression = matcher->expression();
+  auto peers = LivePeers::Open(run.interfaces, expression);
+  if (!peers) {
+    return report.Fail(peers.error());
+  }
+  run.peers = std::move(peers).value();
+  const std::shared_ptr<const PeerDirectory> directory =
+      run.peers ? run.peers->directory() : nullptr;
+  if (HasPeerTerms(expression)) {
+    matcher = std::make_shared<const ExpressionMatcher>(expression);
+  }
+  run.output.SetPeers(directory);
   if (auto opened = OpenOutput(args, matcher, io, control, run, report); !opened) {
     return report.Fail(opened.error());
   }
-  const FilterExpression& expression = matcher->expression();
   auto opened = run.captures.Open(
       run.interfaces, *run.session,
-      [&](int ifindex) { return CaptureOptionsFor(args, expression, ifindex); },
+      [&](int ifindex) {
+        CaptureOptions options = CaptureOptionsFor(args, expression, ifindex);
+        options.peers = directory;
+        return options;
+      },
       [&](const std::string& name, const Error& why) {
         const std::string on = run.interfaces.size() > 1 ? " on " + name : "";
         report.Say("wgcap: bpf backend unavailable" + on + " (" + FirstLine(why.message) +
@@ -323,6 +358,13 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
   if (!opened) {
     run.session->Stop();
     return report.Fail(opened.error());
+  }
+  // Before -Z: threads made earlier lose every capability with the drop
+  // (only the main thread keeps what detaching needs), so the refresh then
+  // works only where the peers are readable without privilege; a failed
+  // read keeps the last set.
+  if (run.peers) {
+    run.peers->Start();
   }
   if (control.drop != nullptr) {
     if (auto dropped = DropAfterAttach(*control.drop, run.captures); !dropped) {
@@ -340,6 +382,9 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     report.Say(capture->description() + "\n");
   }
   end_reason = WaitForEnd(args, control, *run.session, run.captures, report);
+  if (run.peers) {
+    run.peers->Stop();
+  }
   return Finish(args, run, report);
 }
 

@@ -56,7 +56,7 @@ LoadFilePeers(const Arguments& args, std::shared_ptr<const ExpressionMatcher>& m
     return std::shared_ptr<const PeerDirectory>();
   }
   auto directory = std::make_shared<PeerDirectory>();
-  directory->Publish(0, PeerRoutes(*table));
+  directory->Publish(0, table->Routes());
   return std::shared_ptr<const PeerDirectory>(std::move(directory));
 }
 

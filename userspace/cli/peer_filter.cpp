@@ -9,16 +9,6 @@
 
 namespace wgcap::cli {
 
-std::vector<PeerRoute> PeerRoutes(const wireguard::PeerTable& table) {
-  std::vector<PeerRoute> routes;
-  for (const wireguard::Peer& peer : table.peers) {
-    for (const IpPrefix& prefix : peer.allowed_ips) {
-      routes.push_back(PeerRoute{peer.public_key, prefix});
-    }
-  }
-  return routes;
-}
-
 Result<std::shared_ptr<const ExpressionMatcher>>
 ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
                   const wireguard::PeerTable* table, std::string_view how_to_give_peers) {

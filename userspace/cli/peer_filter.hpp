@@ -16,9 +16,6 @@
 
 namespace wgcap::cli {
 
-// Every allowed-ip of every peer of `table`.
-std::vector<PeerRoute> PeerRoutes(const wireguard::PeerTable& table);
-
 // `matcher` with its `peer` terms resolved against `table` (a key or an
 // unambiguous prefix; unknown and ambiguous ones are errors naming the
 // peers, with the term's column). `matcher` itself when it has no peer

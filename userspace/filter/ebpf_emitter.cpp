@@ -119,6 +119,11 @@ void Emitter::LoadMapFd(int dst, int fd) {
   Emit(Insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd));
   Emit(Insn(0, 0, 0, 0, 0));
 }
+void Emitter::LoadImm64(int dst, std::uint64_t value) {
+  Emit(Insn(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0,
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(value))));
+  Emit(Insn(0, 0, 0, 0, static_cast<std::int32_t>(static_cast<std::uint32_t>(value >> 32))));
+}
 void Emitter::Call(int helper) {
   Emit(Insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper));
 }

@@ -42,6 +42,7 @@ public:
   void StoreImm(std::uint8_t size, int dst, std::int16_t off, std::int32_t imm);
   void ToBigEndian(int dst, int bits);
   void LoadMapFd(int dst, int fd);
+  void LoadImm64(int dst, std::uint64_t value); // BPF_LD_IMM64, two instructions
   void Call(int helper);
   void Exit();
 

@@ -14,7 +14,12 @@
 //    layer bytes the verdict read (the sample keeps at least these, so the
 //    userspace Matcher decides on the same bytes), then tail-calls
 //    wgcap_sample_programs[sample_index] (BPF_MAP_TYPE_PROG_ARRAY, fd an
-//    input) and returns TC_ACT_UNSPEC if the tail call fails.
+//    input) and returns TC_ACT_UNSPEC if the tail call fails;
+//  - a `peer KEY` term looks the packet's inner address (the source when
+//    sample_index is WGCAP_PROG_SAMPLE_IN, the destination for _OUT) up in
+//    the LPM trie wgcap_peers (wgcap_abi.h; fd an input) under skb->ifindex,
+//    then under ifindex 0 (the routes for every interface), as
+//    PeerDirectory::Lookup does, and compares the value with the key.
 // The network-layer packet starts link_header bytes into the skb's data
 // (14 on Ethernet and loopback, 0 on WireGuard, TUN and other L3 devices).
 #pragma once
@@ -39,12 +44,16 @@ struct EbpfFilterInputs {
   // non-linear skb takes; the tests use it to run that path on
   // BPF_PROG_TEST_RUN's linear skbs.
   bool direct_access = true;
+  int peers_map_fd = -1; // wgcap_peers (wgcap_abi.h); needed only by `peer` terms
 };
 
 struct EbpfFilter {
   std::vector<bpf_insn> instructions;
   bool exact = true; // false: the program matches every packet, the Matcher decides
   std::string note;  // why it is not exact
+  // Not empty: the expression cannot be generated at all ("column N: ...";
+  // an unresolved `peer` term, no peers map) and `instructions` is empty.
+  std::string error;
   // Comments for the disassembly: the term whose code starts at an index.
   std::vector<std::pair<std::size_t, std::string>> comments;
 };

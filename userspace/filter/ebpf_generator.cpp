@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "filter/ebpf_layout.hpp"
+#include "filter/ebpf_peer.hpp"
 #include "filter/ebpf_relation.hpp"
 #include "wgcap/packet_parse.hpp"
 #include "wgcap_abi.h"
@@ -39,6 +40,9 @@ public:
 
   EbpfFilter Generate() {
     EbpfFilter out;
+    if (out.error = PeerGenerationError(expr_, in_); !out.error.empty()) {
+      return out;
+    }
     ParseNeeds needs;
     if (!expr_.empty() && !Needs(expr_.root, needs)) {
       out.exact = false;
@@ -122,7 +126,7 @@ private:
       break;
     case TermKind::Relation:
       return RelationNeeds(expr_, t, needs);
-    case TermKind::Peer: // PLACEHOLDER(peer): the LPM lookup is not written yet
+    case TermKind::Peer: // the inner address, for the LPM lookup
       needs.ip = needs.addresses = true;
       break;
     }
@@ -235,8 +239,8 @@ private:
     case TermKind::Relation:
       EmitRelation(e_, expr_, t, in_, on_true, on_false, reject_label_);
       break;
-    case TermKind::Peer: // PLACEHOLDER(peer): the LPM lookup is not written yet
-      e_.Branch(BPF_JGE, false, kLength, 0, on_true, on_true);
+    case TermKind::Peer:
+      EmitPeer(e_, t, in_, yes, no);
       break;
     }
     e_.Bind(end);

@@ -32,6 +32,9 @@ constexpr std::int16_t kScratchSlot = -80;   // 8 bytes for loads through the he
 constexpr std::int16_t kHeaderSlot = -120;   // the fixed IP header, 40 bytes
 constexpr std::int16_t kTempSlots = -128;    // relation temporaries, growing down
 constexpr int kMaxTemps = 40;
+// struct wgcap_peer_lpm_key for a `peer` term's lookup, 24 bytes, below the
+// deepest relation temporary (kTempSlots - 8 * (kMaxTemps - 1) = -440).
+constexpr std::int16_t kPeerKeySlot = -472;
 
 // Values no packet field takes, so a comparison with them is simply false.
 constexpr std::int32_t kAbsent = 0x100;

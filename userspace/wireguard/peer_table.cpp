@@ -153,4 +153,14 @@ Result<Peer> PeerTable::Resolve(std::string_view text) const {
                     " (its peers: " + (all.empty() ? std::string("none") : PeerList(all)) + ")");
 }
 
+std::vector<PeerRoute> PeerTable::Routes() const {
+  std::vector<PeerRoute> routes;
+  for (const Peer& peer : peers) {
+    for (const IpPrefix& prefix : peer.allowed_ips) {
+      routes.push_back({peer.public_key, prefix});
+    }
+  }
+  return routes;
+}
+
 } // namespace wgcap::wireguard

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wgcap/ip_address.hpp"
+#include "wgcap/matcher.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap::wireguard {
@@ -52,6 +53,8 @@ struct PeerTable {
   // Errors (kind Usage) say why: too short, not base64, ambiguous (with the
   // candidates' first 8 characters), unknown (with this interface's peers).
   Result<Peer> Resolve(std::string_view text) const;
+  // Every allowed-ip of every peer, as a PeerDirectory holds them.
+  std::vector<PeerRoute> Routes() const;
 };
 
 } // namespace wgcap::wireguard

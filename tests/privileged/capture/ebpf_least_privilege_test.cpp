@@ -128,6 +128,22 @@ FilterExpression Parsed(const std::string& text) {
   return e.ok() ? std::move(e).value() : FilterExpression{};
 }
 
+// `peer KEY and TEXT`, built by hand until the parser makes peer terms.
+FilterExpression PeerAnd(const std::string& text) {
+  test::AstBuilder b;
+  PeerKey key{};
+  key.fill(0xa5);
+  return b.Finish(b.And(b.Peer(key), b.Adopt(Parsed(text))));
+}
+
+FilterExpression PeerOrPeer() {
+  test::AstBuilder b;
+  PeerKey one{}, two{};
+  one.fill(1);
+  two.fill(2);
+  return b.Finish(b.Or(b.Peer(one), b.Not(b.Peer(two))));
+}
+
 TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
   WGCAP_REQUIRE_PRIVILEGES();
   const std::vector<std::pair<std::string, FilterExpression>> cases = {
@@ -144,6 +160,8 @@ TEST(EbpfLeastPrivilege, LoadsWithOnlyCapBpfAndCapNetAdmin) {
       {"ICMP echo, IPv6 next header, big", Parsed("icmp[icmptype] == icmp-echo or ip6[6] == 58 "
                                                   "or len > 1400")},
       {"icmp or less 100", Parsed("icmp or less 100")},
+      {"peer and tcp port 443", PeerAnd("tcp port 443")}, // issue 22: the LPM lookup
+      {"peer or peer", PeerOrPeer()},
       {"empty", FilterExpression{}},
   };
   for (const auto& [name, expression] : cases) {

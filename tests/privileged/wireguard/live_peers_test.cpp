@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
+#include "cli/live_peers.hpp"
 #include "support/live_wgcap.hpp"
+#include "support/relation_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/testbed.hpp"
 #include "wireguard/peer_sources.hpp"
@@ -78,6 +82,71 @@ TEST_F(LivePeers, DashDCountsThePeersAsRoot) {
   EXPECT_EQ(resolved->KeyText(), key);
   EXPECT_EQ(table->Lookup(*IpAddress::Parse("203.0.113.9")),
             &*std::find(table->peers.begin(), table->peers.end(), *resolved));
+}
+
+// The live CLI's peers (issue 22): read before the capture, `peer` terms
+// resolved against them, re-read while it runs so a peer added later is
+// attributed within a second.
+TEST_F(LivePeers, LiveCapturePeersResolveAndFollowAPeerAddedLater) {
+  constexpr std::uint32_t kIfindex = 7; // where the directory files them
+  const std::string key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  const auto b_key =
+      Trimmed(test::Run(testbed_->InB({"wg", "show", testbed_->if_b, "public-key"})).out);
+  test::AstBuilder b;
+  FilterExpression expression = b.Finish(b.Peer({}, false, b_key.substr(0, 5)));
+  std::unique_ptr<cli::LivePeers> peers;
+  InNamespace(testbed_->ns_a, [&] {
+    auto opened = cli::LivePeers::Open({{testbed_->if_a, kIfindex}}, expression);
+    ASSERT_TRUE(opened) << opened.error().message;
+    peers = std::move(opened).value();
+    // The thread inherits this thread's network namespace (genl needs it).
+    peers->Start(500);
+  });
+  ASSERT_TRUE(peers);
+  ASSERT_TRUE(expression.nodes[0].term.peer_resolved);
+  EXPECT_EQ(wireguard::KeyToBase64(expression.nodes[0].term.peer_key), b_key);
+  const auto peer_of = [&](const char* address) {
+    const IpAddress a = *IpAddress::Parse(address);
+    return peers->directory()->Lookup(kIfindex, a.family, a.bytes.data());
+  };
+  ASSERT_NE(peer_of(testbed_->addr_b.c_str()), nullptr);
+  EXPECT_EQ(peer_of("203.0.113.9"), nullptr);
+
+  const auto add = test::Run(
+      testbed_->InA({"wg", "set", testbed_->if_a, "peer", key, "allowed-ips", "203.0.113.0/24"}));
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const auto added = std::chrono::steady_clock::now();
+  while (peer_of("203.0.113.9") == nullptr &&
+         std::chrono::steady_clock::now() - added < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - added);
+  test::Run(testbed_->InA({"wg", "set", testbed_->if_a, "peer", key, "remove"}));
+  ASSERT_NE(peer_of("203.0.113.9"), nullptr);
+  EXPECT_EQ(wireguard::KeyToBase64(*peer_of("203.0.113.9")), key);
+  EXPECT_LT(took.count(), 1000) << "a peer added later is attributed within a second";
+  peers->Stop();
+  EXPECT_GE(peers->reads(), 2u);
+}
+
+TEST_F(LivePeers, LiveCapturePeerTermsNeedReadablePeersAndAKnownKey) {
+  test::AstBuilder b;
+  FilterExpression unknown = b.Finish(b.Peer({}, false, "ZZZZ"));
+  InNamespace(testbed_->ns_a, [&] {
+    auto opened = cli::LivePeers::Open({{testbed_->if_a, 7}}, unknown);
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error().kind, ErrorKind::Filter);
+    EXPECT_THAT(opened.error().message, HasSubstr("ZZZZ"));
+    // Not a WireGuard interface: nothing to attribute, and `peer` says why.
+    FilterExpression none;
+    auto lo = cli::LivePeers::Open({{"lo", 1}}, none);
+    ASSERT_TRUE(lo) << lo.error().message;
+    EXPECT_EQ(*lo, nullptr);
+    auto lo_peer = cli::LivePeers::Open({{"lo", 1}}, unknown);
+    ASSERT_FALSE(lo_peer);
+    EXPECT_THAT(lo_peer.error().message, HasSubstr("`peer` needs the WireGuard peers of lo"));
+  });
 }
 
 } // namespace

@@ -176,5 +176,52 @@ TEST(EbpfGenerator, DisassemblesBpftoolNotation) {
                                     "   2: (95) exit\n");
 }
 
+TEST(EbpfGenerator, UnresolvedPeerIsAGenerationError) {
+  test::AstBuilder b;
+  const int tcp = b.Protocol(6);
+  EbpfFilterInputs in = kInputs;
+  in.peers_map_fd = 5;
+  const EbpfFilter f = GenerateEbpfFilter(b.Finish(b.And(tcp, b.Peer({}, false, "AbCd"))), in);
+  EXPECT_THAT(f.error, HasSubstr("peer AbCd"));
+  EXPECT_THAT(f.error, HasSubstr("not resolved"));
+  EXPECT_TRUE(f.instructions.empty());
+}
+
+TEST(EbpfGenerator, PeerWithoutThePeersMapIsAGenerationError) {
+  test::AstBuilder b;
+  const EbpfFilter f = GenerateEbpfFilter(b.Finish(b.Peer(PeerKey{1})), kInputs);
+  EXPECT_THAT(f.error, HasSubstr("no peers map"));
+  EXPECT_TRUE(f.instructions.empty());
+}
+
+// The hook's address into the key (the destination on egress, the source
+// on ingress), two lookups (this interface, then ifindex 0), the 32-byte key
+// compared as four 64-bit words.
+TEST(EbpfGenerator, PeerLooksUpTheHooksAddressThenComparesTheKey) {
+  PeerKey key{};
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<std::uint8_t>(i + 1);
+  }
+  for (const unsigned hook : {WGCAP_PROG_SAMPLE_IN, WGCAP_PROG_SAMPLE_OUT}) {
+    test::AstBuilder b;
+    EbpfFilterInputs in = kInputs;
+    in.peers_map_fd = 5;
+    in.sample_index = hook;
+    const EbpfFilter f = GenerateEbpfFilter(b.Finish(b.Not(b.Peer(key))), in);
+    ASSERT_TRUE(f.error.empty()) << f.error;
+    EXPECT_TRUE(f.exact);
+    ExpectStraightLine(f, "peer");
+    const std::string text = DisassembleEbpf(f);
+    EXPECT_EQ(Count(text, "= map[fd:5]"), 2) << text;
+    EXPECT_THAT(text, HasSubstr("r1 = *(u32 *)(r6 +40)")); // skb->ifindex
+    EXPECT_THAT(text, HasSubstr("r2 = 0x807060504030201 ll"));
+    EXPECT_THAT(text, HasSubstr("r2 = 0x201f1e1d1c1b1a19 ll"));
+    EXPECT_EQ(Count(text, "if r1 != r2 goto"), 4);
+    // IPv4: the header slot's source (r10 -108) or destination (-104).
+    EXPECT_THAT(text, HasSubstr(hook == WGCAP_PROG_SAMPLE_IN ? "r1 = *(u32 *)(r10 -108)"
+                                                             : "r1 = *(u32 *)(r10 -104)"));
+  }
+}
+
 } // namespace
 } // namespace wgcap

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "base/unique_fd.hpp"
+#include "capture/bpf/peer_map_sync.hpp"
 #include "capture/bpf/ring_source.hpp"
 #include "capture/bpf/tc_attachment.hpp"
 #include "capture/lifecycle.hpp"
@@ -78,6 +79,7 @@ struct BpfCapture::Impl {
   std::unique_ptr<BpfProgram> program;
   std::unique_ptr<TcAttachment> attachment;
   std::unique_ptr<RingSource> ring;
+  std::unique_ptr<PeerMapSync> peers; // when options.peers is set
   std::string backend = "bpf";
 
   CaptureLifecycle life{"BpfCapture on " + interface};
@@ -122,6 +124,17 @@ struct BpfCapture::Impl {
     }
   }
 
+  // On the reader thread, every poll: the kernel's copy of the peers
+  // follows the directory within one poll timeout.
+  void SyncPeers() {
+    if (peers && peers->Due()) {
+      if (auto synced = peers->Sync(); !synced) {
+        life.Fail(Error{"capture on " + interface + ": " + synced.error().message,
+                        synced.error().errnum});
+      }
+    }
+  }
+
   void Fail(const std::string& what, int errnum) {
     life.Fail(Error{"capture on " + interface + ": " + what, errnum});
   }
@@ -150,6 +163,10 @@ struct BpfCapture::Impl {
     load.sample_mode = options.sample_mode;
     load.ingress = d != CaptureDirection::Out;
     load.egress = d != CaptureDirection::In;
+    if (options.peers) {
+      const auto here = options.peers->Routes(static_cast<std::uint32_t>(ifindex)).size();
+      load.peer_routes = static_cast<std::uint32_t>(here + options.peers->Routes(0).size());
+    }
     auto loaded = BpfProgram::Load(load);
     if (!loaded) {
       return loaded.error();
@@ -158,7 +175,16 @@ struct BpfCapture::Impl {
     if (auto removed = TcAttachment::RemoveLeftovers(ifindex); !removed) {
       return removed.error();
     }
-    ring = std::make_unique<RingSource>(program->ring_fd(), session, [this] { Tick(); });
+    if (options.peers) {
+      // Before attaching: a `peer` term never runs on an empty table.
+      peers = std::make_unique<PeerMapSync>(program->peers_fd(),
+                                            static_cast<std::uint32_t>(ifindex), options.peers);
+      if (auto synced = peers->Sync(); !synced) {
+        return synced;
+      }
+    }
+    ring = std::make_unique<RingSource>(
+        program->ring_fd(), session, [this] { Tick(); }, [this] { SyncPeers(); });
     // The ring is drained before the programs run, so nothing waits unread.
     if (auto started_ring = ring->Start(); !started_ring) {
       return started_ring;

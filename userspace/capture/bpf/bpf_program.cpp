@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -77,11 +78,25 @@ std::string PermissionHint() {
 // Bytes the kernel charges besides the ring: the scratch buffers (output
 // mode), the counters, the programs; generous, as RLIMIT_MEMLOCK is
 // raised to it only where it is lower.
-std::uint64_t OtherMapBytes(SampleMode mode) {
+// wgcap_peers' capacity: all of WGCAP_PEER_MAP_ENTRIES where that costs
+// nothing until used, else room for four times the routes it starts with.
+std::uint32_t PeerMapEntries(std::uint32_t routes, bool charged) {
+  if (!charged) {
+    return WGCAP_PEER_MAP_ENTRIES;
+  }
+  const std::uint64_t room = std::max<std::uint64_t>(64, std::uint64_t{routes} * 4);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(room, WGCAP_PEER_MAP_ENTRIES));
+}
+
+std::uint64_t OtherMapBytes(SampleMode mode, std::uint32_t peer_entries) {
   const int cpus = libbpf_num_possible_cpus();
   const std::uint64_t scratch = sizeof(wgcap_sample_header) + WGCAP_MAX_SNAPLEN;
+  // Before 5.11 the LPM trie of the peers is charged for every entry it
+  // may hold (a node, key and value each), however empty.
+  const std::uint64_t peers = std::uint64_t{peer_entries} *
+                              (64 + sizeof(wgcap_peer_lpm_key) + sizeof(wgcap_peer_lpm_value));
   return (mode == SampleMode::Output && cpus > 0 ? static_cast<std::uint64_t>(cpus) : 1) * scratch +
-         (1u << 20);
+         peers + (1u << 20);
 }
 
 // The last `lines` lines of a verifier log, where it says why it gave up.
@@ -120,15 +135,16 @@ Error LoadError(const std::string& what, int err, const std::string& log, std::u
                err};
 }
 
-// The two maps the generated filters name (their fds are immediates in the
+// The maps the generated filters name (their fds are immediates in the
 // instructions), made before the skeleton so the filters can be generated
 // and verified while the skeleton loads; the skeleton reuses them.
 struct SharedMaps {
   UniqueFd counters;
   UniqueFd slots;
+  UniqueFd peers; // wgcap_peers, for `peer` terms
 };
 
-Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock) {
+Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock, std::uint32_t peer_entries) {
   SharedMaps m;
   m.counters.Reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "wgcap_counters", sizeof(__u32),
                                   sizeof(__u64), WGCAP_COUNTER_MAX, nullptr));
@@ -136,7 +152,12 @@ Result<SharedMaps> CreateSharedMaps(std::uint64_t memlock) {
     m.slots.Reset(bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "wgcap_sample_pr", sizeof(__u32),
                                  sizeof(__u32), 2, nullptr));
   }
-  if (!m.slots.valid()) {
+  if (m.slots.valid()) {
+    LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
+    m.peers.Reset(bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "wgcap_peers", sizeof(wgcap_peer_lpm_key),
+                                 sizeof(wgcap_peer_lpm_value), peer_entries, &lpm));
+  }
+  if (!m.peers.valid()) {
     return LoadError("creating the BPF maps", errno, "", memlock);
   }
   return m;
@@ -166,7 +187,8 @@ Result<std::unique_ptr<BpfProgram::Skeleton>> OpenAndLoad(const BpfProgramOption
   bpf_program__set_autoload(s->skel->progs.wgcap_sample_in, o.ingress);
   bpf_program__set_autoload(s->skel->progs.wgcap_sample_out, o.egress);
   if (bpf_map__reuse_fd(s->skel->maps.wgcap_counters, shared.counters.get()) != 0 ||
-      bpf_map__reuse_fd(s->skel->maps.wgcap_sample_programs, shared.slots.get()) != 0) {
+      bpf_map__reuse_fd(s->skel->maps.wgcap_sample_programs, shared.slots.get()) != 0 ||
+      bpf_map__reuse_fd(s->skel->maps.wgcap_peers, shared.peers.get()) != 0) {
     return ErrnoError("reusing the BPF maps", errno);
   }
   TakeLibbpfLog();
@@ -214,6 +236,7 @@ struct BpfProgram::PendingFilters {
       Load& l = loads[i];
       l.inputs.counters_map_fd = maps.counters.get();
       l.inputs.sample_programs_map_fd = maps.slots.get();
+      l.inputs.peers_map_fd = maps.peers.get();
       l.inputs.sample_index = i == 0 ? WGCAP_PROG_SAMPLE_IN : WGCAP_PROG_SAMPLE_OUT;
       l.inputs.link_header = o.link_header;
       threads[i] = std::thread([&l, &o, name = kNames[i]] {
@@ -247,10 +270,12 @@ Result<std::unique_ptr<BpfProgram>> BpfProgram::Load(const BpfProgramOptions& op
   // Auto may end in the output mode, whose per-CPU scratch is the larger.
   const SampleMode largest =
       options.sample_mode == SampleMode::Reserve ? SampleMode::Reserve : SampleMode::Output;
-  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(largest), charged); !raised) {
+  const std::uint32_t peer_entries = PeerMapEntries(options.peer_routes, charged);
+  if (auto raised = EnsureMemlockFor(ring, OtherMapBytes(largest, peer_entries), charged);
+      !raised) {
     return raised.error();
   }
-  auto shared = CreateSharedMaps(memlock);
+  auto shared = CreateSharedMaps(memlock, peer_entries);
   if (!shared) {
     return shared.error();
   }
@@ -305,6 +330,11 @@ Status BpfProgram::AdoptFilters(PendingFilters& pending) {
       exact_ = false;
       note_ = l.generated.note + ": it passes every packet and the userspace Matcher decides";
     }
+    // The generator's refusal (an unresolved `peer`) is the user's to fix;
+    // the verifier's is worked around below.
+    if (!*l.loaded && l.loaded->error().kind == ErrorKind::Filter) {
+      return l.loaded->error();
+    }
     if (!*l.loaded && l.loaded->error().errnum != EPERM) {
       const std::string& why = l.loaded->error().message;
       if (exact_) {
@@ -333,6 +363,9 @@ int BpfProgram::ring_fd() const {
 }
 int BpfProgram::counters_fd() const {
   return bpf_map__fd(skeleton_->skel->maps.wgcap_counters);
+}
+int BpfProgram::peers_fd() const {
+  return bpf_map__fd(skeleton_->skel->maps.wgcap_peers);
 }
 int BpfProgram::sample_programs_fd() const {
   return bpf_map__fd(skeleton_->skel->maps.wgcap_sample_programs);

@@ -35,6 +35,12 @@ struct BpfProgramOptions {
   // unset: from the kernel release. Set by tests to take the old kernels'
   // path on a new one.
   std::optional<bool> memlock_charged;
+  // The WireGuard allowed-ips the capture starts with (0: no peers). Sizes
+  // wgcap_peers where maps are charged to RLIMIT_MEMLOCK (before 5.11 an
+  // LPM trie is charged for every entry it may hold, ~6 MiB for 65536,
+  // more than the usual 8 MiB limit leaves beside the ring); elsewhere it
+  // is WGCAP_PEER_MAP_ENTRIES and costs only what it holds.
+  std::uint32_t peer_routes = 0;
 };
 
 // The generated filter as loaded for one hook.
@@ -58,6 +64,8 @@ public:
   int ring_fd() const;
   int counters_fd() const;
   int sample_programs_fd() const;
+  // wgcap_peers, the LPM trie `peer` terms look in (PeerMapSync fills it).
+  int peers_fd() const;
   // seen, matched and ring_drops summed over the CPUs; nullopt when the map
   // could not be read: before Linux 6.5, with kernel.unprivileged_bpf_disabled
   // set, a process without CAP_BPF (wgcap after -Z) gets EPERM from every

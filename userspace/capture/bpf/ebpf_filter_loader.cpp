@@ -84,6 +84,11 @@ Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expre
                                                    const EbpfFilterInputs& inputs,
                                                    EbpfFilter* generated, const char* name) {
   EbpfFilter filter = GenerateEbpfFilter(expression, inputs);
+  if (!filter.error.empty()) {
+    // Not the verifier's doing: the caller must not fall back to a filter
+    // that passes everything (kind Filter says so).
+    return FilterError(Error{filter.error, EINVAL});
+  }
   auto loaded = LoadEbpfFilter(filter, name);
   // Refused (EACCES) rather than too large or unsupported: without
   // CAP_PERFMON 5.10 refuses the data_end comparison itself ("pointer

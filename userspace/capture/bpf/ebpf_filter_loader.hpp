@@ -30,7 +30,9 @@ Result<LoadedEbpfFilter> LoadEbpfFilter(const EbpfFilter& filter,
 // the direct packet reads (EACCES; 5.10 without CAP_PERFMON refuses every
 // pointer comparison, data_end included) and inputs.direct_access was set,
 // loads the variant that reads every byte with bpf_skb_load_bytes instead.
-// `generated`, if given, receives the program that loaded (for -d).
+// `generated`, if given, receives the program that loaded (for -d). An
+// expression the generator refuses (EbpfFilter::error: an unresolved `peer`)
+// is an error of kind Filter.
 Result<LoadedEbpfFilter> GenerateAndLoadEbpfFilter(const FilterExpression& expression,
                                                    const EbpfFilterInputs& inputs,
                                                    EbpfFilter* generated = nullptr,

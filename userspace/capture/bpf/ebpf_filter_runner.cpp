@@ -3,12 +3,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <net/if.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <vector>
 
 #include "capture/bpf/ebpf_filter_loader.hpp"
+#include "capture/bpf/peer_map_sync.hpp"
 #include "filter/ebpf_filter.hpp"
 #include "wgcap_abi.h"
 
@@ -18,6 +20,8 @@ struct EbpfFilterRunner::Parts {
   UniqueFd counters;
   UniqueFd samples;
   UniqueFd sampler;
+  UniqueFd peers;
+  std::unique_ptr<PeerMapSync> peer_sync;
   LoadedEbpfFilter filter;
   EbpfFilter generated;
   std::string disassembly;
@@ -44,8 +48,9 @@ Result<UniqueFd> LoadSampler() {
 }
 
 Result<UniqueFd> CreateMap(bpf_map_type type, const char* name, std::uint32_t value_size,
-                           std::uint32_t entries) {
-  const int fd = bpf_map_create(type, name, 4, value_size, entries, nullptr);
+                           std::uint32_t entries, std::uint32_t key_size = 4,
+                           const bpf_map_create_opts* opts = nullptr) {
+  const int fd = bpf_map_create(type, name, key_size, value_size, entries, opts);
   if (fd < 0) {
     return ErrnoError(std::string("creating map ") + name, errno,
                       errno == EPERM ? "needs CAP_BPF" : "");
@@ -77,7 +82,18 @@ EbpfFilterRunner::Create(const FilterExpression& expression, const EbpfRunnerOpt
     return sampler.error();
   }
   parts->sampler = std::move(sampler).value();
-  const std::uint32_t slot = WGCAP_PROG_SAMPLE_IN;
+  LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
+  auto peers = CreateMap(BPF_MAP_TYPE_LPM_TRIE, "wgcap_peers", sizeof(wgcap_peer_lpm_value),
+                         WGCAP_PEER_MAP_ENTRIES, sizeof(wgcap_peer_lpm_key), &lpm);
+  if (!peers) {
+    return peers.error();
+  }
+  parts->peers = std::move(peers).value();
+  if (options.peers) {
+    parts->peer_sync =
+        std::make_unique<PeerMapSync>(parts->peers.get(), TestRunIfindex(), options.peers);
+  }
+  const std::uint32_t slot = options.egress ? WGCAP_PROG_SAMPLE_OUT : WGCAP_PROG_SAMPLE_IN;
   const int sampler_fd = parts->sampler.get();
   if (bpf_map_update_elem(parts->samples.get(), &slot, &sampler_fd, BPF_ANY) != 0) {
     return ErrnoError("filling the sample program array", errno);
@@ -85,7 +101,8 @@ EbpfFilterRunner::Create(const FilterExpression& expression, const EbpfRunnerOpt
   EbpfFilterInputs inputs;
   inputs.counters_map_fd = parts->counters.get();
   inputs.sample_programs_map_fd = parts->samples.get();
-  inputs.sample_index = WGCAP_PROG_SAMPLE_IN;
+  inputs.sample_index = slot;
+  inputs.peers_map_fd = parts->peers.get();
   inputs.link_header = options.link_header;
   inputs.direct_access = options.direct_access;
   auto loaded = GenerateAndLoadEbpfFilter(expression, inputs, &parts->generated);
@@ -102,6 +119,11 @@ EbpfFilterRunner::Create(const FilterExpression& expression, const EbpfRunnerOpt
 Result<std::uint32_t> EbpfFilterRunner::TestRun(std::span<const std::uint8_t> packet,
                                                 std::uint32_t repeat, std::uint32_t* extent,
                                                 double* duration) {
+  if (parts_->peer_sync && parts_->peer_sync->Due()) {
+    if (auto synced = parts_->peer_sync->Sync(); !synced) {
+      return synced.error();
+    }
+  }
   std::vector<std::uint8_t>& frame = parts_->frame;
   frame.clear();
   if (parts_->options.link_header == 14) {
@@ -182,6 +204,11 @@ Result<double> EbpfFilterRunner::Time(std::span<const std::uint8_t> packet, std:
     return r.error();
   }
   return duration;
+}
+
+std::uint32_t EbpfFilterRunner::TestRunIfindex() {
+  // BPF_PROG_TEST_RUN gives the skb the namespace's loopback device.
+  return if_nametoindex("lo");
 }
 
 Result<std::uint64_t> EbpfFilterRunner::Seen() const {

@@ -12,18 +12,32 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "wgcap/filter_ast.hpp"
+#include "wgcap/matcher.hpp"
 #include "wgcap/result.hpp"
 
 namespace wgcap {
 
 struct EbpfRunnerOptions {
+  // A constructor rather than an aggregate: callers brace the first two
+  // ({14, true}) and -Wmissing-field-initializers would flag the rest.
+  EbpfRunnerOptions(unsigned link = 14, bool direct = true, bool on_egress = false,
+                    std::shared_ptr<const PeerDirectory> peer_directory = {})
+      : link_header(link), direct_access(direct), egress(on_egress),
+        peers(std::move(peer_directory)) {}
   // 14: packets get a synthetic Ethernet header (as on a veth); 0: the IP
   // packet is the frame, as on WireGuard (packets under 14 bytes cannot be
   // test-run then: the kernel wants an Ethernet header's worth).
   unsigned link_header = 14;
   bool direct_access = true; // false: every read by bpf_skb_load_bytes
+  // The hook the program is generated for: egress reads a `peer` term's
+  // destination address, ingress its source.
+  bool egress = false;
+  // Mirrored into the runner's wgcap_peers before every run whose version
+  // moved, as BpfCapture does, for TestRunIfindex() (and ifindex 0).
+  std::shared_ptr<const PeerDirectory> peers;
 };
 
 struct EbpfVerdict {
@@ -43,6 +57,10 @@ public:
   Result<EbpfVerdict> Run(std::span<const std::uint8_t> packet);
   // Runs `packet` `repeat` times in the kernel; the average ns per run.
   Result<double> Time(std::span<const std::uint8_t> packet, std::uint32_t repeat);
+  // The ifindex a test run's skb has (the loopback device of the caller's
+  // network namespace): the one to publish `peers` routes under.
+  static std::uint32_t TestRunIfindex();
+
   // wgcap_counters[WGCAP_COUNTER_SEEN], summed over CPUs.
   Result<std::uint64_t> Seen() const;
 

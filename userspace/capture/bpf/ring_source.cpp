@@ -44,8 +44,10 @@ std::int64_t ClockNs(clockid_t clock) {
 
 } // namespace
 
-RingSource::RingSource(int ring_fd, Session& session, std::function<void()> tick)
-    : ring_fd_(ring_fd), session_(session), tick_(std::move(tick)) {}
+RingSource::RingSource(int ring_fd, Session& session, std::function<void()> tick,
+                       std::function<void()> every_poll)
+    : ring_fd_(ring_fd), session_(session), tick_(std::move(tick)),
+      every_poll_(std::move(every_poll)) {}
 
 RingSource::~RingSource() {
   StopThread();
@@ -130,6 +132,9 @@ void RingSource::Run() {
     }
     if ((fds[0].revents & POLLIN) != 0 && !ConsumeBatch()) {
       break;
+    }
+    if (every_poll_) {
+      every_poll_();
     }
     const auto now = std::chrono::steady_clock::now();
     if (now - last_tick_ >= kTickInterval) {

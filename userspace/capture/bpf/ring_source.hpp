@@ -23,7 +23,10 @@ namespace wgcap {
 class RingSource {
 public:
   // `tick` runs on the reader thread about every 100 ms (counters, checks).
-  RingSource(int ring_fd, Session& session, std::function<void()> tick);
+  // `every_poll`, if set, runs after each poll (at least every 50 ms): for
+  // checks cheap enough to make that often (the peers' version).
+  RingSource(int ring_fd, Session& session, std::function<void()> tick,
+             std::function<void()> every_poll = {});
   ~RingSource();
   RingSource(const RingSource&) = delete;
   RingSource& operator=(const RingSource&) = delete;
@@ -46,6 +49,7 @@ private:
   int ring_fd_;
   Session& session_;
   std::function<void()> tick_;
+  std::function<void()> every_poll_;
   ring_buffer* ring_ = nullptr;
   UniqueFd wake_; // eventfd: StopThread wakes the reader's poll
   std::thread thread_;
