@@ -154,11 +154,10 @@ void DumpEbpfFilter(const Arguments& args, const FilterExpression& expression) {
 int DumpFilters(const Arguments& args, const ExpressionMatcher& given) {
   // `peer` terms resolve against the interface's peers, as a capture would.
   FilterExpression resolved = given.expression();
-  if (HasPeerTerms(resolved)) {
-    auto selected = args.interface.empty()
-                        ? Result<std::vector<SelectedInterface>>(
-                              Error{"`peer` needs an interface (-i) to read the peers of", EINVAL})
-                        : SelectInterfaces(args.interface);
+  // Without -i they stay unresolved: the classic form needs no key, and the
+  // eBPF form says what it lacks.
+  if (HasPeerTerms(resolved) && !args.interface.empty()) {
+    auto selected = SelectInterfaces(args.interface);
     auto peers = selected ? LivePeers::Open(*selected, resolved)
                           : Result<std::unique_ptr<LivePeers>>(selected.error());
     if (!peers) {
