@@ -8,7 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <sstream>
 #include <thread>
 
 #include "support/live_wgcap.hpp"
@@ -99,6 +101,49 @@ TEST_P(LiveAttribution, PeerFilterKeepsOnePeer) {
   const std::string text = Capture({"-e", "peer", t.key_c.substr(0, 8)}, want);
   EXPECT_EQ(CountOf(text, Short(t.key_c)), want.c) << text;
   EXPECT_EQ(CountOf(text, "\n"), want.c) << "only C's packets:\n" << text;
+}
+
+// The peers are read again while the capture runs (every 500 ms): B's
+// allowed-ips, grown by 203.0.113.0/24 after wgcap started, attribute the
+// server's packets to that network to B within a second, and B's `peer`
+// filter (in the kernel's LPM trie with bpf) keeps them.
+TEST_P(LiveAttribution, AllowedIpsAddedWhileCapturingAreAttributedWithinASecond) {
+  const Testbed& t = *testbed_;
+  const auto shown = test::Run(t.InA({"wg", "show", t.if_a, "allowed-ips"}));
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  std::string before; // B's allowed-ips now, comma-separated
+  for (std::istringstream lines(shown.out); std::getline(lines, before);) {
+    if (before.rfind(t.key_b + "\t", 0) == 0) {
+      before = before.substr(t.key_b.size() + 1);
+      std::replace(before.begin(), before.end(), ' ', ',');
+      break;
+    }
+    before.clear();
+  }
+  ASSERT_FALSE(before.empty()) << shown.out;
+  auto wgcap = StartWgcap(GetParam(), {"-e", "peer", t.key_b.substr(0, 8), "and", "icmp"});
+  struct Restore {
+    const Testbed& t;
+    std::string ips;
+    ~Restore() {
+      test::Run(t.InA({"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", ips}));
+      test::Run(t.InA({"ip", "route", "del", "203.0.113.0/24", "dev", t.if_a}));
+    }
+  } restore{t, before};
+  ASSERT_EQ(test::Run(t.InA({"ip", "route", "add", "203.0.113.0/24", "dev", t.if_a})).exit_code, 0);
+  const auto grown = test::Run(
+      t.InA({"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", before + ",203.0.113.0/24"}));
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  std::this_thread::sleep_for(1s);
+  // Nobody answers 203.0.113.5 (B drops it): three requests out, no replies.
+  test::Run(t.InA({"ping", "-c", "3", "-i", "0.05", "-W", "1", "203.0.113.5"}));
+  std::this_thread::sleep_for(300ms);
+  wgcap->Signal(SIGINT);
+  EXPECT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+  const std::string text = wgcap->Stdout();
+  EXPECT_EQ(CountOf(text, "[OUT ICMP] " + Short(t.key_b)), 3) << text;
+  EXPECT_EQ(CountOf(text, "203.0.113.5"), 3) << text;
+  EXPECT_EQ(CountOf(text, "\n"), 3) << text;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveAttribution, ::testing::Values(kAFPacket, kBpfTcx),
