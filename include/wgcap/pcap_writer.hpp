@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -146,8 +147,8 @@ public:
   // go on the captured interface: packets the kernel saw, kernel losses,
   // packets the filter accepted, userspace drops; with several captured
   // interfaces, each gets its own kernel counters (Stats::interfaces, by
-  // ifindex). Every interface also gets the packets written for it and the
-  // times of its first and last packet.
+  // ifindex) and the first also the userspace drops of all. Every interface also gets the packets
+  // written for it and the times of its first and last packet.
   Status Finish(const Stats& stats) override;
 
   std::uint32_t snaplen() const noexcept { return options_.snaplen; }
@@ -170,7 +171,8 @@ private:
   Result<std::uint32_t> InterfaceFor(std::uint32_t ifindex);
   Status WriteInterfaceDescription(const std::string& name, bool first);
   Status WriteStatistics(std::uint32_t id, const Stats* stats);
-  Status WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters);
+  Status WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters,
+                            std::optional<std::int64_t> session_drops);
   void PutTimes(std::uint32_t id);
   Status EndStatistics(const Interface& i);
   Status Emit(); // finishes the block in buffer_ and writes it

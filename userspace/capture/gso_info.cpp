@@ -42,8 +42,10 @@ GsoInfo DeriveGsoInfo(std::span<const std::uint8_t> data, std::uint32_t original
   const std::uint32_t headers = HeaderBytes(data, original_length);
   const std::uint32_t payload = original_length > headers ? original_length - headers : 0;
   // A super-packet is at least one segment even when its headers hide the
-  // payload (truncated capture of an exotic protocol).
-  const std::uint32_t segs = std::max<std::uint32_t>(1, (payload + gso_size - 1) / gso_size);
+  // payload (truncated capture of an exotic protocol). Rounded up without
+  // `payload + gso_size - 1`, which wraps for lengths near 2^32.
+  const std::uint32_t segs =
+      std::max<std::uint32_t>(1, payload / gso_size + (payload % gso_size != 0 ? 1 : 0));
   info.segs = static_cast<std::uint16_t>(std::min<std::uint32_t>(segs, 0xffff));
   return info;
 }

@@ -10,13 +10,6 @@
 #include "base/unique_fd.hpp"
 
 namespace wgcap::cli {
-namespace {
-
-// An expression is a line or two, a peer list a line per peer; a limit
-// keeps -F /dev/zero from reading forever.
-constexpr std::size_t kMaxOptionFileBytes = 1 << 20;
-
-} // namespace
 
 std::string FilterFileText(std::string_view contents) {
   contents = contents.substr(0, contents.find('\0'));
@@ -35,7 +28,8 @@ std::string FilterFileText(std::string_view contents) {
   return text;
 }
 
-Result<std::string> ReadOptionFile(const std::string& option, const std::string& path) {
+Result<std::string> ReadOptionFile(const std::string& option, const std::string& path,
+                                   std::size_t max_bytes) {
   const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return ErrnoError(option + " " + path, errno);
@@ -58,15 +52,17 @@ Result<std::string> ReadOptionFile(const std::string& option, const std::string&
       break;
     }
     contents.append(buffer, static_cast<std::size_t>(n));
-    if (contents.size() > kMaxOptionFileBytes) {
-      return Error{option + " " + path + ": larger than 1 MiB; is it the right file?", EFBIG};
+    if (contents.size() > max_bytes) {
+      return Error{option + " " + path + ": larger than " + std::to_string(max_bytes >> 20) +
+                       " MiB; is it the right file?",
+                   EFBIG};
     }
   }
   return contents;
 }
 
 Result<std::string> ReadFilterFile(const std::string& path) {
-  auto contents = ReadOptionFile("-F", path);
+  auto contents = ReadOptionFile("-F", path, kMaxFilterFileBytes);
   if (!contents) {
     if (contents.error().errnum == EFBIG) {
       return Error{"-F " + path + ": larger than 1 MiB; is it a filter expression?", EFBIG};

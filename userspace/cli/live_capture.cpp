@@ -309,6 +309,35 @@ Status OpenOutput(const Arguments& args, std::shared_ptr<const ExpressionMatcher
   return {};
 }
 
+// The filters' notes, then a listening line per interface. SPEC 6 fixes
+// the line's start; after it, which way bpf samples reach the ring on this
+// kernel (`bpf/README.md`, "Sample copy").
+void SayListening(const CaptureGroup& captures, const Reporter& report) {
+  for (const std::string& note : captures.filter_notes()) {
+    report.Say("wgcap: note: " + note + "\n");
+  }
+  for (const auto& capture : captures.captures()) {
+    report.Say(capture->description() + "\n");
+  }
+}
+
+// The peers before the session: `peer` terms in `expression` resolve
+// against them (and `matcher` is made again with their keys), and the
+// Session attributes with them.
+Status OpenPeers(FilterExpression& expression, std::shared_ptr<const ExpressionMatcher>& matcher,
+                 LiveRun& run) {
+  auto peers = LivePeers::Open(run.interfaces, expression);
+  if (!peers) {
+    return peers.error();
+  }
+  run.peers = std::move(peers).value();
+  if (HasPeerTerms(expression)) {
+    matcher = std::make_shared<const ExpressionMatcher>(expression);
+  }
+  run.output.SetPeers(run.peers ? run.peers->directory() : nullptr);
+  return {};
+}
+
 } // namespace
 
 int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMatcher> matcher,
@@ -325,20 +354,15 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
     return report.Fail(selected.error());
   }
   run.interfaces = std::move(selected).value();
-  // The peers before the session: `peer` terms resolve against them, and the
-  // Session and the kernel's tables attribute with them.
   FilterExpression expression = matcher->expression();
-  auto peers = LivePeers::Open(run.interfaces, expression);
-  if (!peers) {
+  if (auto peers = OpenPeers(expression, matcher, run); !peers) {
     return report.Fail(peers.error());
   }
-  run.peers = std::move(peers).value();
-  const std::shared_ptr<const PeerDirectory> directory =
-      run.peers ? run.peers->directory() : nullptr;
-  if (HasPeerTerms(expression)) {
-    matcher = std::make_shared<const ExpressionMatcher>(expression);
-  }
-  run.output.SetPeers(directory);
+  // Only a `peer` term looks in the kernel's copy of the peers: without one
+  // no capture fills it, so a server with more allowed-ips than it holds
+  // keeps bpf (the Session still attributes every packet for the output).
+  const std::shared_ptr<const PeerDirectory> kernel_peers =
+      run.peers && HasPeerTerms(expression) ? run.peers->directory() : nullptr;
   if (auto opened = OpenOutput(args, matcher, io, control, run, report); !opened) {
     return report.Fail(opened.error());
   }
@@ -346,7 +370,7 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
       run.interfaces, *run.session,
       [&](int ifindex) {
         CaptureOptions options = CaptureOptionsFor(args, expression, ifindex);
-        options.peers = directory;
+        options.peers = kernel_peers;
         return options;
       },
       [&](const std::string& name, const Error& why) {
@@ -372,14 +396,7 @@ int RunLiveCaptureWith(const Arguments& args, std::shared_ptr<const ExpressionMa
       return report.Fail(dropped.error());
     }
   }
-  for (const std::string& note : run.captures.filter_notes()) {
-    report.Say("wgcap: note: " + note + "\n");
-  }
-  // SPEC 6 fixes the line's start; after it, which way bpf samples reach the
-  // ring on this kernel (`bpf/README.md`, "Sample copy"). One per interface.
-  for (const auto& capture : run.captures.captures()) {
-    report.Say(capture->description() + "\n");
-  }
+  SayListening(run.captures, report);
   end_reason = WaitForEnd(args, control, *run.session, run.captures, report);
   if (run.peers) {
     run.peers->Stop();

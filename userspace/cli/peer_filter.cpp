@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/peer_filter.hpp"
 
+#include <cerrno>
 #include <cstdio>
 
 #include "cli/exit_codes.hpp"
@@ -36,10 +37,15 @@ ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
 }
 
 Result<wireguard::PeerTable> ReadWgPeersFile(const std::string& path) {
-  auto text = ReadOptionFile("--wg-peers", path);
+  auto text = ReadOptionFile("--wg-peers", path, kMaxWgPeersFileBytes);
   if (!text) {
     Error e = text.error();
     e.kind = ErrorKind::Usage; // as for -F: the option names a file to read
+    if (e.errnum == EFBIG) {
+      e.message = "--wg-peers " + path + ": larger than " +
+                  std::to_string(kMaxWgPeersFileBytes >> 20) +
+                  " MiB (some 300,000 peers); is it the output of `wg show IFACE dump`?";
+    }
     return e;
   }
   auto table = wireguard::ParseWgDump(*text, "");

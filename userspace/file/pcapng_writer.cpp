@@ -2,14 +2,14 @@
 #include "wgcap/pcap_writer.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "base/little_endian.hpp"
-#include "base/peer_key_text.hpp"
+#include "file/pcapng_comments.hpp"
 #include "wgcap/session.hpp"
 
 namespace wgcap {
@@ -18,19 +18,8 @@ namespace {
 // type, length, interface, timestamp (2), captured, original; epb_flags
 // (4 + 4), end of options (4), trailing length (4).
 constexpr std::size_t kEpbOverhead = 28 + 8 + 4 + 4;
-// SPEC 10's comments: "peer=" and 44 characters (49, padded to 52), and
-// "gso=SEGSxSIZE" (at most 15 characters, padded to 16), each behind a
-// 4-byte option header.
-constexpr std::string_view kPeerPrefix = "peer=";
-constexpr std::size_t kPeerCommentBytes = 4 + 52;
-constexpr std::size_t kGsoTextMax = 16;
-constexpr std::size_t kMaxCommentBytes = kPeerCommentBytes + 4 + kGsoTextMax;
 // if_tsresol = 9: timestamps count nanoseconds.
 constexpr std::uint8_t kNanosecondResolution = 9;
-
-std::size_t Padded(std::size_t n) noexcept {
-  return (n + 3) & ~std::size_t{3};
-}
 
 // Explicitly little-endian, whatever the host.
 void Put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
@@ -96,98 +85,6 @@ struct EpbFields {
   std::uint64_t ns;
   std::uint32_t captured, original, flags;
 };
-
-// SPEC 10's opt_comments of one packet. Kept apart from EpbFields so the
-// ordinary packet's path stays as it was: measurably slower when it carried
-// these too (bench/writer_bench.cpp, BM_PcapngWriter).
-struct EpbComments {
-  std::uint32_t bytes = 0;                   // of the options
-  const std::uint8_t* peer_option = nullptr; // kPeerCommentBytes, ready to copy
-  std::uint16_t gso_segs = 0, gso_size = 0;
-};
-
-bool HasComments(const PacketRecord& packet) noexcept {
-  return packet.peer != nullptr || packet.gso_segs != 0;
-}
-
-// "gso=SEGSxSIZE" into `out`; returns its length.
-std::size_t GsoText(char (&out)[kGsoTextMax], std::uint16_t segs, std::uint16_t size) noexcept {
-  char* at = std::copy_n("gso=", 4, out);
-  at = std::to_chars(at, std::end(out), segs).ptr;
-  *at++ = 'x';
-  at = std::to_chars(at, std::end(out), size).ptr;
-  return static_cast<std::size_t>(at - out);
-}
-
-// Writes one opt_comment at `b` (zero-padded); returns the byte after it.
-std::uint8_t* PutComment(std::uint8_t* b, const char* text, std::size_t length) noexcept {
-  PutLe16(b, pcapng::kOptComment);
-  PutLe16(b + 2, static_cast<std::uint16_t>(length));
-  PutLe32(b + 4 + Padded(length) - 4, 0);
-  std::memcpy(b + 4, text, length);
-  return b + 4 + Padded(length);
-}
-
-} // namespace
-
-// On a server nearly every packet is attributed, to one of a few peers:
-// their options are encoded once and copied after, which keeps an
-// attributed packet close to an ordinary one. Slots are picked by the key's
-// first byte (keys are random) and checked against the whole key, so a
-// collision only costs an encoding.
-struct PcapngWriter::PeerComments {
-  static constexpr std::size_t kSlots = 64;
-  struct Slot {
-    bool used = false;
-    PeerKey key{};
-    std::uint8_t option[kPeerCommentBytes];
-  };
-  Slot slots[kSlots];
-
-  const std::uint8_t* OptionFor(const PeerKey& key) noexcept {
-    Slot& slot = slots[key[0] % kSlots];
-    if (!slot.used || slot.key != key) [[unlikely]] {
-      char text[kPeerPrefix.size() + kPeerKeyTextSize];
-      std::memcpy(text, kPeerPrefix.data(), kPeerPrefix.size());
-      const PeerKeyText encoded = PeerKeyToText(key);
-      std::memcpy(text + kPeerPrefix.size(), encoded.data(), encoded.size());
-      PutComment(slot.option, text, sizeof text);
-      slot.key = key;
-      slot.used = true;
-    }
-    return slot.option;
-  }
-};
-
-namespace {
-
-// The comments of an attributed packet or a super-packet, sized.
-EpbComments CommentsOf(const PacketRecord& packet, PcapngWriter::PeerComments& peers) noexcept {
-  EpbComments c;
-  if (packet.peer != nullptr) {
-    c.peer_option = peers.OptionFor(*packet.peer);
-    c.bytes += kPeerCommentBytes;
-  }
-  if (packet.gso_segs != 0) {
-    char text[kGsoTextMax];
-    c.gso_segs = packet.gso_segs;
-    c.gso_size = packet.gso_size;
-    c.bytes += static_cast<std::uint32_t>(4 + Padded(GsoText(text, c.gso_segs, c.gso_size)));
-  }
-  return c;
-}
-
-std::uint8_t* PutComments(std::uint8_t* b, const EpbComments& c) noexcept {
-  if (c.peer_option != nullptr) {
-    std::memcpy(b, c.peer_option, kPeerCommentBytes);
-    b += kPeerCommentBytes;
-  }
-  if (c.gso_segs != 0) {
-    char text[kGsoTextMax];
-    b = PutComment(b, text, GsoText(text, c.gso_segs, c.gso_size));
-  }
-  return b;
-}
 
 // Keeps at most snaplen bytes; the original length stays.
 EpbFields FieldsOf(const PacketRecord& packet, std::uint32_t id, std::uint32_t snaplen) noexcept {
@@ -482,11 +379,15 @@ Status PcapngWriter::WriteStatistics(std::uint32_t id, const Stats* stats) {
   return EndStatistics(i);
 }
 
-// One of several captured interfaces: its own kernel's counts only. What
-// the session counted (offered, matched, queue drops) is not split by
+// One of several captured interfaces: its own kernel's counts. What the
+// session counted (offered, matched, queue drops) is not split by
 // interface, so isb_ifrecv is left out where the backend saw no count of its
 // own (AF_PACKET) rather than filled with another interface's packets.
-Status PcapngWriter::WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters) {
+// `session_drops` (Stats::dropped, packets the session's queue lost, of any
+// interface) goes on the first interface only, so that a reader summing
+// isb_osdrop over the blocks finds each loss once.
+Status PcapngWriter::WriteOwnStatistics(std::uint32_t id, const KernelCounters* counters,
+                                        std::optional<std::int64_t> session_drops) {
   const Interface& i = interfaces_[id];
   BeginBlock(buffer_, pcapng::kInterfaceStatistics);
   PutTimes(id);
@@ -496,6 +397,9 @@ Status PcapngWriter::WriteOwnStatistics(std::uint32_t id, const KernelCounters* 
     }
     PutOption64(buffer_, pcapng::kIsbIfDrop, counters->drops + counters->ring_drops);
     PutOption64(buffer_, pcapng::kIsbFilterAccept, counters->matched);
+  }
+  if (session_drops) {
+    PutOption64(buffer_, pcapng::kIsbOsDrop, *session_drops);
   }
   return EndStatistics(i);
 }
@@ -518,7 +422,10 @@ Status PcapngWriter::Finish(const Stats& stats) {
       const auto own = std::find_if(
           stats.interfaces.begin(), stats.interfaces.end(),
           [&](const InterfaceCounters& c) { return c.ifindex == interfaces_[id].ifindex; });
-      s = WriteOwnStatistics(id, own != stats.interfaces.end() ? &own->kernel : nullptr);
+      // The session's queue drops are the whole capture's: on the first
+      // interface's block, the one place a reader looks for them.
+      s = WriteOwnStatistics(id, own != stats.interfaces.end() ? &own->kernel : nullptr,
+                             id == 0 ? std::optional<std::int64_t>(stats.dropped) : std::nullopt);
     }
     if (!s) {
       return s;

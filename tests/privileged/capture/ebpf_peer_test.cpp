@@ -274,5 +274,52 @@ TEST(EbpfPeerTable, SyncWritesChangesDeletesTheGoneAndRefusesTooMany) {
   close(fd);
 }
 
+// A map smaller than the peers (as on kernels that charge RLIMIT_MEMLOCK,
+// or a server past 65536 allowed-ips): the refused set leaves the last one
+// that fit in place and is not retried until the peers change; a new set
+// that fits only once the old one is gone still replaces it.
+TEST(EbpfPeerTable, OverflowKeepsTheLastSetThatFit) {
+  WGCAP_REQUIRE_PRIVILEGES();
+  LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
+  const int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "wgcap_peers_s", sizeof(wgcap_peer_lpm_key),
+                                sizeof(wgcap_peer_lpm_value), 4, &lpm);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  auto peers = std::make_shared<PeerDirectory>();
+  PeerMapSync sync(fd, 7, peers);
+  const auto holds = [fd](const char* prefix, std::uint8_t key) {
+    wgcap_peer_lpm_value value{};
+    const auto k = PeerMapSync::KeyFor(7, *IpPrefix::Parse(prefix));
+    return bpf_map_lookup_elem(fd, k.data(), &value) == 0 && value.key[0] == key;
+  };
+  peers->Publish(
+      7, {Route(1, "192.0.2.0/24"), Route(2, "198.51.100.0/24"), Route(3, "2001:db8::/32")});
+  ASSERT_TRUE(sync.Sync().ok());
+  peers->Publish(7,
+                 {Route(1, "192.0.2.0/25"), Route(1, "192.0.2.128/25"), Route(2, "198.51.100.0/25"),
+                  Route(2, "198.51.100.128/25"), Route(3, "2001:db8::/33")});
+  auto refused = sync.Sync();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().errnum, E2BIG);
+  EXPECT_THAT(refused.error().message, HasSubstr("have 5 allowed-ips"));
+  EXPECT_THAT(refused.error().message, HasSubstr("holds at most 4"));
+  EXPECT_FALSE(sync.Due()) << "a refused set is not rebuilt every poll";
+  EXPECT_EQ(CountEntries(fd), 3);
+  EXPECT_TRUE(holds("192.0.2.0/24", 1));
+  EXPECT_TRUE(holds("198.51.100.0/24", 2));
+  EXPECT_TRUE(holds("2001:db8::/32", 3));
+  // Four new prefixes: with the three old ones seven, more than the map
+  // holds at once; the old ones make room.
+  peers->Publish(7, {Route(4, "203.0.113.0/24"), Route(5, "2001:db8:1::/48"),
+                     Route(6, "2001:db8:2::/48"), Route(7, "192.0.2.1/32")});
+  EXPECT_TRUE(sync.Due());
+  const Status replaced = sync.Sync();
+  ASSERT_TRUE(replaced.ok()) << replaced.error().message;
+  EXPECT_EQ(CountEntries(fd), 4);
+  EXPECT_TRUE(holds("203.0.113.0/24", 4));
+  EXPECT_TRUE(holds("192.0.2.1/32", 7));
+  EXPECT_FALSE(holds("192.0.2.0/24", 1));
+  close(fd);
+}
+
 } // namespace
 } // namespace wgcap

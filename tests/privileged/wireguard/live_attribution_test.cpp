@@ -5,11 +5,17 @@
 // counted to the right peer in `wgcap -e` text (` peer KEY8`) and in pcapng
 // (`peer=KEY` as tshark's frame.comment), with each backend; a `peer`
 // filter keeps exactly one peer's packets.
+#include <bpf/bpf.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -148,6 +154,83 @@ TEST_P(LiveAttribution, AllowedIpsAddedWhileCapturingAreAttributedWithinASecond)
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveAttribution, ::testing::Values(kAFPacket, kBpfTcx),
                          [](const auto& p) { return std::string(p.param.name); });
+
+// Entries of the wgcap_peers map process `pid` holds, found through its
+// file descriptors (others' captures run beside it); -1 when it holds none.
+int PeerTableEntriesOf(pid_t pid) {
+  std::set<std::uint32_t> lpm_ids;
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo", ec)) {
+    std::ifstream in(e.path());
+    bool lpm = false;
+    std::uint32_t id = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("map_type:", 0) == 0) {
+        lpm = std::stoi(line.substr(9)) == BPF_MAP_TYPE_LPM_TRIE;
+      } else if (line.rfind("map_id:", 0) == 0) {
+        id = static_cast<std::uint32_t>(std::stoul(line.substr(7)));
+      }
+    }
+    if (lpm && id != 0) {
+      lpm_ids.insert(id);
+    }
+  }
+  int entries = -1;
+  for (const std::uint32_t id : lpm_ids) {
+    const int fd = bpf_map_get_fd_by_id(id);
+    bpf_map_info info{};
+    std::uint32_t length = sizeof info;
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &length) == 0 &&
+        std::string(info.name) == "wgcap_peers") {
+      std::vector<std::uint8_t> key(info.key_size), next(info.key_size);
+      entries = 0;
+      for (const void* at = nullptr; bpf_map_get_next_key(fd, at, next.data()) == 0;
+           at = key.data()) {
+        key = next;
+        ++entries;
+      }
+    }
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+  return entries;
+}
+
+class LivePeerTable : public LiveTest {};
+
+// Only a `peer` term needs the kernel's copy of the peers: without one the
+// bpf capture leaves wgcap_peers empty (so a server with more allowed-ips
+// than it holds keeps bpf), yet every packet is still attributed in the
+// output; with one it holds each allowed-ip of A's peers.
+TEST_F(LivePeerTable, FilledOnlyForPeerTerms) {
+  const Testbed& t = *testbed_;
+  const auto shown = test::Run(t.InA({"wg", "show", t.if_a, "allowed-ips"}));
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  int allowed_ips = 0; // each line: KEY, a tab, the prefixes
+  std::istringstream lines(shown.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line.substr(line.find('\t') + 1));
+    for (std::string word; words >> word;) {
+      allowed_ips += word.find('/') != std::string::npos ? 1 : 0;
+    }
+  }
+  ASSERT_GE(allowed_ips, 4) << shown.out; // B's and C's, IPv4 and IPv6
+
+  auto plain = StartWgcap(kBpfTcx, {"-e", "icmp"});
+  EXPECT_EQ(PeerTableEntriesOf(plain->pid()), 0) << "no `peer`, no kernel table";
+  Ping(t.addr_b, 1);
+  std::this_thread::sleep_for(300ms);
+  plain->Signal(SIGINT);
+  EXPECT_EQ(plain->Wait(10s), std::optional<int>(0)) << plain->Stderr();
+  EXPECT_EQ(CountOf(plain->Stdout(), "peer " + t.key_b.substr(0, 8) + " "), 2) << plain->Stdout();
+
+  auto filtered = StartWgcap(kBpfTcx, {"-e", "peer", t.key_b.substr(0, 8)});
+  EXPECT_EQ(PeerTableEntriesOf(filtered->pid()), allowed_ips) << shown.out;
+  filtered->Signal(SIGINT);
+  EXPECT_EQ(filtered->Wait(10s), std::optional<int>(0)) << filtered->Stderr();
+}
 
 } // namespace
 } // namespace wgcap::test

@@ -49,6 +49,14 @@ TEST(GsoInfo, AMissingCountIsDerivedPastTheHeaders) {
   EXPECT_EQ(DeriveGsoInfo(head, static_cast<std::uint32_t>(v6.size()), 0, 1200).segs, 3);
 }
 
+// A length near 2^32 (a corrupt or hostile record) must not wrap the
+// rounding up into one segment: the count saturates instead.
+TEST(GsoInfo, HugeLengthsDoNotWrap) {
+  const auto p = PacketBuilder::Ipv4("198.51.100.1", "203.0.113.1").Tcp(1, 2).Build();
+  EXPECT_EQ(DeriveGsoInfo(p, 0xffffffffu, 0, 0x10000).segs, 0xffff);
+  EXPECT_EQ(DeriveGsoInfo(p, 0xffffffffu, 0, 0x80000000u).segs, 2);
+}
+
 TEST(GsoInfo, AtLeastOneSegment) {
   const std::vector<std::uint8_t> junk = {0x00, 0x01};
   const GsoInfo g = DeriveGsoInfo(junk, 2, 0, 1420);

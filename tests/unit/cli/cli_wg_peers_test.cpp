@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "support/packet_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
@@ -170,6 +174,34 @@ TEST_F(CliWgPeers, BadUseAndBadFilesAreUsageErrors) {
   const ProcessResult empty = Wgcap({"-r", input_, "--wg-peers=", "tcp"});
   EXPECT_EQ(empty.exit_code, 2);
   EXPECT_THAT(empty.err, HasSubstr("--wg-peers: empty file name"));
+}
+
+// A server with thousands of peers has a dump of megabytes (150-200 bytes a
+// peer): more than -F's 1 MiB is read, and only a file past 64 MiB is
+// refused, with the limit in the message.
+TEST_F(CliWgPeers, LargeDumpsAreReadAndOnlyHugeFilesRefused) {
+  std::string text = Dump();
+  const std::string tail = "\t0\t0\t0\toff\n";
+  for (int i = 0; text.size() <= (std::size_t{3} << 20); ++i) {
+    PeerKey k = MakeKey(0xe0, 0x01);
+    k[1] = static_cast<std::uint8_t>(i >> 8);
+    k[2] = static_cast<std::uint8_t>(i);
+    char prefix[48];
+    std::snprintf(prefix, sizeof prefix, "2001:db8:f:%x::/64", i);
+    text += wireguard::KeyToBase64(k) + "\t(none)\t(none)\t" + prefix + tail;
+  }
+  dump_ = dir_.File("large.dump");
+  test::WriteFileBytes(dump_, {text.begin(), text.end()});
+  EXPECT_EQ(Kept("peer " + kAlice.substr(0, 7)), (std::vector<int>{0, 1, 3}));
+
+  const std::string huge = dir_.File("huge.dump");
+  test::WriteFileBytes(huge, {});
+  ASSERT_EQ(truncate(huge.c_str(), (off_t{64} << 20) + 1), 0); // sparse: no disk used
+  const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", huge, "tcp"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--wg-peers " + huge +
+                               ": larger than 64 MiB (some 300,000 peers); is it the output of "
+                               "`wg show IFACE dump`?"));
 }
 
 TEST_F(CliWgPeers, BadKeyTextIsAFilterErrorWithItsColumn) {

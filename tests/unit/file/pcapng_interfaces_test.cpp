@@ -89,9 +89,29 @@ TEST(PcapngInterfaces, EachStatisticsBlockHasItsOwnCounters) {
   EXPECT_EQ(wg0.at(pcapng::kIsbIfDrop), 4u);
   EXPECT_EQ(wg0.at(pcapng::kIsbFilterAccept), 1u);
   EXPECT_EQ(wg0.at(pcapng::kIsbUsrDeliv), 1u);
+  EXPECT_EQ(wg1.at(pcapng::kIsbOsDrop), 0u) << "the session's drops, on the first block";
+  EXPECT_EQ(wg0.count(pcapng::kIsbOsDrop), 0u);
   const auto& wg7 = walked.statistics.at(2);
   EXPECT_EQ(wg7.count(pcapng::kIsbIfDrop), 0u) << "no counters were published for it";
   EXPECT_EQ(wg7.at(pcapng::kIsbUsrDeliv), 0u);
+}
+
+// The session's queue drops belong to no one interface: they are counted
+// once, in the first interface's block, so no loss goes unrecorded.
+TEST(PcapngInterfaces, SessionDropsGoOnTheFirstInterfaceOnly) {
+  MemoryWriter out;
+  PcapngWriter w(out, ThreeInterfaces());
+  ASSERT_TRUE(w.WritePacket(Record({0x45, 0, 0, 20}, 11)));
+  Stats stats;
+  stats.dropped = 37;
+  stats.interfaces = {{.ifindex = 11, .kernel = {.seen = 9, .matched = 1}}};
+  ASSERT_TRUE(w.Finish(stats));
+  const Walked walked = Walk(out.bytes());
+  ASSERT_EQ(walked.statistics.size(), 3u);
+  EXPECT_EQ(walked.statistics.at(0).at(pcapng::kIsbOsDrop), 37u) << "wg1, with no counters";
+  EXPECT_EQ(walked.statistics.at(1).count(pcapng::kIsbOsDrop), 0u);
+  EXPECT_EQ(walked.statistics.at(2).count(pcapng::kIsbOsDrop), 0u);
+  EXPECT_EQ(walked.statistics.at(1).at(pcapng::kIsbFilterAccept), 1u);
 }
 
 // tshark names each packet's interface by its id and name, and tcpdump

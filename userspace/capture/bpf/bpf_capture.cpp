@@ -84,6 +84,7 @@ struct BpfCapture::Impl {
 
   CaptureLifecycle life{"BpfCapture on " + interface};
   std::atomic<bool> counters_lost{false};
+  std::atomic<bool> peers_overflowed{false}; // said once
 
   Impl(std::string i, Session& s, BpfCaptureOptions o)
       : interface(std::move(i)), session(s), options(std::move(o)) {}
@@ -126,13 +127,28 @@ struct BpfCapture::Impl {
 
   // On the reader thread, every poll: the kernel's copy of the peers
   // follows the directory within one poll timeout.
+  // More allowed-ips than the table holds do not end the capture: the
+  // table keeps the last set that fit, and the user hears once (on stderr,
+  // as of the counters) that `peer` may miss the rest.
   void SyncPeers() {
-    if (peers && peers->Due()) {
-      if (auto synced = peers->Sync(); !synced) {
-        life.Fail(Error{"capture on " + interface + ": " + synced.error().message,
-                        synced.error().errnum});
-      }
+    if (!peers || !peers->Due()) {
+      return;
     }
+    auto synced = peers->Sync();
+    if (synced) {
+      return;
+    }
+    if (synced.error().errnum == E2BIG) {
+      if (!peers_overflowed.exchange(true)) {
+        std::fprintf(stderr,
+                     "wgcap: note: capture on %s: %s; the kernel keeps the peers it had, so "
+                     "`peer` may miss packets of the allowed-ips beyond them\n",
+                     interface.c_str(), synced.error().message.c_str());
+      }
+      return;
+    }
+    life.Fail(
+        Error{"capture on " + interface + ": " + synced.error().message, synced.error().errnum});
   }
 
   void Fail(const std::string& what, int errnum) {

@@ -43,10 +43,7 @@ PeerMapSync::KeyBytes PeerMapSync::KeyFor(std::uint32_t ifindex, const IpPrefix&
   return bytes;
 }
 
-Status PeerMapSync::Sync() {
-  // Read the version first: a Publish racing with the copy below moves it
-  // again, so the next Sync redoes the work rather than miss it.
-  const std::uint64_t version = peers_->version();
+Result<std::map<PeerMapSync::KeyBytes, PeerKey>> PeerMapSync::Wanted() const {
   std::map<KeyBytes, PeerKey> wanted;
   for (const std::uint32_t ifindex : {ifindex_, 0u}) {
     for (const PeerRoute& r : peers_->Routes(ifindex)) {
@@ -62,17 +59,10 @@ Status PeerMapSync::Sync() {
       break;
     }
   }
-  if (wanted.size() > capacity_) {
-    return Error{"the WireGuard peers have " + std::to_string(wanted.size()) +
-                     " allowed-ips; the kernel's peer table holds at most " +
-                     std::to_string(capacity_) +
-                     (capacity_ < WGCAP_PEER_MAP_ENTRIES
-                          ? " (sized at start: this kernel charges it to RLIMIT_MEMLOCK; restart "
-                            "the capture)"
-                          : " (--mode afpacket filters in userspace)"),
-                 E2BIG};
-  }
-  // Writes before deletes: a prefix that changes hands is never missing.
+  return wanted;
+}
+
+Status PeerMapSync::WriteChanged(const std::map<KeyBytes, PeerKey>& wanted) {
   for (const auto& [key, peer] : wanted) {
     const auto old = written_.find(key);
     if (old != written_.end() && old->second == peer) {
@@ -85,6 +75,10 @@ Status PeerMapSync::Sync() {
     }
     written_[key] = peer;
   }
+  return {};
+}
+
+Status PeerMapSync::DeleteGone(const std::map<KeyBytes, PeerKey>& wanted) {
   for (auto it = written_.begin(); it != written_.end();) {
     if (wanted.count(it->first) != 0) {
       ++it;
@@ -94,6 +88,49 @@ Status PeerMapSync::Sync() {
       return ErrnoError("deleting from the kernel's peer table (wgcap_peers)", errno);
     }
     it = written_.erase(it);
+  }
+  return {};
+}
+
+Status PeerMapSync::Sync() {
+  // Read the version first: a Publish racing with the copy below moves it
+  // again, so the next Sync redoes the work rather than miss it.
+  const std::uint64_t version = peers_->version();
+  auto wanted = Wanted();
+  if (!wanted) {
+    return wanted.error();
+  }
+  if (wanted->size() > capacity_) {
+    // The map keeps the last set that fit. Marked done for this version, so
+    // the reader does not rebuild the set every poll: the next change of the
+    // peers tries again.
+    version_ = version;
+    return Error{"the WireGuard peers have " + std::to_string(wanted->size()) +
+                     " allowed-ips; the kernel's peer table holds at most " +
+                     std::to_string(capacity_) +
+                     (capacity_ < WGCAP_PEER_MAP_ENTRIES
+                          ? " (sized at start: this kernel charges it to RLIMIT_MEMLOCK; restart "
+                            "the capture)"
+                          : " (--mode afpacket filters in userspace)"),
+                 E2BIG};
+  }
+  // Writes before deletes: a prefix that changes hands is never missing.
+  // Only when the old and the new set together overflow the map do the
+  // gone prefixes go first, and then briefly miss.
+  if (auto written = WriteChanged(*wanted); !written) {
+    const int err = written.error().errnum;
+    if (err != ENOSPC && err != E2BIG) {
+      return written;
+    }
+    if (auto deleted = DeleteGone(*wanted); !deleted) {
+      return deleted;
+    }
+    if (auto again = WriteChanged(*wanted); !again) {
+      return again;
+    }
+  }
+  if (auto deleted = DeleteGone(*wanted); !deleted) {
+    return deleted;
   }
   version_ = version;
   synced_ = true;

@@ -23,8 +23,10 @@ public:
   // Whether the directory moved since the last Sync (one atomic load: the
   // reader asks on every poll).
   bool Due() const noexcept { return !synced_ || peers_->version() != version_; }
-  // Brings the map up to the directory. An error names the map's limit when
-  // the routes do not fit, or the bpf() call that failed.
+  // Brings the map up to the directory. When the routes do not fit, the map
+  // keeps what it held, Due() stays false until the directory moves again,
+  // and the error (E2BIG) names the map's limit; other errors name the bpf()
+  // call that failed.
   Status Sync();
 
   // The map's key for `route` on `ifindex` (wgcap_peer_lpm_key's bytes).
@@ -32,6 +34,10 @@ public:
   static KeyBytes KeyFor(std::uint32_t ifindex, const IpPrefix& prefix) noexcept;
 
 private:
+  Result<std::map<KeyBytes, PeerKey>> Wanted() const; // the map the directory asks for
+  Status WriteChanged(const std::map<KeyBytes, PeerKey>& wanted);
+  Status DeleteGone(const std::map<KeyBytes, PeerKey>& wanted);
+
   int map_fd_;
   std::uint32_t ifindex_;
   std::shared_ptr<const PeerDirectory> peers_;
