@@ -130,13 +130,18 @@ Result<std::unique_ptr<Session>> CaptureOutput::OpenSession(const Arguments& arg
                                                             ByteWriter* stdout_writer) {
   Options options;
   options.matcher = std::move(matcher);
-  options.peers = peers_;
   options.snaplen = args.snaplen;
   options.packet_limit = args.count;
   options.flush_every_packet = args.unbuffered;
   options.text_options = args.text;
   if (auto opened = Open(args, options, stdout_writer); !opened) {
     return opened.error();
+  }
+  const bool text_shows_peers =
+      options.text_output != nullptr && (args.text.interface_name || args.text.verbose);
+  const bool file_records_peers = !args.write_file.empty() && args.pcapng;
+  if (filter_reads_peers_ || text_shows_peers || file_records_peers) {
+    options.peers = peers_;
   }
   return Session::Create(std::move(options));
 }

@@ -39,7 +39,13 @@ public:
   void AddSink(PacketSink* sink) { extra_sinks_.push_back(sink); }
   // The peers the Session attributes packets to (Options::peers; null:
   // none). Call before OpenSession.
-  void SetPeers(std::shared_ptr<const PeerDirectory> peers) { peers_ = std::move(peers); }
+  // The Session attributes only where something reads the peer: a `peer`
+  // term (`filter_reads_peers`), a pcapng file (its comments), text with -e
+  // or -v; elsewhere it would be a parse and a lookup per packet for nothing.
+  void SetPeers(std::shared_ptr<const PeerDirectory> peers, bool filter_reads_peers) {
+    peers_ = std::move(peers);
+    filter_reads_peers_ = filter_reads_peers;
+  }
 
   Result<std::unique_ptr<Session>> OpenSession(const Arguments& args,
                                                std::shared_ptr<const Matcher> matcher,
@@ -63,6 +69,7 @@ private:
   std::vector<SelectedInterface> interfaces_;
   std::vector<PacketSink*> extra_sinks_;
   std::shared_ptr<const PeerDirectory> peers_;
+  bool filter_reads_peers_ = false;
 };
 
 // Prints an error as "wgcap: MESSAGE" and returns exit code 1.

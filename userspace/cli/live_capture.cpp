@@ -334,7 +334,7 @@ Status OpenPeers(FilterExpression& expression, std::shared_ptr<const ExpressionM
   if (HasPeerTerms(expression)) {
     matcher = std::make_shared<const ExpressionMatcher>(expression);
   }
-  run.output.SetPeers(run.peers ? run.peers->directory() : nullptr);
+  run.output.SetPeers(run.peers ? run.peers->directory() : nullptr, HasPeerTerms(expression));
   return {};
 }
 

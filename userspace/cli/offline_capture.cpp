@@ -97,7 +97,7 @@ int RunOfflineCapture(const Arguments& args, std::shared_ptr<const ExpressionMat
   if (drop) {
     output.OwnFileAs(drop->uid, drop->gid);
   }
-  output.SetPeers(std::move(peers).value());
+  output.SetPeers(std::move(peers).value(), HasPeerTerms(matcher->expression()));
   auto session = output.OpenSession(args, std::move(matcher));
   if (!session) {
     return Fail(session.error());
