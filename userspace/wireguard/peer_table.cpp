@@ -119,4 +119,26 @@ std::vector<PeerRoute> PeerTable::Routes() const {
   return routes;
 }
 
+PeerTable MergePeerTables(const std::vector<PeerTable>& tables) {
+  PeerTable merged;
+  for (const PeerTable& table : tables) {
+    merged.interface += (merged.interface.empty() ? "" : ", ") + table.interface;
+    for (const Peer& peer : table.peers) {
+      auto same = std::find_if(merged.peers.begin(), merged.peers.end(),
+                               [&](const Peer& p) { return p.public_key == peer.public_key; });
+      if (same == merged.peers.end()) {
+        merged.peers.push_back(Peer{peer.public_key, {}});
+        same = merged.peers.end() - 1;
+      }
+      for (const IpPrefix& prefix : peer.allowed_ips) {
+        if (std::find(same->allowed_ips.begin(), same->allowed_ips.end(), prefix) ==
+            same->allowed_ips.end()) {
+          same->allowed_ips.push_back(prefix);
+        }
+      }
+    }
+  }
+  return merged;
+}
+
 } // namespace wgcap::wireguard
