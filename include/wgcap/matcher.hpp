@@ -2,9 +2,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -62,7 +65,10 @@ struct PeerRoute {
 
 class PeerDirectory {
 public:
-  PeerDirectory();
+  // A snapshot replaced by Publish is freed by a later Publish once it has
+  // been retired for `grace` (see Publish); the default suits every reader
+  // in wgcap, tests shorten it.
+  explicit PeerDirectory(std::chrono::steady_clock::duration grace = std::chrono::seconds(10));
   ~PeerDirectory();
   PeerDirectory(const PeerDirectory&) = delete;
   PeerDirectory& operator=(const PeerDirectory&) = delete;
@@ -71,6 +77,9 @@ public:
   // that apply to every interface (a file's, from --wg-peers). Safe against
   // concurrent readers: a lookup sees the old set or the new one, never a
   // mix. Returns true when the set changed (and version() moved).
+  // Routes that name no address are dropped, not published: a family other
+  // than 4 or 6, or a prefix longer than the family's address (32 or 128
+  // bits). Host bits set in a kept route are ignored by lookups.
   bool Publish(std::uint32_t ifindex, std::vector<PeerRoute> routes);
 
   // The peer whose allowed-ips hold `address` (`family` 4 or 6, 4 or 16
@@ -90,19 +99,30 @@ public:
   std::vector<PeerRoute> Routes(std::uint32_t ifindex) const;
   // Moves on every Publish that changed something; starts at 0.
   std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
+  // Snapshots allocated now: the current one and those retired but not yet
+  // past their grace period (for tests: publishing must not grow it).
+  std::size_t held_snapshots() const;
 
   struct Snapshot;
 
 private:
   const PeerKey* Intern(const PeerKey& key); // under mutex_
 
+  struct Retired {
+    std::chrono::steady_clock::time_point at;
+    std::unique_ptr<const Snapshot> snapshot;
+  };
+
+  const std::chrono::steady_clock::duration grace_;
   mutable std::mutex mutex_; // writers only
   std::atomic<const Snapshot*> current_;
   std::atomic<std::uint64_t> version_{0};
-  // Every snapshot ever published, freed with the directory: readers hold
-  // plain pointers, and peers change a few times a day.
-  std::vector<std::unique_ptr<Snapshot>> snapshots_;
-  std::vector<std::unique_ptr<PeerKey>> keys_; // interned, never moved
+  std::unique_ptr<const Snapshot> owned_; // what current_ points to
+  std::deque<Retired> retired_;           // oldest first
+  // Interned keys, never erased: PacketRecord::peer and the Matcher keep
+  // the pointers Lookup hands out for as long as the directory lives. A
+  // set's nodes never move, so the pointers stay valid as it grows.
+  std::set<PeerKey> keys_;
 };
 
 } // namespace wgcap

@@ -2,7 +2,8 @@
 // A WireGuard public key as the 44 characters of base64 `wg` prints, written
 // into a caller's buffer: the text and pcapng writers show a key on every
 // attributed packet, so the form they use allocates nothing. Header-only so
-// the sinks need no library of their own for it.
+// the sinks need no library of their own for it. The one base64 code for
+// keys: the peer tables and the filter's `peer` term use it too.
 #pragma once
 
 #include <array>
@@ -54,6 +55,12 @@ inline int Base64Value(char c) noexcept {
   return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 } // namespace detail
+
+// One of base64's 64 characters (not the '=' padding): what a key or a key
+// prefix may hold.
+inline bool IsPeerKeyChar(char c) noexcept {
+  return detail::Base64Value(c) >= 0;
+}
 
 // Exactly 44 characters of base64 ending in '=' whose unused low bits are
 // zero (the one canonical text of a key); nullopt for anything else.

@@ -19,7 +19,7 @@ Result<std::unique_ptr<LivePeers>> LivePeers::Open(const std::vector<SelectedInt
                                                    FilterExpression& expression,
                                                    const std::string& uapi_dir) {
   std::vector<SelectedInterface> readable;
-  wireguard::PeerTable all; // every interface's peers, for resolving
+  std::vector<wireguard::PeerTable> tables; // every interface's peers, for resolving
   std::vector<std::vector<PeerRoute>> routes;
   for (const SelectedInterface& interface : interfaces) {
     Result<wireguard::PeerTable> table = wireguard::LoadPeers(interface.name, uapi_dir);
@@ -32,14 +32,16 @@ Result<std::unique_ptr<LivePeers>> LivePeers::Open(const std::vector<SelectedInt
                   ", which could not be read: " + e.message;
       return e;
     }
-    all.interface += (all.interface.empty() ? "" : ", ") + interface.name;
-    all.peers.insert(all.peers.end(), table->peers.begin(), table->peers.end());
     routes.push_back(table->Routes());
+    tables.push_back(std::move(table).value());
     readable.push_back(interface);
   }
   if (readable.empty()) {
     return std::unique_ptr<LivePeers>();
   }
+  // One key that is a peer of several links is one peer to resolve, not
+  // an ambiguous pair.
+  const wireguard::PeerTable all = wireguard::MergePeerTables(tables);
   const auto resolve = [&all](std::string_view text) -> Result<PeerKey> {
     Result<wireguard::Peer> peer = all.Resolve(text);
     if (!peer) {

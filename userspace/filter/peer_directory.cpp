@@ -81,27 +81,56 @@ struct PeerDirectory::Snapshot {
   }
 };
 
-PeerDirectory::PeerDirectory() : current_(nullptr) {}
+PeerDirectory::PeerDirectory(std::chrono::steady_clock::duration grace)
+    : grace_(grace), current_(nullptr) {}
 PeerDirectory::~PeerDirectory() = default;
 
 const PeerKey* PeerDirectory::Intern(const PeerKey& key) {
-  for (const auto& k : keys_) {
-    if (*k == key) {
-      return k.get();
-    }
-  }
-  keys_.push_back(std::make_unique<PeerKey>(key));
-  return keys_.back().get();
+  return &*keys_.insert(key).first;
 }
 
+namespace {
+
+// One interface's routes (valid, sorted) indexed for lookups; `intern`
+// gives each key its directory-lifetime address.
+template <class InternFn>
+PeerTableIndex Index(std::uint32_t ifindex, std::vector<PeerRoute> routes, InternFn intern) {
+  PeerTableIndex table;
+  table.ifindex = ifindex;
+  for (const PeerRoute& r : routes) {
+    const std::uint8_t family = r.prefix.address.family;
+    auto& lengths = family == 4 ? table.lengths4 : table.lengths6;
+    if (std::find(lengths.begin(), lengths.end(), r.prefix.length) == lengths.end()) {
+      lengths.push_back(r.prefix.length);
+    }
+    // Two peers cannot own one prefix in WireGuard; the first kept wins.
+    table.by_prefix.emplace(Mask(family, r.prefix.address.bytes.data(), r.prefix.length),
+                            intern(r.key));
+  }
+  std::sort(table.lengths4.rbegin(), table.lengths4.rend());
+  std::sort(table.lengths6.rbegin(), table.lengths6.rend());
+  table.routes = std::move(routes);
+  return table;
+}
+
+// A route Mask can cut: a prefix of an IPv4 or IPv6 address no longer than
+// the address. Anything else would read past the address and the key.
+bool RouteIsValid(const PeerRoute& r) noexcept {
+  const std::uint8_t family = r.prefix.address.family;
+  return (family == 4 && r.prefix.length <= 32) || (family == 6 && r.prefix.length <= 128);
+}
+
+} // namespace
+
 bool PeerDirectory::Publish(std::uint32_t ifindex, std::vector<PeerRoute> routes) {
+  std::erase_if(routes, [](const PeerRoute& r) { return !RouteIsValid(r); });
   const auto order = [](const PeerRoute& a, const PeerRoute& b) {
     return std::tie(a.prefix.address.family, a.prefix.length, a.prefix.address.bytes, a.key) <
            std::tie(b.prefix.address.family, b.prefix.length, b.prefix.address.bytes, b.key);
   };
   std::sort(routes.begin(), routes.end(), order);
   std::lock_guard lock(mutex_);
-  const Snapshot* old = current_.load(std::memory_order_relaxed);
+  const Snapshot* old = owned_.get();
   const PeerTableIndex* old_table = old != nullptr ? old->Table(ifindex) : nullptr;
   if ((old_table != nullptr ? old_table->routes : std::vector<PeerRoute>{}) == routes) {
     return false;
@@ -115,27 +144,32 @@ bool PeerDirectory::Publish(std::uint32_t ifindex, std::vector<PeerRoute> routes
     }
   }
   if (!routes.empty()) {
-    PeerTableIndex table;
-    table.ifindex = ifindex;
-    for (const PeerRoute& r : routes) {
-      const std::uint8_t family = r.prefix.address.family;
-      auto& lengths = family == 4 ? table.lengths4 : table.lengths6;
-      if (std::find(lengths.begin(), lengths.end(), r.prefix.length) == lengths.end()) {
-        lengths.push_back(r.prefix.length);
-      }
-      // Two peers cannot own one prefix in WireGuard; the first kept wins.
-      table.by_prefix.emplace(Mask(family, r.prefix.address.bytes.data(), r.prefix.length),
-                              Intern(r.key));
-    }
-    std::sort(table.lengths4.rbegin(), table.lengths4.rend());
-    std::sort(table.lengths6.rbegin(), table.lengths6.rend());
-    table.routes = std::move(routes);
-    next->tables.push_back(std::move(table));
+    next->tables.push_back(
+        Index(ifindex, std::move(routes), [this](const PeerKey& k) { return Intern(k); }));
   }
   current_.store(next.get(), std::memory_order_release);
-  snapshots_.push_back(std::move(next));
+  const auto now = std::chrono::steady_clock::now();
+  if (owned_ != nullptr) {
+    retired_.push_back({now, std::move(owned_)});
+  }
+  owned_ = std::move(next);
+  // Readers hold a snapshot only inside one Lookup or Attribute call: a
+  // pointer load and a few hash probes, microseconds. A snapshot retired
+  // `grace_` (10 s) ago can only still be read by a thread descheduled in
+  // the middle of such a call for that long, which a capture thread is not
+  // (a stopped process stops the publisher too). That buys lock-free,
+  // allocation-free lookups without a per-lookup reference count, and
+  // bounds memory to the publishes of one grace period.
+  while (!retired_.empty() && now - retired_.front().at >= grace_) {
+    retired_.pop_front();
+  }
   version_.fetch_add(1, std::memory_order_acq_rel);
   return true;
+}
+
+std::size_t PeerDirectory::held_snapshots() const {
+  std::lock_guard lock(mutex_);
+  return retired_.size() + (owned_ != nullptr ? 1 : 0);
 }
 
 const PeerKey* PeerDirectory::Lookup(std::uint32_t ifindex, std::uint8_t family,
@@ -174,7 +208,7 @@ const PeerKey* PeerDirectory::Attribute(const ParsedPacket& packet, Direction di
 
 std::vector<PeerRoute> PeerDirectory::Routes(std::uint32_t ifindex) const {
   std::lock_guard lock(mutex_);
-  const Snapshot* s = current_.load(std::memory_order_relaxed);
+  const Snapshot* s = owned_.get();
   const PeerTableIndex* t = s != nullptr ? s->Table(ifindex) : nullptr;
   return t != nullptr ? t->routes : std::vector<PeerRoute>{};
 }

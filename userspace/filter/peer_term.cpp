@@ -5,19 +5,15 @@
 // (ResolvePeerTerms).
 #include <string>
 
+#include "base/peer_key_text.hpp"
 #include "filter/primitive.hpp"
 #include "filter/token.hpp"
 
 namespace wgcap::filter {
 namespace {
 
-constexpr std::size_t kKeyText = 44; // 32 bytes: 43 base64 characters and one '='
+constexpr std::size_t kKeyText = kPeerKeyTextSize;
 constexpr std::size_t kMinPrefix = 4;
-
-bool IsBase64(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
-}
 
 } // namespace
 
@@ -44,7 +40,7 @@ std::optional<Term> PeerTerm(const Token& token, Diagnostic* error) {
         return fail(at, "peer " + quoted + ": \"=\" may only end a whole " +
                             std::to_string(kKeyText) + "-character key");
       }
-    } else if (!IsBase64(key[i])) {
+    } else if (!IsPeerKeyChar(key[i])) {
       return fail(at, "peer " + quoted + ": \"" + std::string(1, key[i]) +
                           "\" is not a base64 character (A-Z, a-z, 0-9, +, /)");
     }

@@ -3,17 +3,12 @@
 
 #include <algorithm>
 
+#include "base/peer_key_text.hpp"
+
 namespace wgcap::wireguard {
 namespace {
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::size_t kKeyTextSize = 44; // 32 bytes: 43 characters and one '='
 constexpr std::size_t kMinPrefix = 4;
-
-int Base64Value(char c) {
-  const char* at = std::find(kBase64, kBase64 + 64, c);
-  return at == kBase64 + 64 ? -1 : static_cast<int>(at - kBase64);
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') {
@@ -45,50 +40,12 @@ std::string PeerList(const std::vector<const Peer*>& peers) {
 } // namespace
 
 std::string KeyToBase64(const PeerKey& key) {
-  std::string out;
-  out.reserve(kKeyTextSize);
-  std::size_t i = 0;
-  for (; i + 3 <= key.size(); i += 3) {
-    const unsigned v = (key[i] << 16) | (key[i + 1] << 8) | key[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) {
-      out += kBase64[(v >> shift) & 63];
-    }
-  }
-  // 32 = 30 + 2: two bytes left, three characters and one '='.
-  const unsigned v = (key[i] << 16) | (key[i + 1] << 8);
-  out += kBase64[(v >> 18) & 63];
-  out += kBase64[(v >> 12) & 63];
-  out += kBase64[(v >> 6) & 63];
-  out += '=';
-  return out;
+  const PeerKeyText text = PeerKeyToText(key);
+  return std::string(text.data(), text.size());
 }
 
 std::optional<PeerKey> KeyFromBase64(std::string_view text) {
-  if (text.size() != kKeyTextSize || text.back() != '=') {
-    return std::nullopt;
-  }
-  PeerKey key{};
-  unsigned acc = 0;
-  int bits = 0;
-  std::size_t out = 0;
-  for (char c : text.substr(0, kKeyTextSize - 1)) {
-    const int v = Base64Value(c);
-    if (v < 0) {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      key[out++] = static_cast<std::uint8_t>(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  // The 2 bits left over must be zero in a canonical key text.
-  if (out != key.size() || acc != 0) {
-    return std::nullopt;
-  }
-  return key;
+  return PeerKeyFromText(text);
 }
 
 std::optional<PeerKey> KeyFromHex(std::string_view text) {
@@ -127,10 +84,9 @@ Result<Peer> PeerTable::Resolve(std::string_view text) const {
     return UsageError("peer " + quoted + ": a key prefix needs at least " +
                       std::to_string(kMinPrefix) + " characters");
   }
-  const bool full = text.size() == kKeyTextSize;
-  const std::string_view body = full ? text.substr(0, kKeyTextSize - 1) : text;
-  if (text.size() > kKeyTextSize ||
-      !std::all_of(body.begin(), body.end(), [](char c) { return Base64Value(c) >= 0; }) ||
+  const bool full = text.size() == kPeerKeyTextSize;
+  const std::string_view body = full ? text.substr(0, kPeerKeyTextSize - 1) : text;
+  if (text.size() > kPeerKeyTextSize || !std::all_of(body.begin(), body.end(), IsPeerKeyChar) ||
       (full && !KeyFromBase64(text))) {
     return UsageError("peer " + quoted + ": not a base64 public key or key prefix");
   }
@@ -161,6 +117,28 @@ std::vector<PeerRoute> PeerTable::Routes() const {
     }
   }
   return routes;
+}
+
+PeerTable MergePeerTables(const std::vector<PeerTable>& tables) {
+  PeerTable merged;
+  for (const PeerTable& table : tables) {
+    merged.interface += (merged.interface.empty() ? "" : ", ") + table.interface;
+    for (const Peer& peer : table.peers) {
+      auto same = std::find_if(merged.peers.begin(), merged.peers.end(),
+                               [&](const Peer& p) { return p.public_key == peer.public_key; });
+      if (same == merged.peers.end()) {
+        merged.peers.push_back(Peer{peer.public_key, {}});
+        same = merged.peers.end() - 1;
+      }
+      for (const IpPrefix& prefix : peer.allowed_ips) {
+        if (std::find(same->allowed_ips.begin(), same->allowed_ips.end(), prefix) ==
+            same->allowed_ips.end()) {
+          same->allowed_ips.push_back(prefix);
+        }
+      }
+    }
+  }
+  return merged;
 }
 
 } // namespace wgcap::wireguard

@@ -57,4 +57,11 @@ struct PeerTable {
   std::vector<PeerRoute> Routes() const;
 };
 
+// The peers of several interfaces as one table to resolve `peer KEY`
+// against (-i wg0,wg1): its interface names them all, and a key that is a
+// peer of several is one peer holding the allowed-ips of all (in first-seen
+// order, each once), so naming it is not ambiguous. Peers keep the order
+// they are first seen in.
+PeerTable MergePeerTables(const std::vector<PeerTable>& tables);
+
 } // namespace wgcap::wireguard

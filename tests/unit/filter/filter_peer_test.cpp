@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/peer_key_text.hpp"
 #include "support/packet_builder.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wireguard/peer_table.hpp"
@@ -184,6 +185,28 @@ TEST(PeerTerm, UnknownAndAmbiguousNameTheCandidatesWithTheColumn) {
   auto second = Resolved("peer gAEC and peer QQQQ");
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(second.error().message, HasSubstr("column 15: peer \"QQQQ\" is no peer"));
+}
+
+// The parser, the resolver and the writers share one base64 alphabet
+// (base/peer_key_text.hpp): a character the writers never print is refused
+// by both the parser and the resolver, and one they print is accepted.
+TEST(PeerTerm, ParserAndResolverAcceptExactlyTheKeyAlphabet) {
+  int accepted = 0;
+  for (int c = 33; c < 127; ++c) {
+    const std::string text = "AAA" + std::string(1, static_cast<char>(c));
+    const bool base64 = IsPeerKeyChar(static_cast<char>(c));
+    EXPECT_EQ(ParseFilterExpression("peer " + text).ok(), base64) << text;
+    const auto resolved = Table().Resolve(text);
+    EXPECT_EQ(!resolved && resolved.error().message.find("not a base64") != std::string::npos,
+              !base64)
+        << text;
+    accepted += base64 ? 1 : 0;
+  }
+  EXPECT_EQ(accepted, 64);
+  const PeerKeyText printed = PeerKeyToText(kC);
+  for (std::size_t i = 0; i + 1 < printed.size(); ++i) {
+    EXPECT_TRUE(IsPeerKeyChar(printed[i])) << i;
+  }
 }
 
 // The Matcher reads ParsedPacket::peer, which the Session sets.

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "wgcap/matcher.hpp"
@@ -20,7 +22,7 @@ PeerKey Key(std::uint8_t id) {
   return k;
 }
 
-IpPrefix P(const char* text) {
+IpPrefix P(const std::string& text) {
   auto p = IpPrefix::Parse(text);
   EXPECT_TRUE(p) << text;
   return p ? *p : IpPrefix{};
@@ -108,6 +110,70 @@ TEST(PeerDirectory, KeysStayValidAcrossPublishes) {
   EXPECT_EQ(*before, Key(1)) << "a key handed out earlier is still readable";
   d.Publish(7, {{Key(1), P("192.0.2.0/25")}});
   EXPECT_EQ(At(d, "192.0.2.1"), before) << "one key, one address";
+}
+
+// Routes naming no address would make the index cut a prefix past its
+// 16-byte key, or a lookup read past a 4-byte IPv4 address: dropped.
+TEST(PeerDirectory, DropsRoutesThatNameNoAddress) {
+  PeerDirectory d;
+  IpPrefix long4 = P("192.0.2.0/32");
+  long4.length = 33;
+  IpPrefix long6 = P("2001:db8::/128");
+  long6.length = 129;
+  IpPrefix max6 = P("2001:db8::/128");
+  max6.length = 255;
+  IpPrefix family5 = P("198.51.100.0/24");
+  family5.address.family = 5;
+  IpPrefix family0 = P("203.0.113.0/24");
+  family0.address.family = 0;
+  EXPECT_FALSE(d.Publish(
+      7, {{Key(1), long4}, {Key(2), long6}, {Key(3), max6}, {Key(4), family5}, {Key(5), family0}}))
+      << "nothing valid: nothing changed";
+  EXPECT_TRUE(d.Routes(7).empty());
+  EXPECT_TRUE(d.Publish(7, {{Key(1), long4},
+                            {Key(6), P("192.0.2.0/24")},
+                            {Key(2), long6},
+                            {Key(7), P("2001:db8::/127")},
+                            {Key(4), family5}}));
+  const std::vector<PeerRoute> kept = d.Routes(7);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].key, Key(6));
+  EXPECT_EQ(kept[1].key, Key(7));
+  EXPECT_EQ(*At(d, "192.0.2.0"), Key(6));
+  EXPECT_EQ(*At(d, "2001:db8::1"), Key(7));
+  EXPECT_EQ(At(d, "198.51.100.1"), nullptr) << "family 5 was not read as IPv4";
+}
+
+// Publishes of a long-running capture free the snapshots they replace once
+// the grace period is over, and lookups keep answering from the newest.
+TEST(PeerDirectory, RetiredSnapshotsAreFreedAfterTheGracePeriod) {
+  PeerDirectory d(std::chrono::milliseconds(50));
+  const std::vector<PeerRoute> a{{Key(1), P("192.0.2.0/24")}};
+  const std::vector<PeerRoute> b{{Key(2), P("192.0.2.0/24")}};
+  EXPECT_EQ(d.held_snapshots(), 0u);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(d.Publish(7, i % 2 ? a : b));
+  }
+  EXPECT_EQ(d.held_snapshots(), 20u) << "within the grace period, readers may still hold them";
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  ASSERT_TRUE(d.Publish(7, b));
+  EXPECT_EQ(d.held_snapshots(), 2u) << "the current one and the one this publish retired";
+  EXPECT_EQ(*At(d, "192.0.2.1"), Key(2));
+
+  PeerDirectory now(std::chrono::seconds(0));
+  const PeerKey* first = nullptr;
+  for (int i = 0; i < 10000; ++i) {
+    std::vector<PeerRoute> routes{{Key(static_cast<std::uint8_t>(i % 3)), P("192.0.2.0/24")},
+                                  {Key(9), P("2001:db8::/" + std::to_string(64 + i % 64))}};
+    ASSERT_TRUE(now.Publish(static_cast<std::uint32_t>(1 + i % 4), std::move(routes)));
+    ASSERT_LE(now.held_snapshots(), 1u) << "publish " << i;
+    ASSERT_EQ(*now.Lookup(1 + i % 4, 4, IpAddress::Parse("192.0.2.9")->bytes.data()),
+              Key(static_cast<std::uint8_t>(i % 3)));
+    const PeerKey* key9 = now.Lookup(1 + i % 4, 6, IpAddress::Parse("2001:db8::1")->bytes.data());
+    ASSERT_NE(key9, nullptr);
+    first = first != nullptr ? first : key9;
+    ASSERT_EQ(key9, first) << "a key keeps its one address across freed snapshots";
+  }
 }
 
 // Random tables and addresses against PeerTable's linear longest match.

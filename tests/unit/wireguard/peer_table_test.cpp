@@ -139,5 +139,37 @@ TEST(PeerTableResolve, TooShortAndNotBase64) {
               HasSubstr("not a base64"));
 }
 
+// -i wg0,wg1: one key that is a peer on both links is one peer to resolve.
+TEST(PeerTableMerge, OneKeyOnSeveralLinksResolvesAsOnePeer) {
+  PeerTable wg1;
+  wg1.interface = "wg1";
+  wg1.peers = {Peer{Key({0, 0, 0, 1}), {P("198.51.100.0/24"), P("2001:db8::/32")}},
+               Peer{Key({9}), {P("203.0.113.0/24")}}};
+  const std::string both = KeyToBase64(Key({0, 0, 0, 1}));
+  PeerTable appended = Table();
+  appended.peers.insert(appended.peers.end(), wg1.peers.begin(), wg1.peers.end());
+  EXPECT_THAT(appended.Resolve(both).error().message, HasSubstr("ambiguous"))
+      << "appending the tables, as before, could not name the shared peer";
+
+  const PeerTable merged = MergePeerTables({Table(), wg1});
+  EXPECT_EQ(merged.interface, "wg0, wg1");
+  ASSERT_EQ(merged.peers.size(), 5u) << "four on wg0, one more on wg1";
+  auto full = merged.Resolve(both);
+  ASSERT_TRUE(full) << full.error().message;
+  EXPECT_EQ(full->public_key, Key({0, 0, 0, 1}));
+  EXPECT_EQ(full->allowed_ips,
+            (std::vector<IpPrefix>{P("192.0.2.0/24"), P("2001:db8::/32"), P("198.51.100.0/24")}))
+      << "both links' allowed-ips, each once";
+  auto prefix = merged.Resolve(both.substr(0, 8));
+  ASSERT_TRUE(prefix) << prefix.error().message;
+  EXPECT_EQ(prefix->public_key, Key({0, 0, 0, 1}));
+  EXPECT_EQ(merged.Resolve(KeyToBase64(Key({9})))->public_key, Key({9}));
+  EXPECT_THAT(merged.Resolve("AAAA").error().message, HasSubstr("ambiguous on wg0, wg1"))
+      << "different keys sharing a prefix stay ambiguous";
+  EXPECT_THAT(merged.Resolve("Zzzz").error().message, HasSubstr("no peer of wg0, wg1"));
+  EXPECT_EQ(MergePeerTables({Table()}).peers, Table().peers) << "one table is itself";
+  EXPECT_TRUE(MergePeerTables({}).peers.empty());
+}
+
 } // namespace
 } // namespace wgcap::wireguard
