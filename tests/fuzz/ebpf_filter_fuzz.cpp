@@ -125,7 +125,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Fail("RandomCases made an expression that does not parse: " + generated.error().message);
   }
   CheckExpression(std::move(generated).value(), link_header, packets, in.packet);
-  if (auto parsed = wgcap::ParseFilterExpression(in.text); parsed.ok() && !in.text.empty()) {
+  // A `peer` term needs a peer table to resolve against and a trie to load
+  // with; ebpf_peer_test checks those against the Matcher over random
+  // tables. Here it stays unresolved, which the generator refuses.
+  if (auto parsed = wgcap::ParseFilterExpression(in.text);
+      parsed.ok() && !in.text.empty() && !wgcap::HasPeerTerms(*parsed)) {
     CheckExpression(std::move(parsed).value(), link_header, packets, in.packet);
   }
   return 0;
