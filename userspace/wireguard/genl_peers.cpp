@@ -142,7 +142,12 @@ int MessageErrno(Bytes payload) {
   if (payload.size() >= sizeof error) {
     std::memcpy(&error, payload.data(), sizeof error);
   }
-  return error < 0 ? -error : 0;
+  if (error >= 0) {
+    return 0;
+  }
+  // Errnos stop at 4095 (MAX_ERRNO); anything below is a broken message, and
+  // negating INT_MIN would overflow.
+  return error >= -4095 ? -error : EBADMSG;
 }
 
 } // namespace
