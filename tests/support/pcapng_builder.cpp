@@ -42,7 +42,8 @@ PcapngBuilder& PcapngBuilder::Interface(std::uint16_t link_type, std::uint32_t s
 
 PcapngBuilder& PcapngBuilder::Epb(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
                                   std::optional<std::uint32_t> flags, std::uint32_t original,
-                                  std::optional<std::uint32_t> captured) {
+                                  std::optional<std::uint32_t> captured,
+                                  const std::vector<std::string>& comments) {
   Begin(pcapng::kEnhancedPacket);
   U32(id);
   U32(static_cast<std::uint32_t>(ticks >> 32));
@@ -54,7 +55,12 @@ PcapngBuilder& PcapngBuilder::Epb(std::uint32_t id, std::uint64_t ticks, const B
     U16(pcapng::kEpbFlags);
     U16(4);
     U32(*flags);
-    U32(0);
+  }
+  for (const std::string& c : comments) {
+    Option(pcapng::kOptComment, Bytes(c.begin(), c.end()));
+  }
+  if (flags || !comments.empty()) {
+    U32(0); // opt_endofopt
   }
   return End();
 }
@@ -62,21 +68,7 @@ PcapngBuilder& PcapngBuilder::Epb(std::uint32_t id, std::uint64_t ticks, const B
 PcapngBuilder& PcapngBuilder::EpbWithComments(std::uint32_t id, std::uint64_t ticks,
                                               const Bytes& data, std::uint32_t flags,
                                               const std::vector<std::string>& comments) {
-  Begin(pcapng::kEnhancedPacket);
-  U32(id);
-  U32(static_cast<std::uint32_t>(ticks >> 32));
-  U32(static_cast<std::uint32_t>(ticks));
-  U32(static_cast<std::uint32_t>(data.size()));
-  U32(static_cast<std::uint32_t>(data.size()));
-  Data(data);
-  U16(pcapng::kEpbFlags);
-  U16(4);
-  U32(flags);
-  for (const std::string& c : comments) {
-    Option(pcapng::kOptComment, Bytes(c.begin(), c.end()));
-  }
-  U32(0);
-  return End();
+  return Epb(id, ticks, data, flags, 0, std::nullopt, comments);
 }
 
 PcapngBuilder& PcapngBuilder::Pb(std::uint16_t id, std::uint64_t ticks, const Bytes& data,

@@ -24,7 +24,8 @@ public:
   // original 0 means data.size(); captured overrides the stored length.
   PcapngBuilder& Epb(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
                      std::optional<std::uint32_t> flags = {}, std::uint32_t original = 0,
-                     std::optional<std::uint32_t> captured = {});
+                     std::optional<std::uint32_t> captured = {},
+                     const std::vector<std::string>& comments = {});
   // An EPB with epb_flags and one opt_comment per entry of `comments`.
   PcapngBuilder& EpbWithComments(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
                                  std::uint32_t flags, const std::vector<std::string>& comments);
