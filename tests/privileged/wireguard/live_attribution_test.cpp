@@ -77,6 +77,36 @@ protected:
     return wgcap->Stdout();
   }
 
+  // The peers are read again while the capture runs (every 500 ms). `change`
+  // routes 203.0.113.0/24 through A's interface to a peer after wgcap (run
+  // with `args`) started; a second later A pings 203.0.113.5 three times
+  // (nobody answers: no replies). Returns wgcap's text. The route and what
+  // `undo` names are removed again, also when an assertion fails.
+  std::string CaptureAfterChange(const std::vector<std::string>& args,
+                                 const std::vector<std::string>& change,
+                                 const std::vector<std::string>& undo) {
+    const Testbed& t = *testbed_;
+    auto wgcap = StartWgcap(GetParam(), args);
+    struct Restore {
+      const Testbed& t;
+      std::vector<std::string> undo;
+      ~Restore() {
+        test::Run(t.InA(undo));
+        test::Run(t.InA({"ip", "route", "del", "203.0.113.0/24", "dev", t.if_a}));
+      }
+    } restore{t, undo};
+    const auto routed = test::Run(t.InA({"ip", "route", "add", "203.0.113.0/24", "dev", t.if_a}));
+    EXPECT_EQ(routed.exit_code, 0) << routed.err;
+    const auto changed = test::Run(t.InA(change));
+    EXPECT_EQ(changed.exit_code, 0) << changed.err;
+    std::this_thread::sleep_for(1s);
+    test::Run(t.InA({"ping", "-c", "3", "-i", "0.05", "-W", "1", "203.0.113.5"}));
+    std::this_thread::sleep_for(300ms);
+    wgcap->Signal(SIGINT);
+    EXPECT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
+    return wgcap->Stdout();
+  }
+
   std::string Short(const std::string& key) const { return "peer " + key.substr(0, 8) + " "; }
 };
 
@@ -109,9 +139,8 @@ TEST_P(LiveAttribution, PeerFilterKeepsOnePeer) {
   EXPECT_EQ(CountOf(text, "\n"), want.c) << "only C's packets:\n" << text;
 }
 
-// The peers are read again while the capture runs (every 500 ms): B's
-// allowed-ips, grown by 203.0.113.0/24 after wgcap started, attribute the
-// server's packets to that network to B within a second, and B's `peer`
+// B's allowed-ips, grown by 203.0.113.0/24 after wgcap started, attribute
+// the server's packets to that network to B within a second, and B's `peer`
 // filter (in the kernel's LPM trie with bpf) keeps them.
 TEST_P(LiveAttribution, AllowedIpsAddedWhileCapturingAreAttributedWithinASecond) {
   const Testbed& t = *testbed_;
@@ -127,29 +156,34 @@ TEST_P(LiveAttribution, AllowedIpsAddedWhileCapturingAreAttributedWithinASecond)
     before.clear();
   }
   ASSERT_FALSE(before.empty()) << shown.out;
-  auto wgcap = StartWgcap(GetParam(), {"-e", "peer", t.key_b.substr(0, 8), "and", "icmp"});
-  struct Restore {
-    const Testbed& t;
-    std::string ips;
-    ~Restore() {
-      test::Run(t.InA({"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", ips}));
-      test::Run(t.InA({"ip", "route", "del", "203.0.113.0/24", "dev", t.if_a}));
-    }
-  } restore{t, before};
-  ASSERT_EQ(test::Run(t.InA({"ip", "route", "add", "203.0.113.0/24", "dev", t.if_a})).exit_code, 0);
-  const auto grown = test::Run(
-      t.InA({"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", before + ",203.0.113.0/24"}));
-  ASSERT_EQ(grown.exit_code, 0) << grown.err;
-  std::this_thread::sleep_for(1s);
-  // Nobody answers 203.0.113.5 (B drops it): three requests out, no replies.
-  test::Run(t.InA({"ping", "-c", "3", "-i", "0.05", "-W", "1", "203.0.113.5"}));
-  std::this_thread::sleep_for(300ms);
-  wgcap->Signal(SIGINT);
-  EXPECT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
-  const std::string text = wgcap->Stdout();
+  const std::string text = CaptureAfterChange(
+      {"-e", "peer", t.key_b.substr(0, 8), "and", "icmp"},
+      {"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", before + ",203.0.113.0/24"},
+      {"wg", "set", t.if_a, "peer", t.key_b, "allowed-ips", before});
   EXPECT_EQ(CountOf(text, "[OUT ICMP] " + Short(t.key_b)), 3) << text;
   EXPECT_EQ(CountOf(text, "203.0.113.5"), 3) << text;
   EXPECT_EQ(CountOf(text, "\n"), 3) << text;
+}
+
+// A peer that did not exist when wgcap started (a new key, D, given
+// 203.0.113.0/24) is attributed within a second, in text and in pcapng.
+TEST_P(LiveAttribution, PeerAddedWhileCapturingIsAttributedWithinASecond) {
+  const Testbed& t = *testbed_;
+  const auto private_key = test::Run({"wg", "genkey"});
+  ASSERT_EQ(private_key.exit_code, 0) << private_key.err;
+  auto key_d = test::Run({"wg", "pubkey"}, private_key.out).out;
+  key_d.erase(key_d.find_last_not_of("\n") + 1);
+  ASSERT_EQ(key_d.size(), 44u) << key_d;
+  const std::string file = dir_.File("new-peer.pcapng");
+  const std::string text =
+      CaptureAfterChange({"-e", "--print", "-w", file, "icmp"},
+                         {"wg", "set", t.if_a, "peer", key_d, "allowed-ips", "203.0.113.0/24"},
+                         {"wg", "set", t.if_a, "peer", key_d, "remove"});
+  EXPECT_EQ(CountOf(text, "[OUT ICMP] " + Short(key_d)), 3) << text;
+  EXPECT_EQ(CountOf(text, "\n"), 3) << text;
+  const auto comments = test::Run({"tshark", "-r", file, "-T", "fields", "-e", "frame.comment"});
+  ASSERT_EQ(comments.exit_code, 0) << comments.err;
+  EXPECT_EQ(CountOf(comments.out, "peer=" + key_d + "\n"), 3) << comments.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveAttribution, ::testing::Values(kAFPacket, kBpfTcx),
