@@ -176,6 +176,27 @@ TEST_F(Serve, DirectionReachesTheDaemon) {
   EXPECT_EQ(tb_->HooksOnA(), "");
 }
 
+// A request's `peer` term resolves against the daemon's WireGuard peers
+// and its packets come back attributed, as a local capture shows them; an
+// unknown key is refused with the local capture's message.
+TEST_F(Serve, PeerFilterAndAttributionReachTheClient) {
+  auto daemon = StartDaemon({});
+  const std::string peer_b = "peer " + tb_->key_b.substr(0, 8) + " ";
+  BackgroundProcess client(ClientArgv(accounts_->member, {"-e", "-c", "6", "peer",
+                                                          tb_->key_b.substr(0, 8), "and", "icmp"}),
+                           dir_.path(), "client");
+  ASSERT_TRUE(client.WaitForStderr("listening on " + tb_->if_a, 10s)) << client.Stderr();
+  Ping(3);
+  ASSERT_EQ(client.Wait(10s), std::optional<int>(0)) << client.Stderr();
+  EXPECT_EQ(Count(client.Stdout(), "[OUT ICMP] " + peer_b), 3) << client.Stdout();
+  EXPECT_EQ(Count(client.Stdout(), "[IN  ICMP] " + peer_b), 3) << client.Stdout();
+
+  const auto unknown = test::Run(ClientArgv(accounts_->member, {"-c", "1", "peer", "ZZZZ"}));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("peer \"ZZZZ\" is no peer of " + tb_->if_a));
+  EXPECT_EQ(tb_->HooksOnA(), "");
+}
+
 TEST_F(Serve, MemberWritesAPcapFileLocally) {
   auto daemon = StartDaemon({});
   const std::string out = dir_.File("member.pcap");
