@@ -261,7 +261,13 @@ int Finish(const Arguments& args, LiveRun& run, const Reporter& report) {
     report.Say(PerInterfaceCounts(run.interfaces, stats, *run.tally));
   }
   if (args.stats) {
-    report.Say(StatsJson(stats, run.captures.backend_names()) + "\n");
+    std::vector<InterfaceStats> each;
+    for (std::size_t i = 0; i < run.captures.captures().size(); ++i) {
+      const SelectedInterface& selected = run.interfaces.at(i);
+      each.push_back({selected.name, selected.ifindex, run.captures.captures()[i]->backend_name(),
+                      run.tally ? run.tally->packets(selected.ifindex) : stats.packets});
+    }
+    report.Say(StatsJson(stats, run.captures.backend_names(), each) + "\n");
   }
   const std::string counts =
       ", " + std::to_string(stats.packets) + " packets captured, " +

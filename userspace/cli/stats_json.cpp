@@ -1,27 +1,79 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/stats_json.hpp"
 
-namespace wgcap::cli {
+#include <cstdio>
 
-std::string StatsJson(const Stats& s, const std::string& backend) {
-  // The backend names are fixed ASCII words: no escaping needed.
-  std::string out = "{\"backend\":\"" + backend + "\"";
-  auto field = [&out](const char* name, std::int64_t value) {
-    out += ",\"";
-    out += name;
-    out += "\":";
-    out += std::to_string(value);
-  };
-  field("received", s.received);
-  field("matched", s.matched);
-  field("packets", s.packets);
-  field("bytes", s.bytes);
-  field("dropped", s.dropped);
-  field("kernel_seen", s.kernel_seen);
-  field("kernel_matched", s.kernel_matched);
-  field("kernel_ring_drops", s.kernel_ring_drops);
-  field("kernel_drops", s.kernel_drops);
-  field("kernel_filter_fallback", s.kernel_filter_fallback);
+namespace wgcap::cli {
+namespace {
+
+// A JSON string: interface names may hold '"', '\' and control characters
+// (the kernel refuses only '/', ':' and white space).
+std::string Quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void Field(std::string& out, const char* name, std::int64_t value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  out += std::to_string(value);
+}
+
+void KernelFields(std::string& out, const KernelCounters& k) {
+  Field(out, "kernel_seen", k.seen);
+  Field(out, "kernel_matched", k.matched);
+  Field(out, "kernel_ring_drops", k.ring_drops);
+  Field(out, "kernel_drops", k.drops);
+  Field(out, "kernel_filter_fallback", k.filter_fallback);
+}
+
+} // namespace
+
+std::string StatsJson(const Stats& s, const std::string& backend,
+                      const std::vector<InterfaceStats>& interfaces) {
+  std::string out = "{\"backend\":" + Quoted(backend);
+  Field(out, "received", s.received);
+  Field(out, "matched", s.matched);
+  Field(out, "packets", s.packets);
+  Field(out, "bytes", s.bytes);
+  Field(out, "dropped", s.dropped);
+  KernelFields(out, KernelCounters{.seen = s.kernel_seen,
+                                   .matched = s.kernel_matched,
+                                   .ring_drops = s.kernel_ring_drops,
+                                   .drops = s.kernel_drops,
+                                   .filter_fallback = s.kernel_filter_fallback});
+  if (!interfaces.empty()) {
+    out += ",\"interfaces\":[";
+    for (std::size_t i = 0; i < interfaces.size(); ++i) {
+      const InterfaceStats& each = interfaces[i];
+      KernelCounters kernel;
+      for (const InterfaceCounters& c : s.interfaces) {
+        if (c.ifindex == static_cast<std::uint32_t>(each.ifindex)) {
+          kernel = c.kernel;
+        }
+      }
+      out += (i == 0 ? "{\"name\":" : ",{\"name\":") + Quoted(each.name);
+      Field(out, "ifindex", each.ifindex);
+      out += ",\"backend\":" + Quoted(each.backend);
+      Field(out, "packets", each.packets);
+      KernelFields(out, kernel);
+      out += "}";
+    }
+    out += "]";
+  }
   out += "}";
   return out;
 }

@@ -34,6 +34,7 @@ using namespace std::chrono_literals;
 using test::BackgroundProcess;
 using test::CountOf;
 using test::TcpdumpCount;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 // One testbed per test process (ctest runs each test in its own).
@@ -267,6 +268,17 @@ TEST_P(LiveBackend, StatsAndSmallBufferAndSnaplen) {
   ASSERT_EQ(wgcap->Wait(10s), std::optional<int>(0)) << wgcap->Stderr();
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("{\"backend\":\"" + Listening(GetParam()) + "\""));
   EXPECT_THAT(wgcap->Stderr(), HasSubstr("\"packets\":4,"));
+  // The one interface's object: its name and packets, and the kernel
+  // counters the totals hold.
+  const std::string& err = wgcap->Stderr();
+  const auto kernel = err.find("\"kernel_seen\"");
+  const auto each = err.find(",\"interfaces\":[");
+  ASSERT_LT(kernel, each) << err;
+  EXPECT_THAT(err.substr(each),
+              ContainsRegex("^,\"interfaces\":\\[\\{\"name\":\"" + testbed_->if_a +
+                            "\",\"ifindex\":[1-9][0-9]*,\"backend\":\"" + Listening(GetParam()) +
+                            "\",\"packets\":4,"));
+  EXPECT_THAT(err.substr(each), HasSubstr(err.substr(kernel, each - kernel) + "}]}\n"));
   const auto read = test::Run({"tcpdump", "-nn", "-r", dir_.File("s.pcap")});
   EXPECT_THAT(read.err, HasSubstr("snapshot length 60"));
   EXPECT_EQ(CountOf(read.out, "ICMP echo"), 4);

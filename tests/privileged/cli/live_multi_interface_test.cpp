@@ -39,6 +39,7 @@ namespace wgcap::test {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -254,7 +255,7 @@ TEST_P(MultiInterface, OnePcapngWithAnInterfaceBlockAndStatisticsEach) {
 TEST_P(MultiInterface, OneTextStreamNamesEachPacketsInterface) {
   std::string out;
   // In reverse order: the names come from each packet, not from the order.
-  const std::string err = Capture({"-i", "mif1,mif0", "-t", "-e", "-v", "udp"}, &out);
+  const std::string err = Capture({"-i", "mif1,mif0", "-t", "-e", "-v", "--stats", "udp"}, &out);
   for (int i : {0, 1}) {
     const std::string& dev = tuns_->tuns[i].dev;
     EXPECT_EQ(CountOf(out, "\n" + dev + " [IN "), kIn[i]) << out;
@@ -270,6 +271,17 @@ TEST_P(MultiInterface, OneTextStreamNamesEachPacketsInterface) {
   EXPECT_THAT(err, HasSubstr(mif1 + mif0));
   EXPECT_THAT(err, HasSubstr(std::to_string(kTotal) + " packets captured\n"));
   EXPECT_THAT(err, HasSubstr(std::to_string(kTotal) + " packets received by filter\n"));
+  // --stats: an object per interface, in the order given, with its counts.
+  const std::string backend = "\"backend\":\"" + Listening(GetParam()) + "\"";
+  std::string each;
+  for (int i : {1, 0}) {
+    const std::string packets = std::to_string(kIn[i] + kOut[i]);
+    each += (each.empty() ? "" : ",") + std::string("\\{\"name\":\"") + tuns_->tuns[i].dev +
+            "\",\"ifindex\":[0-9]+," + backend + ",\"packets\":" + packets +
+            ",\"kernel_seen\":[0-9]+,\"kernel_matched\":" + packets +
+            ",\"kernel_ring_drops\":0,\"kernel_drops\":0,\"kernel_filter_fallback\":0\\}";
+  }
+  EXPECT_THAT(err, ContainsRegex(",\"interfaces\":\\[" + each + "\\]\\}\n")) << err;
 }
 
 TEST_P(MultiInterface, PcapMixesThemAndSaysSoOnce) {
