@@ -25,7 +25,8 @@ input:
                arguments are then ignored, as in tcpdump)
   --wg-peers FILE
                with -r: the WireGuard peers (the output of `wg show IFACE
-               dump`) to attribute packets to and resolve `peer KEY` with
+               dump`) to attribute packets to and resolve `peer KEY` with;
+               without it, the peers a wgcap pcapng records
   -Q in|out|inout
                capture only that direction (in the kernel: only that hook
                is attached)

@@ -33,27 +33,42 @@ const char* LinkTypeName(std::uint32_t link_type) {
   }
 }
 
-// --wg-peers: the dump's peers, for ifindex 0 (every packet of the file),
-// and the matcher with its `peer` terms resolved against them.
+// The peers of `peer` terms and attribution with -r: --wg-peers FILE (the
+// dump's allowed-ips attribute every packet of the file, as ifindex 0), else
+// the keys the file's records name (pcapng written by wgcap: the records
+// carry their attribution, made when they were captured). The matcher comes
+// back with its `peer` terms resolved.
 Result<std::shared_ptr<const PeerDirectory>>
 LoadFilePeers(const Arguments& args, std::shared_ptr<const ExpressionMatcher>& matcher) {
   std::optional<wireguard::PeerTable> table;
+  std::string how_to_give_peers =
+      "with -r, give --wg-peers FILE (the output of `wg show IFACE dump`)";
   if (!args.wg_peers.empty()) {
     auto read = ReadWgPeersFile(args.wg_peers);
     if (!read) {
       return read.error();
     }
     table = std::move(read).value();
+  } else if (HasPeerTerms(matcher->expression()) && args.read_file != "-") {
+    auto recorded = ReadRecordedPeers(args.read_file);
+    if (!recorded) {
+      return recorded.error();
+    }
+    if (recorded->peers.empty()) {
+      how_to_give_peers =
+          args.read_file + " records none (wgcap writes them into pcapng); " + how_to_give_peers;
+    } else {
+      table = std::move(recorded).value();
+    }
   }
   auto resolved =
-      ResolvePeerFilter(std::move(matcher), table ? &*table : nullptr,
-                        "with -r, give --wg-peers FILE (the output of `wg show IFACE dump`)");
+      ResolvePeerFilter(std::move(matcher), table ? &*table : nullptr, how_to_give_peers);
   if (!resolved) {
     return resolved.error();
   }
   matcher = std::move(resolved).value();
-  if (!table) {
-    return std::shared_ptr<const PeerDirectory>();
+  if (args.wg_peers.empty()) {
+    return std::shared_ptr<const PeerDirectory>(); // the records' own attribution
   }
   auto directory = std::make_shared<PeerDirectory>();
   directory->Publish(0, table->Routes());

@@ -3,9 +3,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <set>
 
 #include "cli/exit_codes.hpp"
 #include "cli/filter_file.hpp"
+#include "file/pcap_reader.hpp"
 #include "wireguard/peer_sources.hpp"
 
 namespace wgcap::cli {
@@ -56,6 +58,27 @@ Result<wireguard::PeerTable> ReadWgPeersFile(const std::string& path) {
   }
   if (table->interface.empty()) {
     table->interface = path;
+  }
+  return table;
+}
+
+Result<wireguard::PeerTable> ReadRecordedPeers(const std::string& path) {
+  auto input = ByteReader::OpenFile(path);
+  if (!input) {
+    return input.error();
+  }
+  auto reader = OpenCaptureFile(std::move(input).value());
+  if (!reader) {
+    return reader.error();
+  }
+  wireguard::PeerTable table;
+  table.interface = path;
+  std::set<PeerKey> seen;
+  FileRecord record;
+  for (auto more = (*reader)->Next(record); more && *more; more = (*reader)->Next(record)) {
+    if (record.peer != nullptr && seen.insert(*record.peer).second) {
+      table.peers.push_back(wireguard::Peer{.public_key = *record.peer, .allowed_ips = {}});
+    }
   }
   return table;
 }

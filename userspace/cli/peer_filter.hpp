@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `peer KEY` for a capture (SPEC 10): the peers packets are attributed to,
 // as PeerDirectory routes, and the expression's peer terms resolved against
-// them. -r reads them from --wg-peers FILE (`wg show IFACE dump`); a live
-// capture asks its interface (live_capture.cpp).
+// them. -r reads them from --wg-peers FILE (`wg show IFACE dump`) or from
+// the file's own records; a live capture asks its interface
+// (live_capture.cpp).
 #pragma once
 
 #include <memory>
@@ -29,6 +30,14 @@ ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
 // `wg show all dump` holding one interface). The table is named after the
 // interface, or FILE when the dump does not say.
 Result<wireguard::PeerTable> ReadWgPeersFile(const std::string& path);
+
+// The peers a capture file's records name (the `peer=KEY` comments wgcap
+// writes into pcapng), as a table of keys without allowed-ips named after
+// the file, in the order first seen; no peers for a pcap file or another
+// tool's pcapng. Reads the whole file: for `peer` terms with -r and no
+// --wg-peers only. A damaged record ends the scan (the capture itself
+// reports it).
+Result<wireguard::PeerTable> ReadRecordedPeers(const std::string& path);
 
 // Prints a filter error as main does (the message, then the expression with
 // a caret under the column it names) and returns its exit code.

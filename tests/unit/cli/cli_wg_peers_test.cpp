@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "support/packet_builder.hpp"
+#include "support/pcapng_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "wgcap/byte_writer.hpp"
@@ -74,6 +75,22 @@ protected:
     }
     input_ = dir_.File("in.pcap");
     test::WriteFileBytes(input_, out.bytes());
+    // The same packets as wgcap writes them into pcapng: some attributed
+    // when captured (packet 0 to Carol, though the dump now routes its
+    // address to Alice), others not.
+    test::PcapngBuilder recorded;
+    recorded.Interface(101);
+    const auto traffic = Traffic();
+    const std::vector<std::string> peer_of = {kCarol, "", kBob, kAlice, "", "", ""};
+    for (std::size_t i = 0; i < traffic.size(); ++i) {
+      std::vector<std::string> comments;
+      if (!peer_of[i].empty()) {
+        comments.push_back("peer=" + peer_of[i]);
+      }
+      recorded.EpbWithComments(0, 1000 * (i + 1), traffic[i], 0, comments);
+    }
+    recorded_ = dir_.File("recorded.pcapng");
+    test::WriteFileBytes(recorded_, recorded.bytes);
     dump_ = dir_.File("wg0.dump");
     const std::string text = Dump();
     test::WriteFileBytes(dump_, {text.begin(), text.end()});
@@ -85,9 +102,15 @@ protected:
   }
 
   // The packets of Traffic() a filter keeps, by index, read back from -w.
-  std::vector<int> Kept(const std::string& expression) {
+  // `input` (pcap, by default) is read with --wg-peers when `with_dump`.
+  std::vector<int> Kept(const std::string& expression, const std::string& input = {},
+                        bool with_dump = true) {
     const std::string out = dir_.File("out.pcap");
-    const ProcessResult r = Wgcap({"-r", input_, "--wg-peers", dump_, "-w", out, expression});
+    std::vector<std::string> args = {"-r", input.empty() ? input_ : input, "-w", out, expression};
+    if (with_dump) {
+      args.insert(args.begin(), {"--wg-peers", dump_});
+    }
+    const ProcessResult r = Wgcap(args);
     EXPECT_EQ(r.exit_code, 0) << expression << ": " << r.err;
     const std::vector<std::uint8_t> file = test::ReadFileBytes(out);
     const auto traffic = Traffic();
@@ -106,6 +129,7 @@ protected:
 
   test::TempDir dir_;
   std::string input_;
+  std::string recorded_; // pcapng with peer comments
   std::string dump_;
 };
 
@@ -152,8 +176,44 @@ TEST_F(CliWgPeers, PeerWithoutPeersSaysWhereTheyComeFrom) {
   const ProcessResult r = Wgcap({"-r", input_, "udp or peer " + kAlice.substr(0, 5)});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("column 8: \"peer " + kAlice.substr(0, 5) +
-                               "\" needs to know the peers' allowed-ips: with -r, give "
+                               "\" needs to know the peers' allowed-ips: " + input_ +
+                               " records none (wgcap writes them into pcapng); with -r, give "
                                "--wg-peers FILE (the output of `wg show IFACE dump`)"));
+  // Standard input is read once: its records cannot be looked at first.
+  const ProcessResult piped =
+      test::Run({"sh", "-c", test::WgcapBinary() + " -r - 'peer " + kAlice + "' < " + recorded_});
+  EXPECT_EQ(piped.exit_code, 2);
+  EXPECT_THAT(piped.err, HasSubstr("needs to know the peers' allowed-ips: with -r, give "
+                                   "--wg-peers FILE"));
+}
+
+// A pcapng wgcap wrote names each record's peer: `peer` needs no dump, and
+// keeps what was attributed when the packets were captured.
+TEST_F(CliWgPeers, RecordedPeersNeedNoDump) {
+  EXPECT_EQ(Kept("peer " + kCarol.substr(0, 5), recorded_, false), (std::vector<int>{0}));
+  EXPECT_EQ(Kept("peer " + kBob.substr(0, 7), recorded_, false), (std::vector<int>{2}));
+  EXPECT_EQ(Kept("not peer " + kAlice + " and ip", recorded_, false),
+            (std::vector<int>{0, 1, 2, 5, 6}));
+  // Resolved against the keys the file records, in the order first seen.
+  const ProcessResult unknown = Wgcap({"-r", recorded_, "peer zzzz"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("peer \"zzzz\" is no peer of " + recorded_ +
+                                     " (its peers: " + kCarol.substr(0, 8) + ", " +
+                                     kBob.substr(0, 8) + ", " + kAlice.substr(0, 8) + ")"));
+  const ProcessResult ambiguous = Wgcap({"-r", recorded_, "peer " + kAlice.substr(0, 6)});
+  EXPECT_EQ(ambiguous.exit_code, 2);
+  EXPECT_THAT(ambiguous.err, HasSubstr("is ambiguous on " + recorded_));
+}
+
+// With a dump too, a record's own peer wins over the dump's allowed-ips;
+// records that name none are attributed by the dump.
+TEST_F(CliWgPeers, RecordedPeerWinsOverTheDump) {
+  EXPECT_EQ(Kept("peer " + kCarol, recorded_), (std::vector<int>{0, 4, 6}));
+  EXPECT_EQ(Kept("peer " + kAlice, recorded_), (std::vector<int>{1, 3}));
+  const ProcessResult text = Wgcap({"-r", recorded_, "--wg-peers", dump_, "-e"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 7) << text.out;
+  EXPECT_THAT(text.out, HasSubstr(" peer " + kCarol.substr(0, 8) + " 192.0.2.5:1 > 10.0.0.1:2 "));
 }
 
 TEST_F(CliWgPeers, BadUseAndBadFilesAreUsageErrors) {
