@@ -2,6 +2,7 @@
 #include "cli/offline_capture.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "cli/capture_output.hpp"
@@ -33,6 +34,18 @@ const char* LinkTypeName(std::uint32_t link_type) {
   }
 }
 
+// A file the peers can be read from before the capture reads it: a regular
+// file (or none, so that opening it says why), not a pipe or a device.
+bool ReadableTwice(const std::string& path) {
+  if (path == "-") {
+    return false;
+  }
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  return type == std::filesystem::file_type::regular ||
+         type == std::filesystem::file_type::not_found;
+}
+
 // The peers of `peer` terms and attribution with -r: --wg-peers FILE (the
 // dump's allowed-ips attribute every packet of the file, as ifindex 0), else
 // the keys the file's records name (pcapng written by wgcap: the records
@@ -49,7 +62,11 @@ LoadFilePeers(const Arguments& args, std::shared_ptr<const ExpressionMatcher>& m
       return read.error();
     }
     table = std::move(read).value();
-  } else if (HasPeerTerms(matcher->expression()) && args.read_file != "-") {
+  } else if (HasPeerTerms(matcher->expression()) && !ReadableTwice(args.read_file)) {
+    how_to_give_peers = (args.read_file == "-" ? std::string("standard input") : args.read_file) +
+                        " is read once, so its records cannot be looked at first; " +
+                        how_to_give_peers;
+  } else if (HasPeerTerms(matcher->expression())) {
     auto recorded = ReadRecordedPeers(args.read_file);
     if (!recorded) {
       return recorded.error();

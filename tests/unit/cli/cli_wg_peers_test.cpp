@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -179,12 +180,28 @@ TEST_F(CliWgPeers, PeerWithoutPeersSaysWhereTheyComeFrom) {
                                "\" needs to know the peers' allowed-ips: " + input_ +
                                " records none (wgcap writes them into pcapng); with -r, give "
                                "--wg-peers FILE (the output of `wg show IFACE dump`)"));
-  // Standard input is read once: its records cannot be looked at first.
+  // Standard input and a named pipe are read once: their records cannot be
+  // looked at first, and nothing of them is consumed by trying.
   const ProcessResult piped =
       test::Run({"sh", "-c", test::WgcapBinary() + " -r - 'peer " + kAlice + "' < " + recorded_});
   EXPECT_EQ(piped.exit_code, 2);
-  EXPECT_THAT(piped.err, HasSubstr("needs to know the peers' allowed-ips: with -r, give "
-                                   "--wg-peers FILE"));
+  EXPECT_THAT(piped.err, HasSubstr("needs to know the peers' allowed-ips: standard input is read "
+                                   "once, so its records cannot be looked at first; with -r, "
+                                   "give --wg-peers FILE"));
+  const std::string fifo = dir_.File("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const ProcessResult named =
+      test::Run({"sh", "-c",
+                 "cat " + recorded_ + " > " + fifo + " & " + test::WgcapBinary() + " -r " + fifo +
+                     " 'peer " + kAlice + "'; r=$?; cat " + fifo + " | wc -c; exit $r"});
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_THAT(named.err, HasSubstr(fifo + " is read once"));
+  EXPECT_EQ(named.out, std::to_string(test::ReadFileBytes(recorded_).size()) + "\n")
+      << "the pipe's bytes are all still there";
+  const ProcessResult missing = Wgcap({"-r", dir_.File("nosuch.pcapng"), "peer " + kAlice});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("nosuch.pcapng"));
+  EXPECT_THAT(missing.err, Not(HasSubstr("records")));
 }
 
 // A pcapng wgcap wrote names each record's peer: `peer` needs no dump, and
