@@ -78,9 +78,7 @@ struct Options {
   std::shared_ptr<const Matcher> matcher;
   // Attributes every packet to its WireGuard peer before the Matcher runs
   // (ParsedPacket::peer, for `peer KEY`) and for the sinks
-  // (PacketRecord::peer); null: no attribution. A packet offered with a
-  // peer (a file record that names one) keeps it: the attribution made when
-  // it was captured, not the directory's now.
+  // (PacketRecord::peer); null: no attribution.
   std::shared_ptr<const PeerDirectory> peers;
   bool verbose = false;            // text: seq/ack, ttl, window, total length
   bool ascii = false;              // text: payload as printable ASCII

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "cli/stats_json.hpp"
+
 namespace wgcap::cli {
 
 Status
@@ -99,12 +101,7 @@ std::string PerInterfaceCounts(const std::vector<SelectedInterface>& interfaces,
                                const InterfaceTally& tally) {
   std::string out;
   for (const SelectedInterface& i : interfaces) {
-    KernelCounters kernel;
-    for (const InterfaceCounters& c : stats.interfaces) {
-      if (c.ifindex == static_cast<std::uint32_t>(i.ifindex)) {
-        kernel = c.kernel;
-      }
-    }
+    const KernelCounters kernel = KernelCountersOf(stats, i.ifindex);
     out += i.name + ": " + std::to_string(tally.packets(i.ifindex)) + " packets captured, " +
            std::to_string(kernel.matched) + " received by filter, " +
            std::to_string(kernel.drops + kernel.ring_drops) + " dropped by kernel\n";

@@ -26,7 +26,7 @@ input:
   --wg-peers FILE
                with -r: the WireGuard peers (the output of `wg show IFACE
                dump`) to attribute packets to and resolve `peer KEY` with;
-               without it, the peers a wgcap pcapng records
+               without it, a wgcap pcapng's own records attribute
   -Q in|out|inout
                capture only that direction (in the kernel: only that hook
                is attached)

@@ -2,7 +2,6 @@
 #include "cli/offline_capture.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 
 #include "cli/capture_output.hpp"
@@ -34,59 +33,30 @@ const char* LinkTypeName(std::uint32_t link_type) {
   }
 }
 
-// A file the peers can be read from before the capture reads it: a regular
-// file (or none, so that opening it says why), not a pipe or a device.
-bool ReadableTwice(const std::string& path) {
-  if (path == "-") {
-    return false;
-  }
-  std::error_code ec;
-  const auto type = std::filesystem::status(path, ec).type();
-  return type == std::filesystem::file_type::regular ||
-         type == std::filesystem::file_type::not_found;
-}
-
 // The peers of `peer` terms and attribution with -r: --wg-peers FILE (the
 // dump's allowed-ips attribute every packet of the file, as ifindex 0), else
-// the keys the file's records name (pcapng written by wgcap: the records
-// carry their attribution, made when they were captured). The matcher comes
-// back with its `peer` terms resolved.
+// what the file's records name (pcapng written by wgcap: each record carries
+// the attribution made when it was captured). The matcher comes back with
+// its `peer` terms resolved.
 Result<std::shared_ptr<const PeerDirectory>>
 LoadFilePeers(const Arguments& args, std::shared_ptr<const ExpressionMatcher>& matcher) {
-  std::optional<wireguard::PeerTable> table;
-  std::string how_to_give_peers =
-      "with -r, give --wg-peers FILE (the output of `wg show IFACE dump`)";
-  if (!args.wg_peers.empty()) {
-    auto read = ReadWgPeersFile(args.wg_peers);
-    if (!read) {
-      return read.error();
+  if (args.wg_peers.empty()) {
+    auto resolved = ResolveRecordedPeerFilter(std::move(matcher), args.read_file);
+    if (!resolved) {
+      return resolved.error();
     }
-    table = std::move(read).value();
-  } else if (HasPeerTerms(matcher->expression()) && !ReadableTwice(args.read_file)) {
-    how_to_give_peers = (args.read_file == "-" ? std::string("standard input") : args.read_file) +
-                        " is read once, so its records cannot be looked at first; " +
-                        how_to_give_peers;
-  } else if (HasPeerTerms(matcher->expression())) {
-    auto recorded = ReadRecordedPeers(args.read_file);
-    if (!recorded) {
-      return recorded.error();
-    }
-    if (recorded->peers.empty()) {
-      how_to_give_peers =
-          args.read_file + " records none (wgcap writes them into pcapng); " + how_to_give_peers;
-    } else {
-      table = std::move(recorded).value();
-    }
+    matcher = std::move(resolved).value();
+    return std::shared_ptr<const PeerDirectory>();
   }
-  auto resolved =
-      ResolvePeerFilter(std::move(matcher), table ? &*table : nullptr, how_to_give_peers);
+  auto table = ReadWgPeersFile(args.wg_peers);
+  if (!table) {
+    return table.error();
+  }
+  auto resolved = ResolvePeerFilter(std::move(matcher), *table);
   if (!resolved) {
     return resolved.error();
   }
   matcher = std::move(resolved).value();
-  if (args.wg_peers.empty()) {
-    return std::shared_ptr<const PeerDirectory>(); // the records' own attribution
-  }
   auto directory = std::make_shared<PeerDirectory>();
   directory->Publish(0, table->Routes());
   return std::shared_ptr<const PeerDirectory>(std::move(directory));

@@ -19,25 +19,25 @@ namespace wgcap::cli {
 
 // `matcher` with its `peer` terms resolved against `table` (a key or an
 // unambiguous prefix; unknown and ambiguous ones are errors naming the
-// peers, with the term's column). `matcher` itself when it has no peer
-// term. Without a table a peer term is a usage error whose message ends
-// with `how_to_give_peers`.
+// peers, with the term's column). `matcher` itself when it has no peer term.
 Result<std::shared_ptr<const ExpressionMatcher>>
 ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
-                  const wireguard::PeerTable* table, std::string_view how_to_give_peers);
+                  const wireguard::PeerTable& table);
+
+// -r FILE without --wg-peers: `matcher`'s peer terms resolved against what
+// the file records (the `peer=KEY` comments wgcap writes into pcapng). A
+// whole key stands as given and matches the packets recorded as that peer's
+// (maybe none, as tcpdump's `host` on a file); a prefix is looked up among
+// the keys the records name, which reads the whole file first: a regular
+// file only (standard input and pipes are read once), one that names some.
+Result<std::shared_ptr<const ExpressionMatcher>>
+ResolveRecordedPeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
+                          const std::string& path);
 
 // --wg-peers FILE: the peers in the text of `wg show IFACE dump` (or of
 // `wg show all dump` holding one interface). The table is named after the
 // interface, or FILE when the dump does not say.
 Result<wireguard::PeerTable> ReadWgPeersFile(const std::string& path);
-
-// The peers a capture file's records name (the `peer=KEY` comments wgcap
-// writes into pcapng), as a table of keys without allowed-ips named after
-// the file, in the order first seen; no peers for a pcap file or another
-// tool's pcapng. Reads the whole file: for `peer` terms with -r and no
-// --wg-peers only. A damaged record ends the scan (the capture itself
-// reports it).
-Result<wireguard::PeerTable> ReadRecordedPeers(const std::string& path);
 
 // Prints a filter error as main does (the message, then the expression with
 // a caret under the column it names) and returns its exit code.

@@ -42,6 +42,15 @@ void KernelFields(std::string& out, const KernelCounters& k) {
 
 } // namespace
 
+KernelCounters KernelCountersOf(const Stats& stats, int ifindex) {
+  for (const InterfaceCounters& c : stats.interfaces) {
+    if (c.ifindex == static_cast<std::uint32_t>(ifindex)) {
+      return c.kernel;
+    }
+  }
+  return {};
+}
+
 std::string StatsJson(const Stats& s, const std::string& backend,
                       const std::vector<InterfaceStats>& interfaces) {
   std::string out = "{\"backend\":" + Quoted(backend);
@@ -59,12 +68,7 @@ std::string StatsJson(const Stats& s, const std::string& backend,
     out += ",\"interfaces\":[";
     for (std::size_t i = 0; i < interfaces.size(); ++i) {
       const InterfaceStats& each = interfaces[i];
-      KernelCounters kernel;
-      for (const InterfaceCounters& c : s.interfaces) {
-        if (c.ifindex == static_cast<std::uint32_t>(each.ifindex)) {
-          kernel = c.kernel;
-        }
-      }
+      const KernelCounters kernel = KernelCountersOf(s, each.ifindex);
       out += (i == 0 ? "{\"name\":" : ",{\"name\":") + Quoted(each.name);
       Field(out, "ifindex", each.ifindex);
       out += ",\"backend\":" + Quoted(each.backend);

@@ -18,6 +18,10 @@ struct InterfaceStats {
   std::int64_t packets = 0; // written for it
 };
 
+// The kernel counters of the interface `ifindex` in Stats::interfaces (zero
+// when it published none).
+KernelCounters KernelCountersOf(const Stats& stats, int ifindex);
+
 // `--stats`: the final Stats as one JSON object on one line. `backend` is
 // "bpf/tcx", "bpf/tc", "afpacket" or "file" (several interfaces on different
 // backends: joined by "+"). A live capture adds "interfaces", one object per

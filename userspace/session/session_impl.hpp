@@ -197,7 +197,7 @@ struct Session::Impl {
   bool SelectAttributed(const PacketRecord& packet, std::uint32_t original_length,
                         const PeerKey*& peer) const noexcept {
     ParsedPacket parsed = ParsePacket(packet.data, original_length);
-    if (peers != nullptr && peer == nullptr) { // a file's record keeps its own
+    if (peers != nullptr) {
       peer = peers->Attribute(parsed, packet.direction, packet.ifindex);
     }
     parsed.peer = peer;

@@ -96,9 +96,11 @@ protected:
       }
     } restore{t, undo};
     const auto routed = test::Run(t.InA({"ip", "route", "add", "203.0.113.0/24", "dev", t.if_a}));
-    EXPECT_EQ(routed.exit_code, 0) << routed.err;
     const auto changed = test::Run(t.InA(change));
-    EXPECT_EQ(changed.exit_code, 0) << changed.err;
+    if (routed.exit_code != 0 || changed.exit_code != 0) {
+      ADD_FAILURE() << "set-up failed: " << routed.err << changed.err;
+      return {};
+    }
     std::this_thread::sleep_for(1s);
     test::Run(t.InA({"ping", "-c", "3", "-i", "0.05", "-W", "1", "203.0.113.5"}));
     std::this_thread::sleep_for(300ms);

@@ -174,44 +174,58 @@ TEST_F(CliWgPeers, UnknownPrefixNamesThePeers) {
 }
 
 TEST_F(CliWgPeers, PeerWithoutPeersSaysWhereTheyComeFrom) {
-  const ProcessResult r = Wgcap({"-r", input_, "udp or peer " + kAlice.substr(0, 5)});
+  const std::string give =
+      "; give the whole key, or --wg-peers FILE (the output of `wg show IFACE dump`)";
+  const std::string prefix = kAlice.substr(0, 5);
+  const ProcessResult r = Wgcap({"-r", input_, "udp or peer " + prefix});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("column 8: \"peer " + kAlice.substr(0, 5) +
-                               "\" needs to know the peers' allowed-ips: " + input_ +
-                               " records none (wgcap writes them into pcapng); with -r, give "
-                               "--wg-peers FILE (the output of `wg show IFACE dump`)"));
-  // Standard input and a named pipe are read once: their records cannot be
-  // looked at first, and nothing of them is consumed by trying.
+  EXPECT_THAT(r.err, HasSubstr("column 8: \"peer " + prefix +
+                               "\": a key prefix is resolved against the peers the file "
+                               "records, and " +
+                               input_ + " records none (wgcap writes them into pcapng)" + give));
+  // Standard input and a named pipe are read once: a prefix cannot be
+  // looked up in their records first, and nothing of them is consumed by
+  // trying.
   const ProcessResult piped =
-      test::Run({"sh", "-c", test::WgcapBinary() + " -r - 'peer " + kAlice + "' < " + recorded_});
+      test::Run({"sh", "-c", test::WgcapBinary() + " -r - 'peer " + prefix + "' < " + recorded_});
   EXPECT_EQ(piped.exit_code, 2);
-  EXPECT_THAT(piped.err, HasSubstr("needs to know the peers' allowed-ips: standard input is read "
-                                   "once, so its records cannot be looked at first; with -r, "
-                                   "give --wg-peers FILE"));
+  EXPECT_THAT(piped.err, HasSubstr("the file records, and standard input is read once" + give));
   const std::string fifo = dir_.File("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   const ProcessResult named =
       test::Run({"sh", "-c",
                  "cat " + recorded_ + " > " + fifo + " & " + test::WgcapBinary() + " -r " + fifo +
-                     " 'peer " + kAlice + "'; r=$?; cat " + fifo + " | wc -c; exit $r"});
+                     " 'peer " + prefix + "'; r=$?; cat " + fifo + " | wc -c; exit $r"});
   EXPECT_EQ(named.exit_code, 2);
   EXPECT_THAT(named.err, HasSubstr(fifo + " is read once"));
   EXPECT_EQ(named.out, std::to_string(test::ReadFileBytes(recorded_).size()) + "\n")
       << "the pipe's bytes are all still there";
-  const ProcessResult missing = Wgcap({"-r", dir_.File("nosuch.pcapng"), "peer " + kAlice});
-  EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, HasSubstr("nosuch.pcapng"));
-  EXPECT_THAT(missing.err, Not(HasSubstr("records")));
+  // A whole key needs no look: it matches what the records name.
+  const ProcessResult whole =
+      test::Run({"sh", "-c", test::WgcapBinary() + " -r - 'peer " + kAlice + "' < " + recorded_});
+  EXPECT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_THAT(whole.err, HasSubstr("7 packets read, 1 matched"));
+  // A file that cannot be opened says why, not that it is read once.
+  for (const std::string& path : {dir_.File("nosuch.pcapng"), dir_.path()}) {
+    const ProcessResult bad = Wgcap({"-r", path, "peer " + prefix});
+    EXPECT_EQ(bad.exit_code, 1) << bad.err;
+    EXPECT_THAT(bad.err, HasSubstr(path));
+    EXPECT_THAT(bad.err, Not(HasSubstr("records")));
+  }
 }
 
-// A pcapng wgcap wrote names each record's peer: `peer` needs no dump, and
-// keeps what was attributed when the packets were captured.
+// A pcapng wgcap wrote names each record's peer, attributed when it was
+// captured: `peer` needs no dump.
 TEST_F(CliWgPeers, RecordedPeersNeedNoDump) {
   EXPECT_EQ(Kept("peer " + kCarol.substr(0, 5), recorded_, false), (std::vector<int>{0}));
   EXPECT_EQ(Kept("peer " + kBob.substr(0, 7), recorded_, false), (std::vector<int>{2}));
   EXPECT_EQ(Kept("not peer " + kAlice + " and ip", recorded_, false),
             (std::vector<int>{0, 1, 2, 5, 6}));
-  // Resolved against the keys the file records, in the order first seen.
+  // A whole key the file never names matches nothing, as `host` would.
+  const std::string silent = wireguard::KeyToBase64(MakeKey(0x77, 0x77));
+  EXPECT_EQ(Kept("peer " + silent + " or udp", recorded_, false), (std::vector<int>{0, 3, 6}));
+  // A prefix is resolved against the keys the file records, in the order
+  // first seen.
   const ProcessResult unknown = Wgcap({"-r", recorded_, "peer zzzz"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("peer \"zzzz\" is no peer of " + recorded_ +
@@ -222,15 +236,15 @@ TEST_F(CliWgPeers, RecordedPeersNeedNoDump) {
   EXPECT_THAT(ambiguous.err, HasSubstr("is ambiguous on " + recorded_));
 }
 
-// With a dump too, a record's own peer wins over the dump's allowed-ips;
-// records that name none are attributed by the dump.
-TEST_F(CliWgPeers, RecordedPeerWinsOverTheDump) {
-  EXPECT_EQ(Kept("peer " + kCarol, recorded_), (std::vector<int>{0, 4, 6}));
-  EXPECT_EQ(Kept("peer " + kAlice, recorded_), (std::vector<int>{1, 3}));
+// --wg-peers given with a recorded file attributes every packet by the
+// dump's allowed-ips: the option re-attributes what the file recorded.
+TEST_F(CliWgPeers, TheDumpReattributesARecordedFile) {
+  EXPECT_EQ(Kept("peer " + kCarol, recorded_), (std::vector<int>{4, 6}));
+  EXPECT_EQ(Kept("peer " + kAlice, recorded_), (std::vector<int>{0, 1, 3}));
   const ProcessResult text = Wgcap({"-r", recorded_, "--wg-peers", dump_, "-e"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 7) << text.out;
-  EXPECT_THAT(text.out, HasSubstr(" peer " + kCarol.substr(0, 8) + " 192.0.2.5:1 > 10.0.0.1:2 "));
+  EXPECT_THAT(text.out, HasSubstr(" peer " + kAlice.substr(0, 8) + " 192.0.2.5:1 > 10.0.0.1:2 "));
 }
 
 TEST_F(CliWgPeers, BadUseAndBadFilesAreUsageErrors) {

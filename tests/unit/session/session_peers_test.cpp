@@ -178,47 +178,28 @@ TEST(SessionPeersTest, InterfaceZeroRoutesApplyEverywhere) {
   EXPECT_EQ(*got[0].peer, kAlice);
 }
 
-// A record that names its peer keeps it with a directory too (a file's
-// attribution, made when it was captured); the directory attributes the
-// records that name none, and `peer KEY` tests the same.
-TEST(SessionPeersTest, ARecordsOwnPeerWinsOverTheDirectory) {
-  for (Path path : {Path::Deliver, Path::Lane, Path::OfferWait}) {
-    RecordingSink sink;
-    Options options;
-    options.sinks = {&sink};
-    options.peers = Directory(0);
-    options.matcher = PeerFilter("peer bobby");
-    auto session = MakeSession(std::move(options));
-    ASSERT_TRUE(session);
-    const std::vector<Traffic> traffic = Mixed(); // the records' bytes
-    const Traffic& t = traffic[0];                // Alice's address by the directory
-    PacketRecord recorded = RecordOf(t, 0);
-    recorded.peer = &kBob;
-    PacketRecord unnamed = RecordOf(traffic[2], 0); // Bob's by the directory
-    PacketRecord alice = RecordOf(t, 0);            // Alice's: filtered out
-    if (path == Path::Deliver) {
-      ASSERT_TRUE(session->BeginDelivery());
-    }
-    for (const PacketRecord* r : {&recorded, &unnamed, &alice}) {
-      if (path == Path::Deliver) {
-        EXPECT_TRUE(session->Deliver(*r));
-      } else if (path == Path::Lane) {
-        (void)session->Offer(*r);
-      } else {
-        EXPECT_TRUE(session->OfferWait(*r));
-      }
-    }
-    if (path == Path::Deliver) {
-      session->EndDelivery(true);
-    }
-    session->Stop();
-    const auto got = sink.packets();
-    ASSERT_EQ(got.size(), 2u) << static_cast<int>(path);
-    EXPECT_EQ(got[0].data, t.bytes);
-    EXPECT_EQ(got[0].peer, &kBob);
-    ASSERT_NE(got[1].peer, nullptr);
-    EXPECT_EQ(*got[1].peer, kBob);
-  }
+// With a directory, the directory attributes every packet, also one its
+// source named a peer for: `--wg-peers` given with -r re-attributes a file.
+TEST(SessionPeersTest, TheDirectoryAttributesARecordThatNamesAPeer) {
+  RecordingSink sink;
+  Options options;
+  options.sinks = {&sink};
+  options.peers = Directory(0);
+  auto session = MakeSession(std::move(options));
+  ASSERT_TRUE(session);
+  const std::vector<Traffic> traffic = Mixed();
+  PacketRecord named = RecordOf(traffic[0], 0); // Alice's address
+  named.peer = &kBob;
+  PacketRecord unknown = RecordOf(traffic[4], 0); // in no peer's allowed-ips
+  unknown.peer = &kBob;
+  EXPECT_TRUE(session->Offer(named));
+  EXPECT_TRUE(session->Offer(unknown));
+  session->Stop();
+  const auto got = sink.packets();
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_NE(got[0].peer, nullptr);
+  EXPECT_EQ(*got[0].peer, kAlice);
+  EXPECT_EQ(got[1].peer, nullptr);
 }
 
 // Without a directory nothing is attributed: the record's own peer (what a
