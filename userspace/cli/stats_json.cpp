@@ -6,20 +6,51 @@
 namespace wgcap::cli {
 namespace {
 
-// A JSON string: interface names may hold '"', '\' and control characters
-// (the kernel refuses only '/', ':' and white space).
+// The length of the UTF-8 sequence at `text[i]`, or 0 when it is not one
+// (a stray continuation byte, a truncated or overlong sequence, a surrogate).
+std::size_t Utf8Length(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t at) { return static_cast<unsigned char>(text[at]); };
+  const unsigned char b = byte(i);
+  const std::size_t n = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b < 0xe0 ? 2 : 0;
+  if (n == 0 || i + n > text.size()) {
+    return 0;
+  }
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) {
+      return 0;
+    }
+  }
+  const unsigned second = byte(i + 1);
+  if ((b == 0xe0 && second < 0xa0) || (b == 0xed && second >= 0xa0) ||
+      (b == 0xf0 && second < 0x90) || (b == 0xf4 && second >= 0x90)) {
+    return 0;
+  }
+  return n;
+}
+
+// A JSON string: interface names may hold '"', '\', control characters and
+// bytes that are not UTF-8 (the kernel refuses only '/', ':' and white
+// space); such a byte is written as the code point of its value, \u00XX,
+// so the line stays valid JSON.
 std::string Quoted(const std::string& text) {
   std::string out = "\"";
-  for (const char c : text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c >= 0x20 && c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (const std::size_t n = c >= 0x80 ? Utf8Length(text, i) : 0; n > 0) {
+      out.append(text, i, n);
+      i += n;
+    } else {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
       out += escaped;
-    } else {
-      out += c;
+      ++i;
     }
   }
   return out + "\"";

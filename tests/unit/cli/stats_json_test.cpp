@@ -58,5 +58,23 @@ TEST(StatsJson, NamesAreEscaped) {
       << json;
 }
 
+// UTF-8 stays as it is; a byte that is not part of a UTF-8 sequence is
+// written as \u00XX, so the line is always valid JSON.
+TEST(StatsJson, NamesThatAreNotUtf8StayValidJson) {
+  auto name_of = [](const std::string& name) {
+    const std::string json = StatsJson(Stats{}, "afpacket", {{name, 5, "afpacket", 0}});
+    const auto at = json.find("{\"name\":\"") + 9;
+    return json.substr(at, json.find("\",\"ifindex\"") - at);
+  };
+  EXPECT_EQ(name_of("wg-\xc3\xa9t\xc3\xa9"), "wg-\xc3\xa9t\xc3\xa9"); // été
+  EXPECT_EQ(name_of("wg\xe2\x82\xac\xf0\x9f\x94\x92"),
+            "wg\xe2\x82\xac\xf0\x9f\x94\x92");                 // € and a 4-byte
+  EXPECT_EQ(name_of("wg\xff"), "wg\\u00ff");                   // never UTF-8
+  EXPECT_EQ(name_of("wg\xc3"), "wg\\u00c3");                   // cut short
+  EXPECT_EQ(name_of("\x80x"), "\\u0080x");                     // stray continuation
+  EXPECT_EQ(name_of("\xc0\xaf"), "\\u00c0\\u00af");            // overlong '/'
+  EXPECT_EQ(name_of("\xed\xa0\x80"), "\\u00ed\\u00a0\\u0080"); // a surrogate
+}
+
 } // namespace
 } // namespace wgcap::cli
