@@ -217,5 +217,13 @@ show wgcap -r "$capture" -w udp.pcap udp
 show_to udp.txt tcpdump -nr udp.pcap
 expect 4 "$(grep -c ' UDP, ' udp.txt)" "udp read back by tcpdump"
 
+heading "wgcap: which WireGuard peer (SPEC 10)"
+# The live capture attributed each packet to the peer whose allowed-ips
+# hold its inner address and recorded it in the pcapng (peer=KEY); -e shows
+# the key's first 8 characters, and `peer` selects by any prefix of 4 or more.
+peer_b=${WGCAP_KEY_B:0:8}
+show_to peer.txt wgcap -r "$capture" -e "peer $peer_b and udp"
+expect 4 "$(grep -c " peer $peer_b " peer.txt || true)" "udp packets attributed to peer $peer_b"
+
 heading "done"
 echo "demo: OK"

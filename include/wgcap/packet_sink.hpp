@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "wgcap/ip_address.hpp"
 #include "wgcap/result.hpp"
@@ -41,6 +42,10 @@ struct PacketRecord {
   std::uint32_t original_length = 0;
   Direction direction = Direction::Unknown;
   std::uint32_t ifindex = 0; // 0 where unknown (files)
+  // A file's name for the packet's interface (pcapng if_name), valid for the
+  // reader's life; null otherwise. Reaches the sinks through
+  // Session::Deliver (file reads), not through the queues.
+  const std::string* interface_name = nullptr;
   // A GSO/GRO super-packet as the kernel holds it: gso_segs segments of
   // gso_size bytes of payload each; both 0 for an ordinary packet.
   std::uint16_t gso_segs = 0;

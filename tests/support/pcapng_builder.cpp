@@ -22,12 +22,15 @@ PcapngBuilder& PcapngBuilder::Section(bool big_endian, std::uint16_t major) {
 
 PcapngBuilder& PcapngBuilder::Interface(std::uint16_t link_type, std::uint32_t snaplen,
                                         std::optional<std::uint8_t> tsresol,
-                                        std::optional<std::int64_t> tsoffset) {
+                                        std::optional<std::int64_t> tsoffset,
+                                        const std::string& name) {
   Begin(pcapng::kInterfaceDescription);
   U16(link_type);
   U16(0);
   U32(snaplen);
-  Option(pcapng::kIfName, {'e', 't', 'h', '0'});
+  if (!name.empty()) {
+    Option(pcapng::kIfName, Bytes(name.begin(), name.end()));
+  }
   if (tsresol) {
     Option(pcapng::kIfTsresol, {*tsresol});
   }

@@ -17,10 +17,12 @@ public:
   explicit PcapngBuilder(bool big_endian = false, std::uint16_t major = 1);
 
   PcapngBuilder& Section(bool big_endian, std::uint16_t major = 1);
-  // if_name "eth0"; if_tsresol and if_tsoffset only when given.
+  // if_name `name` (none when empty); if_tsresol and if_tsoffset only when
+  // given.
   PcapngBuilder& Interface(std::uint16_t link_type, std::uint32_t snaplen = 0,
                            std::optional<std::uint8_t> tsresol = {},
-                           std::optional<std::int64_t> tsoffset = {});
+                           std::optional<std::int64_t> tsoffset = {},
+                           const std::string& name = "eth0");
   // original 0 means data.size(); captured overrides the stored length.
   PcapngBuilder& Epb(std::uint32_t id, std::uint64_t ticks, const Bytes& data,
                      std::optional<std::uint32_t> flags = {}, std::uint32_t original = 0,

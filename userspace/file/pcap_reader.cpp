@@ -369,6 +369,7 @@ PacketRecord ToNetworkLayer(std::uint32_t link_type, const FileRecord& record) n
   PacketRecord out;
   out.timestamp_ns = record.timestamp_ns;
   out.peer = record.peer;
+  out.interface_name = record.interface_name;
   out.gso_segs = record.gso_segs;
   out.gso_size = record.gso_size;
   const LinkHeader link = ParseLink(link_type, record.bytes);

@@ -61,6 +61,8 @@ struct FileRecord {
   std::uint32_t link_type = 0;         // of the record's interface
   Direction direction = Direction::Unknown; // where the file records one (pcapng flags)
   std::uint32_t interface_id = 0;           // pcapng: within its section; pcap: 0
+  // pcapng: the interface's if_name, valid for the reader's life; else null.
+  const std::string* interface_name = nullptr;
   // pcapng: what our writer's EPB comments say (SPEC 10), `peer=KEY` and
   // `gso=SEGSxSIZE`; the key stays valid for the reader's life.
   const PeerKey* peer = nullptr;

@@ -331,6 +331,10 @@ Status PcapngReader::ParseInterface() {
                         i.tsresol = value[0];
                       } else if (code == pcapng::kIfTsoffset && size >= 8) {
                         i.tsoffset_s = static_cast<std::int64_t>(Get64(value, big));
+                      } else if (code == pcapng::kIfName && size > 0) {
+                        // UTF-8, maybe NUL-padded by the writer.
+                        const std::string_view text(reinterpret_cast<const char*>(value), size);
+                        i.name = &names_.emplace_back(text.substr(0, text.find('\0')));
                       }
                     });
   if (bad != length - 4) {
@@ -417,6 +421,7 @@ Status PcapngReader::ParsePacket(std::uint32_t type, FileRecord& record) {
   record.link_type = i.link_type;
   record.direction = direction;
   record.interface_id = id;
+  record.interface_name = i.name;
   return {};
 }
 

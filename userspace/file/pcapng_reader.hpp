@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -40,6 +41,7 @@ private:
     std::uint32_t snaplen = 0;
     std::uint8_t tsresol = 6; // the format's default: microseconds
     std::int64_t tsoffset_s = 0;
+    const std::string* name = nullptr; // if_name, in names_; null when not given
   };
   enum class Block { End, Packet, Other };
 
@@ -71,6 +73,9 @@ private:
   // Every peer key the comments named, so a record's pointer outlives the
   // block it came from (a set: nodes never move).
   std::set<PeerKey> peers_;
+  // Every interface name, so a record's pointer outlives its section (a
+  // deque: elements never move).
+  std::deque<std::string> names_;
 };
 
 } // namespace wgcap

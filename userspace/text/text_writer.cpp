@@ -122,7 +122,14 @@ void TextWriter::AppendLead(const PacketRecord& packet) {
   }
   time_->Append(line_, packet.timestamp_ns);
   if (names_ != nullptr) {
-    names_->Append(line_, packet.ifindex);
+    if (const std::string* name = packet.interface_name;
+        name != nullptr && !name->empty() && packet.ifindex == 0) {
+      // A file's own name for it (pcapng if_name), escaped as the kernel's.
+      AppendEscaped(line_,
+                    Bytes(reinterpret_cast<const std::uint8_t*>(name->data()), name->size()));
+    } else {
+      names_->Append(line_, packet.ifindex);
+    }
     line_ += ' ';
   }
 }

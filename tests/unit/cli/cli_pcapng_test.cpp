@@ -183,6 +183,40 @@ TEST_F(CliPcapng, TextFromPcapngShowsTheDirection) {
   EXPECT_THAT(lines[3], StartsWith("22:13:20.000003 [?   "));
 }
 
+// -e names each packet's interface as the file does (if_name): a capture of
+// -i wg0,wg1 read back keeps them apart; a pcap file records none ("?").
+TEST_F(CliPcapng, TextFromPcapngNamesEachPacketsInterface) {
+  MemoryWriter out;
+  PcapngWriterOptions o;
+  o.interfaces = {{"wg0", 3}, {"wg1", 5}};
+  PcapngWriter w(out, o);
+  const auto traffic = Traffic();
+  for (std::size_t i = 0; i < traffic.size(); ++i) {
+    PacketRecord p;
+    p.timestamp_ns = kT0 + static_cast<std::int64_t>(i) * 1000;
+    p.data = traffic[i].bytes;
+    p.direction = traffic[i].direction;
+    p.ifindex = i % 2 == 0 ? 3 : 5;
+    ASSERT_TRUE(w.WritePacket(p));
+  }
+  ASSERT_TRUE(w.Finish(Stats{}));
+  const std::string in = dir_.File("two.pcapng");
+  test::WriteFileBytes(in, out.bytes());
+  auto r = Wgcap({"-r", in, "-e"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("22:13:20.000000 wg0 [OUT  TCP]"));
+  EXPECT_THAT(lines[1], StartsWith("22:13:20.000001 wg1 [IN   TCP]"));
+  EXPECT_THAT(lines[2], StartsWith("22:13:20.000002 wg0 [OUT  UDP]"));
+  EXPECT_THAT(lines[3], StartsWith("22:13:20.000003 wg1 [?   "));
+  const std::string pcap = dir_.File("two.pcap");
+  ASSERT_EQ(Wgcap({"-r", in, "-w", pcap}).exit_code, 0);
+  auto flat = Wgcap({"-r", pcap, "-e"});
+  ASSERT_EQ(flat.exit_code, 0) << flat.err;
+  EXPECT_THAT(Lines(flat.out)[0], StartsWith("22:13:20.000000 ? [?    TCP]"));
+}
+
 TEST_F(CliPcapng, PcapngToPcapngKeepsTheDirection) {
   const std::string in = WritePcapng(dir_, "dir.pcapng");
   const std::string out = dir_.File("tcp.pcapng");

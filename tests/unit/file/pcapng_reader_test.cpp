@@ -226,6 +226,39 @@ TEST(PcapngReader, SectionsResetInterfacesAndByteOrder) {
                                   ": interface 1 is not described in this section (1 are)"));
 }
 
+// Each record names its interface as the file does (if_name, for -e); the
+// names stay valid after their section ends.
+TEST(PcapngReader, RecordsCarryTheirInterfacesName) {
+  const auto raw = static_cast<std::uint16_t>(kLinkTypeRaw);
+  PcapngBuilder f(false);
+  f.Interface(raw, 0, {}, {}, "wg0")
+      .Interface(raw, 0, {}, {}, std::string("wg1\0\0\0", 6)) // NUL-padded by its writer
+      .Interface(raw, 0, {}, {}, "")                          // no if_name
+      .Epb(0, 1, Ip(0))
+      .Epb(1, 2, Ip(0))
+      .Epb(2, 3, Ip(0))
+      .Section(true)
+      .Interface(raw, 0, {}, {}, "wg2")
+      .Epb(0, 4, Ip(0));
+  TempDir dir;
+  test::WriteFileBytes(dir.File("n.pcapng"), f.bytes);
+  auto in = ByteReader::OpenFile(dir.File("n.pcapng"));
+  ASSERT_TRUE(in);
+  auto reader = PcapngReader::Open(std::move(in).value());
+  ASSERT_TRUE(reader) << reader.error().message;
+  const Read r = test::ReadCapture(**reader);
+  ASSERT_FALSE(r.error) << *r.error;
+  ASSERT_EQ(r.records.size(), 4u);
+  std::vector<std::string> names;
+  for (const FileRecord& rec : r.records) {
+    names.push_back(rec.interface_name != nullptr ? *rec.interface_name : "(none)");
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"wg0", "wg1", "(none)", "wg2"}));
+  FileRecord second = r.records[1];
+  second.bytes = r.data[1]; // the record's own span is stale
+  EXPECT_EQ(ToNetworkLayer(second).interface_name, r.records[1].interface_name);
+}
+
 TEST(PcapngReader, UnknownBlocksAreSkipped) {
   Bytes huge(200'000, 0x5a); // larger than the skip buffer
   PcapngBuilder f;
