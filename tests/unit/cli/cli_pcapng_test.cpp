@@ -58,10 +58,14 @@ std::string WritePcap(const test::TempDir& dir, const std::string& name) {
   return dir.File(name);
 }
 
-std::string WritePcapng(const test::TempDir& dir, const std::string& name) {
+// Traffic() as pcapng, captured on wg0; with `interfaces`, on those in turn
+// (packet i on interfaces[i % size]).
+std::string WritePcapng(const test::TempDir& dir, const std::string& name,
+                        const std::vector<PcapngInterface>& interfaces = {}) {
   MemoryWriter out;
   PcapngWriterOptions o;
   o.interface_name = "wg0";
+  o.interfaces = interfaces;
   PcapngWriter w(out, o);
   const auto traffic = Traffic();
   for (std::size_t i = 0; i < traffic.size(); ++i) {
@@ -69,6 +73,7 @@ std::string WritePcapng(const test::TempDir& dir, const std::string& name) {
     p.timestamp_ns = kT0 + static_cast<std::int64_t>(i) * 1000;
     p.data = traffic[i].bytes;
     p.direction = traffic[i].direction;
+    p.ifindex = interfaces.empty() ? 0 : interfaces[i % interfaces.size()].ifindex;
     EXPECT_TRUE(w.WritePacket(p));
   }
   EXPECT_TRUE(w.Finish(Stats{}));
@@ -186,22 +191,7 @@ TEST_F(CliPcapng, TextFromPcapngShowsTheDirection) {
 // -e names each packet's interface as the file does (if_name): a capture of
 // -i wg0,wg1 read back keeps them apart; a pcap file records none ("?").
 TEST_F(CliPcapng, TextFromPcapngNamesEachPacketsInterface) {
-  MemoryWriter out;
-  PcapngWriterOptions o;
-  o.interfaces = {{"wg0", 3}, {"wg1", 5}};
-  PcapngWriter w(out, o);
-  const auto traffic = Traffic();
-  for (std::size_t i = 0; i < traffic.size(); ++i) {
-    PacketRecord p;
-    p.timestamp_ns = kT0 + static_cast<std::int64_t>(i) * 1000;
-    p.data = traffic[i].bytes;
-    p.direction = traffic[i].direction;
-    p.ifindex = i % 2 == 0 ? 3 : 5;
-    ASSERT_TRUE(w.WritePacket(p));
-  }
-  ASSERT_TRUE(w.Finish(Stats{}));
-  const std::string in = dir_.File("two.pcapng");
-  test::WriteFileBytes(in, out.bytes());
+  const std::string in = WritePcapng(dir_, "two.pcapng", {{"wg0", 3}, {"wg1", 5}});
   auto r = Wgcap({"-r", in, "-e"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = Lines(r.out);
