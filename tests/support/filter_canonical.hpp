@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// For desugaring tests: an expression's canonical text, and a row pairing a
-// form with its explicit spelling (both must parse to the same tree).
+// For parser tests: an expression's canonical text, a refused one's error,
+// and a row pairing a form with its explicit spelling (both must parse to
+// the same tree).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,6 +18,14 @@ inline std::string Canonical(const std::string& text) {
   auto expr = ParseFilterExpression(text);
   EXPECT_TRUE(expr.ok()) << text << ": " << (expr.ok() ? "" : expr.error().message);
   return expr.ok() ? ToString(*expr) : "<error: " + expr.error().message + ">";
+}
+
+// The parse error's message; a text that parses fails the test and is
+// returned as "<parsed>".
+inline std::string ErrorOf(const std::string& text) {
+  auto expr = ParseFilterExpression(text);
+  EXPECT_FALSE(expr.ok()) << text << " parsed as " << (expr.ok() ? ToString(*expr) : "");
+  return expr.ok() ? "<parsed>" : expr.error().message;
 }
 
 struct Same {

@@ -1,22 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include "support/filter_canonical.hpp"
 #include "wgcap/filter_parser.hpp"
 
 namespace wgcap {
 namespace {
 
-std::string Canonical(const std::string& text) {
-  auto expr = ParseFilterExpression(text);
-  EXPECT_TRUE(expr.ok()) << text << ": " << (expr.ok() ? "" : expr.error().message);
-  return expr.ok() ? ToString(*expr) : "<error>";
-}
-
-std::string ErrorOf(const std::string& text) {
-  auto expr = ParseFilterExpression(text);
-  EXPECT_FALSE(expr.ok()) << text << " parsed as " << (expr.ok() ? ToString(*expr) : "");
-  return expr.ok() ? "<parsed>" : expr.error().message;
-}
+using test::Canonical;
+using test::ErrorOf;
 
 struct Shape {
   const char* text;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/peer_key_text.hpp"
+#include "support/filter_canonical.hpp"
 #include "support/packet_builder.hpp"
 #include "wgcap/filter_parser.hpp"
 #include "wireguard/peer_table.hpp"
@@ -13,6 +14,8 @@
 namespace wgcap {
 namespace {
 
+using test::Canonical;
+using test::ErrorOf;
 using ::testing::HasSubstr;
 
 // Three peers: the first two share their first six characters ("AAECAw").
@@ -39,18 +42,6 @@ wireguard::PeerTable Table() {
 
 std::string Text(const PeerKey& k) {
   return wireguard::KeyToBase64(k);
-}
-
-std::string Canonical(const std::string& text) {
-  auto expr = ParseFilterExpression(text);
-  EXPECT_TRUE(expr.ok()) << text << ": " << (expr.ok() ? "" : expr.error().message);
-  return expr.ok() ? ToString(*expr) : "<error>";
-}
-
-std::string ErrorOf(const std::string& text) {
-  auto expr = ParseFilterExpression(text);
-  EXPECT_FALSE(expr.ok()) << text << " parsed as " << (expr.ok() ? ToString(*expr) : "");
-  return expr.ok() ? "<parsed>" : expr.error().message;
 }
 
 // Resolves against Table() as the CLI does, through PeerTable::Resolve.
