@@ -17,6 +17,8 @@
 namespace wgcap {
 
 inline constexpr std::size_t kPeerKeyTextSize = 44; // 32 bytes: 43 characters and one '='
+// `peer KEY` takes a whole key or a prefix of at least this many characters.
+inline constexpr std::size_t kPeerKeyMinPrefix = 4;
 
 using PeerKeyText = std::array<char, kPeerKeyTextSize>;
 

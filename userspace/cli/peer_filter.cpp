@@ -93,15 +93,12 @@ ResolvePeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
 Result<std::shared_ptr<const ExpressionMatcher>>
 ResolveRecordedPeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
                           const std::string& path) {
-  auto whole_key = [](std::string_view text) -> std::optional<PeerKey> {
-    return text.size() == kPeerKeyTextSize ? wireguard::KeyFromBase64(text) : std::nullopt;
-  };
   // The records are read only for a prefix, and before resolving, so that a
   // file that cannot be opened fails as it would without `peer`.
   bool prefix = false;
   FilterExpression probe = matcher->expression();
   (void)ResolvePeerTerms(probe, [&](std::string_view text) -> Result<PeerKey> {
-    prefix = prefix || !whole_key(text);
+    prefix = prefix || !PeerKeyFromText(text);
     return PeerKey{};
   });
   std::optional<wireguard::PeerTable> recorded;
@@ -113,7 +110,7 @@ ResolveRecordedPeerFilter(std::shared_ptr<const ExpressionMatcher> matcher,
     recorded = std::move(read).value();
   }
   return Resolved(std::move(matcher), [&](std::string_view text) -> Result<PeerKey> {
-    if (auto whole = whole_key(text)) {
+    if (auto whole = PeerKeyFromText(text)) {
       return *whole;
     }
     const std::string needs = "\"peer " + std::string(text) +

@@ -13,7 +13,7 @@ namespace wgcap::filter {
 namespace {
 
 constexpr std::size_t kKeyText = kPeerKeyTextSize;
-constexpr std::size_t kMinPrefix = 4;
+constexpr std::size_t kMinPrefix = kPeerKeyMinPrefix;
 
 } // namespace
 

@@ -8,8 +8,6 @@
 namespace wgcap::wireguard {
 namespace {
 
-constexpr std::size_t kMinPrefix = 4;
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
@@ -80,9 +78,9 @@ const Peer* PeerTable::Lookup(std::uint8_t family, const std::uint8_t* address) 
 
 Result<Peer> PeerTable::Resolve(std::string_view text) const {
   const std::string quoted = "\"" + std::string(text) + "\"";
-  if (text.size() < kMinPrefix) {
+  if (text.size() < kPeerKeyMinPrefix) {
     return UsageError("peer " + quoted + ": a key prefix needs at least " +
-                      std::to_string(kMinPrefix) + " characters");
+                      std::to_string(kPeerKeyMinPrefix) + " characters");
   }
   const bool full = text.size() == kPeerKeyTextSize;
   const std::string_view body = full ? text.substr(0, kPeerKeyTextSize - 1) : text;
